@@ -1,0 +1,148 @@
+import Foundation
+import LDAPClient
+
+/// Reads the on-premises objects of an Azure AD Kerberos server in one domain.
+///
+/// Round trips after the bind: the root DSE, one search for the three objects (and the krbtgt
+/// account wherever msDS-KrbTgtLink points), and one search of the site servers to name the DC
+/// that wrote the key. See docs/fields.md.
+public struct OnPremReader: Sendable {
+    public let connection: LDAPConnection
+    public let objects: KerberosServerObjects
+
+    public init(connection: LDAPConnection, domain: DomainName) {
+        self.connection = connection
+        objects = KerberosServerObjects(domain: domain)
+    }
+
+    static let computerAttributes = ["objectClass", "sAMAccountName", "userAccountControl", "msDS-KrbTgtLink"]
+    static let krbtgtAttributes = [
+        "objectClass", "sAMAccountName", "userAccountControl", "msDS-SecondaryKrbTgtNumber",
+        "msDS-KeyVersionNumber", "replPropertyMetaData", "msDS-KrbTgtLinkBl",
+    ]
+    static let scpAttributes = ["objectClass", "keywords"]
+
+    public func read() async throws(AADKerbError) -> OnPremKerberosServer {
+        do {
+            return try await readUnchecked()
+        } catch let error as AADKerbError {
+            throw error
+        } catch let error as LDAPError {
+            throw .ldap(error)
+        } catch {
+            throw .ldap(LDAPError(code: .other, diagnosticMessage: "\(error)", operation: "read"))
+        }
+    }
+
+    /// Fails unless the server's default naming context is the requested domain.
+    public static func checkDomain(_ rootDSE: LDAPEntry, objects: KerberosServerObjects, uri: String) throws {
+        let served = rootDSE.string("defaultNamingContext") ?? ""
+        let servedDN = try? DistinguishedName(parsing: served)
+        guard servedDN == objects.domainDN else {
+            throw AADKerbError.domainMismatch(
+                requested: objects.domain.value, served: servedDN?.domainDNSName ?? served, server: uri)
+        }
+    }
+
+    private func readUnchecked() async throws -> OnPremKerberosServer {
+        let root = try await connection.rootDSE(
+            attributes: ["defaultNamingContext", "configurationNamingContext", "dnsHostName"])
+        try Self.checkDomain(root, objects: objects, uri: connection.configuration.uri)
+        var server = OnPremKerberosServer(domainDNSName: objects.domain.value, server: root.string("dnsHostName"))
+
+        let computerDN = objects.computer.description
+        let found = try await connection.search(
+            base: objects.domainDN.description, scope: .subtree,
+            filter: .or([
+                .equal("distinguishedName", computerDN),
+                .equal("distinguishedName", objects.krbtgt.description),
+                .equal("distinguishedName", objects.serviceConnectionPoint.description),
+                .equal("msDS-KrbTgtLinkBl", computerDN),
+            ]),
+            attributes: Array(Set(Self.computerAttributes + Self.krbtgtAttributes + Self.scpAttributes)))
+        func entry(_ dn: String) -> LDAPEntry? {
+            let wanted = try? DistinguishedName(parsing: dn)
+            return found.first { (try? DistinguishedName(parsing: $0.dn)) == wanted }
+        }
+
+        let computer = entry(computerDN)
+        let scp = entry(objects.serviceConnectionPoint.description)
+        // The krbtgt account is the one the computer links to; at its usual place otherwise.
+        let link = computer?.string("msDS-KrbTgtLink")
+        let krbtgt = link.flatMap(entry) ?? entry(objects.krbtgt.description)
+
+        if let computer {
+            server.computerAccount = computer.dn
+            let uac = UInt32(computer.integer("userAccountControl") ?? 0)
+            let rodc = UserAccountControl.workstationTrustAccount | UserAccountControl.partialSecretsAccount
+            if uac & rodc != rodc {
+                server.problems.append(String(format: "%@: userAccountControl 0x%08x lacks WORKSTATION_TRUST_ACCOUNT|PARTIAL_SECRETS_ACCOUNT (0x%08x)", computer.dn, uac, rodc))
+            }
+            if link == nil {
+                server.problems.append("\(computer.dn): msDS-KrbTgtLink is not set")
+            } else if krbtgt == nil {
+                server.problems.append("\(computer.dn): msDS-KrbTgtLink points to \(link!), which does not exist")
+            }
+        } else {
+            server.problems.append("\(computerDN) is missing")
+        }
+
+        if let krbtgt {
+            server.userAccount = krbtgt.dn
+            server.displayName = krbtgt.string("sAMAccountName")
+            server.id = krbtgt.integer("msDS-SecondaryKrbTgtNumber")
+            server.kvno = krbtgt.integer("msDS-KeyVersionNumber")
+            if server.id == nil {
+                server.problems.append("\(krbtgt.dn): msDS-SecondaryKrbTgtNumber is not set (not created as an RODC krbtgt)")
+            }
+            let uac = UInt32(krbtgt.integer("userAccountControl") ?? 0)
+            if uac & UserAccountControl.accountDisable == 0 {
+                server.problems.append("\(krbtgt.dn): the account is enabled; a krbtgt account must be disabled")
+            }
+            if let link, (try? DistinguishedName(parsing: link)) != (try? DistinguishedName(parsing: krbtgt.dn)) {
+                server.problems.append("\(computerDN): msDS-KrbTgtLink points to \(link), not \(krbtgt.dn)")
+            }
+            if let blob = krbtgt.bytes("replPropertyMetaData") {
+                let metadata: ReplicationMetadata
+                do { metadata = try ReplicationMetadata(decoding: blob) } catch {
+                    throw AADKerbError.malformedObject(dn: krbtgt.dn, reason: "\(error)")
+                }
+                if let pwd = metadata.entry(for: ReplicationMetadata.unicodePwd) {
+                    server.keyVersion = pwd.originatingUSN
+                    server.keyUpdatedOn = pwd.changeTime
+                    server.keyUpdatedFromInvocationID = formatGUID(pwd.originatingInvocationID)
+                    server.keyUpdatedFrom = try await dcHostName(
+                        invocationID: pwd.originatingInvocationID,
+                        configurationNC: root.string("configurationNamingContext"))
+                } else {
+                    server.problems.append("\(krbtgt.dn): no key has ever been set (no unicodePwd metadata)")
+                }
+            } else {
+                server.problems.append("\(krbtgt.dn): replPropertyMetaData was not returned (insufficient rights?)")
+            }
+        } else {
+            server.problems.append("\(objects.krbtgt.description) is missing")
+        }
+
+        if let scp {
+            server.serviceConnectionPoint = scp.dn
+        } else {
+            server.problems.append("\(objects.serviceConnectionPoint.description) is missing")
+        }
+        return server
+    }
+
+    /// The dNSHostName of the server object whose NTDS Settings child has this invocationId.
+    private func dcHostName(invocationID: [UInt8], configurationNC: String?) async throws -> String? {
+        guard let configurationNC else { return nil }
+        let sites = try await connection.search(
+            base: "CN=Sites," + configurationNC, scope: .subtree,
+            filter: .or([.and([.equal("objectClass", "nTDSDSA"), .equalBytes("invocationId", invocationID)]),
+                         .equal("objectClass", "server")]),
+            attributes: ["invocationId", "dNSHostName"])
+        guard let dsa = sites.first(where: { $0.bytes("invocationId") == invocationID }),
+              let serverDN = try? DistinguishedName(parsing: dsa.dn).parent
+        else { return nil }
+        return sites.first { (try? DistinguishedName(parsing: $0.dn)) == serverDN }?.string("dNSHostName")
+    }
+}

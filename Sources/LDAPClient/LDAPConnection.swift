@@ -1,0 +1,271 @@
+import CLDAP
+import Foundation
+
+/// One connection to a directory server, owning one libldap handle.
+///
+/// The actor runs on its own serial dispatch queue (`QueueExecutor`), so libldap's blocking
+/// synchronous calls never occupy a thread of Swift's cooperative pool. One handle is never used
+/// by two threads at once. After a timeout or a dropped connection the handle is discarded:
+/// later calls fail fast with the original error instead of reusing a connection in an unknown state.
+public actor LDAPConnection {
+    private nonisolated let executor: QueueExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    public nonisolated let configuration: LDAPConfiguration
+    /// The handle; accessed only on the actor's executor (and in deinit, when nothing else can).
+    private nonisolated(unsafe) let handle: OpaquePointer
+    private var brokenBy: LDAPError?
+    /// Number of requests sent to the server (binds, searches incl. each page, writes).
+    public private(set) var requestCount = 0
+
+    private init(configuration: LDAPConfiguration, handle: OpaquePointer) {
+        self.configuration = configuration
+        self.handle = handle
+        self.executor = QueueExecutor(label: "aadkerb.ldap \(configuration.uri)")
+    }
+
+    deinit {
+        ldap_unbind_ext_s(handle, nil, nil)
+    }
+
+    /// Creates the handle, connects and, for `ldap://`, performs StartTLS (unless security is `.none`).
+    /// Certificate verification is always on (`demand`); `caFile` replaces the system CAs for this
+    /// connection only.
+    public static func open(_ configuration: LDAPConfiguration) async throws -> LDAPConnection {
+        let handle = try makeHandle(configuration)
+        let connection = LDAPConnection(configuration: configuration, handle: handle)
+        try await connection.establish()
+        return connection
+    }
+
+    private static func makeHandle(_ configuration: LDAPConfiguration) throws -> OpaquePointer {
+        let uri = configuration.uri
+        let lower = uri.lowercased()
+        guard lower.hasPrefix("ldap://") || lower.hasPrefix("ldaps://") else {
+            throw LDAPError(code: .paramError, diagnosticMessage: "the URI must start with ldaps:// or ldap://",
+                            operation: "connect", target: uri)
+        }
+        if configuration.security == .ldaps, !lower.hasPrefix("ldaps://") {
+            throw LDAPError(code: .paramError, diagnosticMessage: "ldaps security needs an ldaps:// URI",
+                            operation: "connect", target: uri)
+        }
+        if configuration.security != .ldaps, lower.hasPrefix("ldaps://") {
+            throw LDAPError(code: .paramError, diagnosticMessage: "an ldaps:// URI always uses TLS",
+                            operation: "connect", target: uri)
+        }
+        var ld: OpaquePointer?
+        let rc = ldap_initialize(&ld, uri)
+        guard rc == LDAP_SUCCESS, let ld else {
+            throw LDAPError(code: LDAPResultCode(rawValue: rc), operation: "connect", target: uri)
+        }
+        func set(_ option: Int32, _ name: String, _ value: UnsafeRawPointer?) throws {
+            let rc = ldap_set_option(ld, option, value)
+            guard rc == LDAP_OPT_SUCCESS else {
+                ldap_unbind_ext_s(ld, nil, nil)
+                throw LDAPError(code: LDAPResultCode(rawValue: rc), diagnosticMessage: "cannot set \(name)",
+                                operation: "connect", target: uri)
+            }
+        }
+        var version: Int32 = LDAP_VERSION3
+        try set(LDAP_OPT_PROTOCOL_VERSION, "protocol version", &version)
+        try set(LDAP_OPT_REFERRALS, "referrals", cldap_opt_off())
+        var network = configuration.connectTimeout.timeval
+        try set(LDAP_OPT_NETWORK_TIMEOUT, "network timeout", &network)
+        var operation = configuration.operationTimeout.timeval
+        try set(LDAP_OPT_TIMEOUT, "timeout", &operation)
+        if configuration.security != .none {
+            if let caFile = configuration.caFile {
+                try caFile.withCString { try set(LDAP_OPT_X_TLS_CACERTFILE, "CA file", $0) }
+            }
+            var demand: Int32 = LDAP_OPT_X_TLS_DEMAND
+            try set(LDAP_OPT_X_TLS_REQUIRE_CERT, "certificate check", &demand)
+            var minimum: Int32 = cldap_tls_protocol_tls1_2()
+            try set(LDAP_OPT_X_TLS_PROTOCOL_MIN, "minimum TLS version", &minimum)
+            // Must come last: builds this handle's own TLS context from the options above.
+            var serverContext: Int32 = 0
+            try set(LDAP_OPT_X_TLS_NEWCTX, "TLS context", &serverContext)
+        }
+        return ld
+    }
+
+    private func establish() throws {
+        switch configuration.security {
+        case .startTLS:
+            try check(ldap_start_tls_s(handle, nil, nil), "StartTLS", configuration.uri)
+        case .ldaps, .none:
+            try check(ldap_connect(handle), "connect", configuration.uri)
+        }
+        requestCount += 1
+    }
+
+    /// Authenticates the connection.
+    public func bind(_ credentials: LDAPCredentials) throws {
+        try usable()
+        requestCount += 1
+        switch credentials {
+        case let .simple(name, password):
+            guard !password.isEmpty else {
+                // An empty password makes a simple bind anonymous (RFC 4513 §5.1.2): refuse it.
+                throw LDAPError(code: .inappropriateAuthentication,
+                                diagnosticMessage: "empty password (would be an unauthenticated bind)",
+                                operation: "bind", target: name)
+            }
+            let arena = CArena()
+            let rc = cldap_simple_bind_s(handle, name, arena.berval(password), nil)
+            try check(rc, "bind", name)
+        case .gssapi:
+            try check(cldap_sasl_gssapi_bind_s(handle), "SASL GSSAPI bind", configuration.uri)
+        }
+    }
+
+    /// Searches, following RFC 2696 paged results (for non-base scopes) until the server has sent
+    /// everything. `pageSize` 0 disables paging.
+    public func search(base: String, scope: LDAPScope = .subtree, filter: LDAPFilter = .present("objectClass"),
+                       attributes: [String], controls: [LDAPRequestControl] = [],
+                       pageSize: Int = 500) throws -> [LDAPEntry] {
+        try usable()
+        let paging = pageSize > 0 && scope != .base
+        var entries: [LDAPEntry] = []
+        var cookie: [UInt8] = []
+        let filterString = filter.description
+        repeat {
+            let arena = CArena()
+            var requestControls = controls
+            if paging { requestControls.append(try pageControl(size: pageSize, cookie: cookie)) }
+            var result: OpaquePointer?
+            requestCount += 1
+            let rc = ldap_search_ext_s(
+                handle, base, scope.rawValue, filterString,
+                attributes.isEmpty ? nil : arena.stringArray(attributes), 0,
+                arena.controls(requestControls), nil, nil, 0, &result)
+            defer { ldap_msgfree(result) }
+            try check(rc, "search", base)
+            entries += readEntries(result)
+            cookie = paging ? try pageCookie(result, base: base) : []
+        } while !cookie.isEmpty
+        return entries
+    }
+
+    /// Reads one object; nil if it does not exist.
+    public func read(_ dn: String, attributes: [String], controls: [LDAPRequestControl] = []) throws -> LDAPEntry? {
+        do {
+            return try search(base: dn, scope: .base, attributes: attributes, controls: controls).first
+        } catch let error as LDAPError where error.code == .noSuchObject {
+            return nil
+        }
+    }
+
+    /// The root DSE (namingContexts, dnsHostName, supportedControl, ...).
+    public func rootDSE(attributes: [String] = ["*"]) throws -> LDAPEntry {
+        guard let entry = try read("", attributes: attributes) else {
+            throw LDAPError(code: .noSuchObject, diagnosticMessage: "no root DSE", operation: "search", target: "")
+        }
+        return entry
+    }
+
+    public func add(_ dn: String, attributes: [LDAPModification], controls: [LDAPRequestControl] = []) throws {
+        try usable()
+        let arena = CArena()
+        requestCount += 1
+        try check(ldap_add_ext_s(handle, dn, arena.mods(attributes), arena.controls(controls), nil), "add", dn)
+    }
+
+    public func modify(_ dn: String, _ modifications: [LDAPModification], controls: [LDAPRequestControl] = []) throws {
+        try usable()
+        let arena = CArena()
+        requestCount += 1
+        try check(ldap_modify_ext_s(handle, dn, arena.mods(modifications), arena.controls(controls), nil),
+                  "modify", dn)
+    }
+
+    public func delete(_ dn: String, controls: [LDAPRequestControl] = []) throws {
+        try usable()
+        let arena = CArena()
+        requestCount += 1
+        try check(ldap_delete_ext_s(handle, dn, arena.controls(controls), nil), "delete", dn)
+    }
+
+    // MARK: - internals
+
+    private func usable() throws {
+        if let brokenBy {
+            throw LDAPError(code: brokenBy.code,
+                            diagnosticMessage: "connection unusable after an earlier failure: \(brokenBy)",
+                            operation: brokenBy.operation, target: brokenBy.target)
+        }
+    }
+
+    private func check(_ rc: Int32, _ operation: String, _ target: String?) throws {
+        guard rc != LDAP_SUCCESS else { return }
+        let error = LDAPError(code: LDAPResultCode(rawValue: rc), diagnosticMessage: option(LDAP_OPT_DIAGNOSTIC_MESSAGE),
+                              matchedDN: option(LDAP_OPT_MATCHED_DN), operation: operation, target: target)
+        if rc < 0 { brokenBy = error }  // client-side failure: connection state unknown
+        throw error
+    }
+
+    private func option(_ option: Int32) -> String? {
+        var value: UnsafeMutablePointer<CChar>?
+        guard ldap_get_option(handle, option, &value) == LDAP_OPT_SUCCESS, let value else { return nil }
+        defer { ldap_memfree(value) }
+        return String(cString: value)
+    }
+
+    private func pageControl(size: Int, cookie: [UInt8]) throws -> LDAPRequestControl {
+        let arena = CArena()
+        var value = CLDAP.berval(bv_len: 0, bv_val: nil)
+        let rc = ldap_create_page_control_value(handle, ber_int_t(size), arena.berval(cookie), &value)
+        try check(rc, "paged search", nil)
+        defer { ber_memfree(value.bv_val) }
+        let bytes = value.bv_val.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(value.bv_len))) } ?? []
+        return LDAPRequestControl(oid: LDAP_CONTROL_PAGEDRESULTS, isCritical: false, value: bytes)
+    }
+
+    private func pageCookie(_ result: OpaquePointer?, base: String) throws -> [UInt8] {
+        var errorCode: Int32 = 0
+        var controls: UnsafeMutablePointer<UnsafeMutablePointer<CLDAP.LDAPControl>?>?
+        try check(ldap_parse_result(handle, result, &errorCode, nil, nil, nil, &controls, 0), "search", base)
+        defer { ldap_controls_free(controls) }
+        try check(errorCode, "search", base)
+        guard let control = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, controls, nil) else { return [] }
+        var count: ber_int_t = 0
+        var cookie = CLDAP.berval(bv_len: 0, bv_val: nil)
+        try check(ldap_parse_pageresponse_control(handle, control, &count, &cookie), "search", base)
+        defer { ber_memfree(cookie.bv_val) }
+        guard let bytes = cookie.bv_val, cookie.bv_len > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: bytes, count: Int(cookie.bv_len)))
+    }
+
+    private func readEntries(_ result: OpaquePointer?) -> [LDAPEntry] {
+        var entries: [LDAPEntry] = []
+        var message = ldap_first_entry(handle, result)
+        while let entry = message {
+            var dn = ""
+            if let dnPointer = ldap_get_dn(handle, entry) {
+                dn = String(cString: dnPointer)
+                ldap_memfree(dnPointer)
+            }
+            var attributes: [String: [[UInt8]]] = [:]
+            var ber: OpaquePointer?
+            var attribute = ldap_first_attribute(handle, entry, &ber)
+            while let name = attribute {
+                var values: [[UInt8]] = []
+                if let list = ldap_get_values_len(handle, entry, name) {
+                    var i = 0
+                    while let bv = list[i] {
+                        let v = bv.pointee
+                        values.append(v.bv_val.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(v.bv_len))) } ?? [])
+                        i += 1
+                    }
+                    ldap_value_free_len(list)
+                }
+                attributes[String(cString: name)] = values
+                ldap_memfree(name)
+                attribute = ldap_next_attribute(handle, entry, ber)
+            }
+            if let ber { ber_free(ber, 0) }
+            entries.append(LDAPEntry(dn: dn, attributes: attributes))
+            message = ldap_next_entry(handle, entry)
+        }
+        return entries
+    }
+}

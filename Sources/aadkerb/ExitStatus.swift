@@ -1,0 +1,91 @@
+import AADKerbCore
+import ArgumentParser
+import LDAPClient
+
+/// aadkerb's exit codes: the one place that maps outcomes and errors to them (docs/exit-codes.md).
+enum ExitStatus: Int32, CaseIterable {
+    case success = 0
+    case failure = 1
+    case notConfigured = 3
+    case drifted = 4
+    case incomplete = 5
+    case authenticationFailed = 10
+    case accessDenied = 11
+    case unreachable = 12
+    case tlsFailure = 13
+    case encryptionRequired = 14
+    case timeout = 15
+    case wrongDomain = 16
+    case usage = 64
+    case unreadableInput = 66
+
+    var exitCode: ExitCode { ExitCode(rawValue) }
+
+    /// A stable name for JSON error output.
+    var name: String {
+        switch self {
+        case .success: return "success"
+        case .failure: return "failure"
+        case .notConfigured: return "not-configured"
+        case .drifted: return "drifted"
+        case .incomplete: return "incomplete"
+        case .authenticationFailed: return "authentication-failed"
+        case .accessDenied: return "access-denied"
+        case .unreachable: return "unreachable"
+        case .tlsFailure: return "tls-failure"
+        case .encryptionRequired: return "encryption-required"
+        case .timeout: return "timeout"
+        case .wrongDomain: return "wrong-domain"
+        case .usage: return "usage"
+        case .unreadableInput: return "unreadable-input"
+        }
+    }
+
+    init(_ status: OnPremKerberosServer.Status) {
+        switch status {
+        case .configured: self = .success
+        case .notConfigured: self = .notConfigured
+        case .incomplete: self = .incomplete
+        }
+    }
+
+    init(_ error: any Error) {
+        switch error {
+        case let error as CLIError:
+            self = error.status
+        case let error as AADKerbError:
+            switch error {
+            case .invalidDomainName: self = .usage
+            case .domainMismatch: self = .wrongDomain
+            case let .ldap(ldap): self = ExitStatus(ldap)
+            case .malformedObject: self = .failure
+            }
+        case let error as LDAPError:
+            self = ExitStatus(error)
+        default:
+            self = .failure
+        }
+    }
+
+    init(_ error: LDAPError) {
+        switch error.kind {
+        case .authentication: self = .authenticationFailed
+        case .accessDenied: self = .accessDenied
+        case .unreachable: self = .unreachable
+        case .tls: self = .tlsFailure
+        case .strongerAuthRequired: self = .encryptionRequired
+        case .timeout: self = .timeout
+        case .noSuchObject, .other: self = .failure
+        }
+    }
+}
+
+/// Errors raised by the command-line layer itself.
+struct CLIError: Error, CustomStringConvertible {
+    let status: ExitStatus
+    let message: String
+    var description: String { message }
+
+    static func usage(_ message: String) -> CLIError { CLIError(status: .usage, message: message) }
+    static func unreadable(_ message: String) -> CLIError { CLIError(status: .unreadableInput, message: message) }
+}

@@ -1,0 +1,80 @@
+import AADKerbCore
+import ArgumentParser
+import Foundation
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table
+    case json
+}
+
+struct OutputOptions: ParsableArguments {
+    @Option(name: [.short, .long], help: "Output format: table (for people) or json (stable schema, docs/json-output.md).")
+    var output: OutputFormat = .table
+}
+
+enum Terminal {
+    static func writeOut(_ text: String) {
+        FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+
+    static func writeErr(_ text: String) {
+        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+}
+
+enum JSON {
+    static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(iso8601(date))
+        }
+        // Encoding our own plain structs cannot fail.
+        return String(decoding: try! encoder.encode(value), as: UTF8.self)
+    }
+
+    static func iso8601(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: date)
+    }
+}
+
+/// A two-column "Name  Value" list, like PowerShell's Format-List.
+struct KeyValueTable {
+    var rows: [(String, String)] = []
+
+    mutating func add(_ name: String, _ value: String?) { rows.append((name, value ?? "-")) }
+
+    var rendered: String {
+        let width = rows.map(\.0.count).max() ?? 0
+        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + " : " + $0.1 }
+            .joined(separator: "\n")
+    }
+}
+
+/// Runs a command body, reporting failures in one place: a one-line message on stderr (and, for
+/// --output json, an error object on stdout), and the exit code from `ExitStatus`.
+func reportingErrors(format: OutputFormat, _ body: () async throws -> ExitStatus) async throws {
+    let status: ExitStatus
+    do {
+        status = try await body()
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        let failure = ExitStatus(error)
+        Terminal.writeErr("aadkerb: error: \(error)")
+        if format == .json {
+            struct ErrorOutput: Encodable {
+                let Error: String
+                let ExitCode: Int32
+                let Message: String
+            }
+            Terminal.writeOut(JSON.encode(ErrorOutput(Error: failure.name, ExitCode: failure.rawValue, Message: "\(error)")))
+        }
+        throw failure.exitCode
+    }
+    if status != .success { throw status.exitCode }
+}
