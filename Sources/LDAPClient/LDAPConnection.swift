@@ -14,13 +14,16 @@ public actor LDAPConnection {
     public nonisolated let configuration: LDAPConfiguration
     /// The handle; accessed only on the actor's executor (and in deinit, when nothing else can).
     private nonisolated(unsafe) let handle: OpaquePointer
+    /// Registered with the handle as its connect callback; must outlive it (released after deinit).
+    private nonisolated let watch: ConnectWatch
     private var brokenBy: LDAPError?
     /// Number of requests sent to the server (binds, searches incl. each page, writes).
     public private(set) var requestCount = 0
 
-    private init(configuration: LDAPConfiguration, handle: OpaquePointer) {
+    private init(configuration: LDAPConfiguration, handle: OpaquePointer, watch: ConnectWatch) {
         self.configuration = configuration
         self.handle = handle
+        self.watch = watch
         self.executor = QueueExecutor(label: "aadkerb.ldap \(configuration.uri)")
     }
 
@@ -32,13 +35,14 @@ public actor LDAPConnection {
     /// Certificate verification is always on (`demand`); `caFile` replaces the system CAs for this
     /// connection only.
     public static func open(_ configuration: LDAPConfiguration) async throws -> LDAPConnection {
-        let handle = try makeHandle(configuration)
-        let connection = LDAPConnection(configuration: configuration, handle: handle)
+        let watch = ConnectWatch()
+        let handle = try makeHandle(configuration, watch: watch)
+        let connection = LDAPConnection(configuration: configuration, handle: handle, watch: watch)
         try await connection.establish()
         return connection
     }
 
-    private static func makeHandle(_ configuration: LDAPConfiguration) throws -> OpaquePointer {
+    private static func makeHandle(_ configuration: LDAPConfiguration, watch: ConnectWatch) throws -> OpaquePointer {
         let uri = configuration.uri
         let lower = uri.lowercased()
         guard lower.hasPrefix("ldap://") || lower.hasPrefix("ldaps://") else {
@@ -66,6 +70,11 @@ public actor LDAPConnection {
                                 operation: "connect", target: uri)
             }
         }
+        guard cldap_watch_install(ld, watch.pointer) == LDAP_OPT_SUCCESS else {
+            ldap_unbind_ext_s(ld, nil, nil)
+            throw LDAPError(code: .localError, diagnosticMessage: "cannot install the connect callback",
+                            operation: "connect", target: uri)
+        }
         var version: Int32 = LDAP_VERSION3
         try set(LDAP_OPT_PROTOCOL_VERSION, "protocol version", &version)
         try set(LDAP_OPT_REFERRALS, "referrals", cldap_opt_off())
@@ -89,13 +98,38 @@ public actor LDAPConnection {
     }
 
     private func establish() throws {
-        switch configuration.security {
-        case .startTLS:
-            try check(ldap_start_tls_s(handle, nil, nil), "StartTLS", configuration.uri)
-        case .ldaps, .none:
-            try check(ldap_connect(handle), "connect", configuration.uri)
+        let uri = configuration.uri
+        // StartTLS is an LDAP request (bounded by the operation timeout) followed by the handshake.
+        let deadline = configuration.security == .startTLS
+            ? configuration.connectTimeout + configuration.operationTimeout : configuration.connectTimeout
+        let operation = configuration.security == .startTLS ? "StartTLS" : "connect"
+        let (rc, fired) = watch.guarding(deadline: deadline) {
+            configuration.security == .startTLS ? ldap_start_tls_s(handle, nil, nil) : ldap_connect(handle)
         }
         requestCount += 1
+        guard rc != LDAP_SUCCESS else { return }
+        var diagnostic = option(LDAP_OPT_DIAGNOSTIC_MESSAGE)
+        if diagnostic == "(unknown error code)" { diagnostic = nil }  // GnuTLS's text for "no detail"
+        let error: LDAPError
+        if fired {
+            error = LDAPError(
+                code: .timeout,
+                diagnosticMessage: "connected, but no \(configuration.security == .startTLS ? "StartTLS answer or " : "")TLS handshake within \(deadline.secondsText)",
+                operation: operation, target: uri, kind: .timeout)
+        } else if watch.connected && configuration.security != .none
+                    && (rc == LDAPResultCode.serverDown.rawValue || rc == LDAPResultCode.connectError.rawValue) {
+            let trust = configuration.caFile.map { "the CA file \($0)" } ?? "the system's CA certificates"
+            error = LDAPError(
+                code: LDAPResultCode(rawValue: rc),
+                diagnosticMessage: (diagnostic.map { $0 + "; " } ?? "")
+                    + "TLS handshake failed: the server's certificate is not signed by \(trust), does not name the host in the URI, or has expired",
+                operation: operation, target: uri, kind: .tls)
+        } else {
+            error = LDAPError(code: LDAPResultCode(rawValue: rc), diagnosticMessage: diagnostic,
+                              operation: operation, target: uri)
+        }
+        brokenBy = error
+        throw error
     }
 
     /// Authenticates the connection.

@@ -1,3 +1,4 @@
+import Foundation
 import CLDAP
 
 /// An LDAP result code, as a struct over libldap's integer codes (like swift-system's `Errno`).
@@ -85,9 +86,14 @@ public struct LDAPError: Error, Sendable, CustomStringConvertible {
     /// The DN or URI the operation was about.
     public let target: String?
 
+    /// Set when the connection layer knows more than the code says (a TLS failure reported as
+    /// "Can't contact LDAP server", a handshake cut short by the connect deadline).
+    private let knownKind: LDAPFailureKind?
+
     public init(code: LDAPResultCode, diagnosticMessage: String? = nil, matchedDN: String? = nil,
-                operation: String, target: String? = nil) {
+                operation: String, target: String? = nil, kind: LDAPFailureKind? = nil) {
         self.code = code
+        self.knownKind = kind
         let trimmed = diagnosticMessage?.trimmingCharacters(in: .whitespacesAndNewlines.union(["\0"]))
         self.diagnosticMessage = (trimmed?.isEmpty ?? true) ? nil : trimmed
         self.matchedDN = (matchedDN?.isEmpty ?? true) ? nil : matchedDN
@@ -96,6 +102,7 @@ public struct LDAPError: Error, Sendable, CustomStringConvertible {
     }
 
     public var kind: LDAPFailureKind {
+        if let knownKind { return knownKind }
         switch code {
         case .invalidCredentials, .inappropriateAuthentication, .authUnknown: return .authentication
         case .strongerAuthRequired, .confidentialityRequired: return .strongerAuthRequired
@@ -104,12 +111,6 @@ public struct LDAPError: Error, Sendable, CustomStringConvertible {
         case .timeout, .timeLimitExceeded: return .timeout
         case .connectError: return .tls
         case .serverDown:
-            // libldap reports a failed TLS handshake on ldaps:// as "Can't contact LDAP server"
-            // with a "TLS: ..." (or certificate) note in the diagnostic message.
-            if let d = diagnosticMessage?.lowercased(),
-               d.contains("tls") || d.contains("certificate") || d.contains("handshake") {
-                return .tls
-            }
             return .unreachable
         default:
             return .other
@@ -125,5 +126,3 @@ public struct LDAPError: Error, Sendable, CustomStringConvertible {
         return s
     }
 }
-
-import Foundation
