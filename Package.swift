@@ -30,7 +30,8 @@ let package = Package(
             ]),
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient"]),
         .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["AADKerbCore", "LDAPClient"]),
+        // Against real servers (Samba AD DC); runs the built `aadkerb` binary as a user would.
+        .testTarget(name: "IntegrationTests", dependencies: ["AADKerbCore", "LDAPClient", "aadkerb"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -88,6 +88,9 @@ struct DomainOptions: ParsableArguments {
     /// Connects and binds; warns on stderr when a simple bind would go out unencrypted.
     func connect() async throws -> (DomainName, LDAPConnection) {
         let domain = try domainName()
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw CLIError.unreadable("cannot read the CA file \(caFile)")
+        }
         let credentials = try self.credentials(for: domain)
         let configuration = ldapConfiguration(for: domain)
         if configuration.security == .none, case .simple = credentials {

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+@testable import AADKerbCore
+
+@Suite struct ReplicationMetadataTests {
+    /// Builds a v1 blob the way the DC lays it out (MS-DRSR PROPERTY_META_DATA_EXT_VECTOR, NDR).
+    static func blob(_ entries: [(UInt32, UInt32, UInt64, [UInt8], UInt64, UInt64)], version: UInt32 = 1) -> [UInt8] {
+        func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
+        var b = le(version) + le(UInt32(0)) + le(UInt32(entries.count)) + le(UInt32(0))
+        for (attid, ver, time, inv, ousn, lusn) in entries {
+            b += le(attid) + le(ver) + le(time) + inv + le(ousn) + le(lusn)
+        }
+        return b
+    }
+
+    static let invocation: [UInt8] = [0xa5, 0x79, 0x46, 0x7c, 0xbe, 0xcf, 0x95, 0x48, 0xbe, 0xd7, 0xbe, 0x9b, 0xa9, 0x55, 0x09, 0xc1]
+
+    @Test func decodesTheUnicodePwdEntry() throws {
+        // 2026-11-24T20:05:14Z is 13_440_024_314 s after 1601-01-01.
+        let b = Self.blob([(0x0, 1, 13_411_253_000, Self.invocation, 4070, 4070),
+                           (0x9005a, 3, 13_440_024_314, Self.invocation, 4080, 4081)])
+        let md = try ReplicationMetadata(decoding: b)
+        #expect(md.entries.count == 2)
+        let pwd = try #require(md.entry(for: ReplicationMetadata.unicodePwd))
+        #expect(pwd.version == 3)
+        #expect(pwd.originatingUSN == 4080)
+        #expect(pwd.localUSN == 4081)
+        #expect(ISO8601DateFormatter().string(from: pwd.changeTime) == "2026-11-24T20:05:14Z")
+        #expect(formatGUID(pwd.originatingInvocationID) == "7c4679a5-cfbe-4895-bed7-be9ba95509c1")
+    }
+
+    @Test func rejectsTruncatedAndUnknownBlobs() {
+        #expect(throws: ReplicationMetadata.DecodeError.tooShort(3)) { try ReplicationMetadata(decoding: [1, 0, 0]) }
+        #expect(throws: ReplicationMetadata.DecodeError.unsupportedVersion(2)) {
+            try ReplicationMetadata(decoding: Self.blob([], version: 2))
+        }
+        var b = Self.blob([(0x9005a, 1, 1, Self.invocation, 1, 1)])
+        b.removeLast()
+        #expect(throws: ReplicationMetadata.DecodeError.countMismatch(count: 1, bytes: 63)) {
+            try ReplicationMetadata(decoding: b)
+        }
+        // A huge claimed count must not allocate or crash.
+        var lie = Self.blob([])
+        lie[8] = 0xff; lie[9] = 0xff; lie[10] = 0xff; lie[11] = 0xff
+        #expect(throws: ReplicationMetadata.DecodeError.self) { try ReplicationMetadata(decoding: lie) }
+    }
+
+    @Test func guidNeedsSixteenBytes() {
+        #expect(formatGUID([1, 2, 3]) == nil)
+    }
+}
+
+@Suite struct DomainNameTests {
+    @Test(arguments: ["contoso.corp.com", "CONTOSO.Corp.Com.", "a-b.c1", "single", "x.y.z.w.v"])
+    func acceptsDNSNames(_ raw: String) throws {
+        let d = try DomainName(raw)
+        #expect(d.value == raw.lowercased().trimmingCharacters(in: ["."]))
+        #expect(d.realm == d.value.uppercased())
+    }
+
+    @Test(arguments: [
+        "", ".", "contoso..com", "-contoso.com", "contoso-.com", "contoso.corp.com)(objectClass=*",
+        "contoso,DC=evil", "con toso.com", "contoso.com\0", "*", "c\\2a.com", "under_score.com",
+        "é.com", String(repeating: "a", count: 64) + ".com", String(repeating: "a.", count: 127) + "aa",
+    ])
+    func rejectsAnythingElse(_ raw: String) {
+        #expect(throws: AADKerbError.self) { try DomainName(raw) }
+    }
+
+    @Test func objectDNsFollowTheDomain() throws {
+        let o = KerberosServerObjects(domain: try DomainName("contoso.corp.com"))
+        #expect(o.computer.description == "CN=AzureADKerberos,OU=Domain Controllers,DC=contoso,DC=corp,DC=com")
+        #expect(o.krbtgt.description == "CN=krbtgt_AzureAD,CN=Users,DC=contoso,DC=corp,DC=com")
+        #expect(o.serviceConnectionPoint.description
+            == "CN=900274c4-b7d2-43c8-90ee-00a9f650e335,CN=AzureAD,CN=System,DC=contoso,DC=corp,DC=com")
+    }
+
+    @Test func statusFollowsWhatWasFound() {
+        var s = OnPremKerberosServer(domainDNSName: "x.com")
+        #expect(s.status == .notConfigured)
+        s.computerAccount = "CN=AzureADKerberos,OU=Domain Controllers,DC=x,DC=com"
+        s.problems = ["krbtgt missing"]
+        #expect(s.status == .incomplete)
+        s.problems = []
+        #expect(s.status == .configured)
+    }
+}

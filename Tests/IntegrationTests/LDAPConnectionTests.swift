@@ -1,0 +1,137 @@
+import Foundation
+import LDAPClient
+import Testing
+
+/// The LDAP layer against a real Samba AD DC: writes with controls, server diagnostics, paging,
+/// escaping and concurrency.
+@Suite struct LDAPConnectionTests {
+    /// A container of its own for each test, so tests can run side by side.
+    func scratch(_ dc: DomainController, _ c: LDAPConnection) async throws -> String {
+        let dn = "OU=t-\(UUID().uuidString.prefix(8)),\(dc.baseDN)"
+        try await c.add(dn, attributes: [LDAPModification(.add, "objectClass", strings: ["organizationalUnit"])])
+        return dn
+    }
+
+    @Test func writesReadsAndKeepsTheServersDiagnostics() async throws {
+        let dc = try await Fixture.shared.dc("fabrikam")
+        let c = try await dc.adminConnection()
+        let ou = try await scratch(dc, c)
+        let user = "CN=u1,\(ou)"
+        try await c.add(user, attributes: [
+            LDAPModification(.add, "objectClass", strings: ["user"]),
+            LDAPModification(.add, "description", strings: ["first"]),
+        ])
+        let again = await #expect(throws: LDAPError.self) {
+            try await c.add(user, attributes: [LDAPModification(.add, "objectClass", strings: ["user"])])
+        }
+        #expect(again?.code == .entryAlreadyExists)
+
+        try await c.modify(user, [LDAPModification(.replace, "description", strings: ["second"]),
+                                  LDAPModification(.add, "otherTelephone", strings: ["1", "2"])])
+        let entry = try #require(try await c.read(user, attributes: ["description", "otherTelephone"]))
+        #expect(entry.string("description") == "second")
+        #expect(Set(entry.strings("otherTelephone")) == ["1", "2"])
+
+        // A system-only attribute: Samba's own diagnostic must come through intact.
+        let systemOnly = await #expect(throws: LDAPError.self) {
+            try await c.modify(user, [LDAPModification(.replace, "msDS-SecondaryKrbTgtNumber", strings: ["65536"])])
+        }
+        #expect(systemOnly?.code == .constraintViolation)
+        #expect(systemOnly?.diagnosticMessage?.contains("0000202F") == true)
+        #expect(systemOnly?.description.contains(user) == true)
+
+        // Non-leaf delete needs the tree-delete control.
+        let nonLeaf = await #expect(throws: LDAPError.self) { try await c.delete(ou) }
+        #expect(nonLeaf?.code == .notAllowedOnNonLeaf)
+        #expect(nonLeaf?.diagnosticMessage?.contains("00002015") == true)
+        try await c.delete(ou, controls: [.treeDelete])
+        #expect(try await c.read(user, attributes: ["cn"]) == nil)
+    }
+
+    @Test func theDCPromoControlMakesTheDCAssignTheKrbtgtNumber() async throws {
+        let dc = try await Fixture.shared.dc("fabrikam")
+        let c = try await dc.adminConnection()
+        let ou = try await scratch(dc, c)
+        defer { Task { try? await c.delete(ou, controls: [.treeDelete]) } }
+        let dn = "CN=krbtgt_probe,\(ou)"
+        try await c.add(dn, attributes: [LDAPModification(.add, "objectClass", strings: ["user"]),
+                                         LDAPModification(.add, "userAccountControl", strings: ["514"])],
+                        controls: [.rodcDCPromo])
+        let e = try #require(try await c.read(dn, attributes: ["msDS-SecondaryKrbTgtNumber", "sAMAccountName", "msDS-KeyVersionNumber"]))
+        let n = try #require(e.integer("msDS-SecondaryKrbTgtNumber"))
+        #expect(e.string("sAMAccountName") == "krbtgt_\(n)")
+        #expect(e.integer("msDS-KeyVersionNumber") == 1)
+        try await c.delete(ou, controls: [.treeDelete])
+    }
+
+    @Test func pagedSearchReturnsEverythingAcrossPages() async throws {
+        let dc = try await Fixture.shared.dc("fabrikam")
+        let c = try await dc.adminConnection()
+        let ou = try await scratch(dc, c)
+        for i in 0..<23 {
+            try await c.add("CN=c\(i),\(ou)", attributes: [LDAPModification(.add, "objectClass", strings: ["container"])])
+        }
+        let before = await c.requestCount
+        let paged = try await c.search(base: ou, scope: .oneLevel, filter: .equal("objectClass", "container"),
+                                       attributes: ["cn"], pageSize: 5)
+        let requests = await c.requestCount - before
+        #expect(paged.count == 23)
+        #expect(Set(paged.compactMap { $0.string("cn") }).count == 23)
+        #expect(requests == 5)  // 5 + 5 + 5 + 5 + 3
+        let unpaged = try await c.search(base: ou, scope: .oneLevel, filter: .equal("objectClass", "container"),
+                                         attributes: ["cn"], pageSize: 0)
+        #expect(unpaged.count == 23)
+        try await c.delete(ou, controls: [.treeDelete])
+    }
+
+    @Test func escapedValuesMatchLiterallyOnTheServer() async throws {
+        let dc = try await Fixture.shared.dc("fabrikam")
+        let c = try await dc.adminConnection()
+        let ou = try await scratch(dc, c)
+        let odd = "we*ird)(name"
+        try await c.add(DistinguishedName(parsing: ou).child("CN", odd).description,
+                        attributes: [LDAPModification(.add, "objectClass", strings: ["container"])])
+        try await c.add("CN=plain,\(ou)", attributes: [LDAPModification(.add, "objectClass", strings: ["container"])])
+        let literal = try await c.search(base: ou, filter: .equal("cn", odd), attributes: ["cn"])
+        #expect(literal.map { $0.string("cn") } == [odd])
+        let star = try await c.search(base: ou, filter: .equal("cn", "*"), attributes: ["cn"])
+        #expect(star.isEmpty, "an escaped * must not act as a wildcard")
+        try await c.delete(ou, controls: [.treeDelete])
+    }
+
+    @Test func manyConnectionsRunConcurrently() async throws {
+        let dc = try await Fixture.shared.dc("fabrikam")
+        let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    let c = try await dc.adminConnection()
+                    var n = 0
+                    for _ in 0..<10 {
+                        n += try await c.search(base: "CN=Users,\(dc.baseDN)", scope: .oneLevel, attributes: ["cn"]).count
+                    }
+                    return n
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(counts.count == 8)
+        #expect(Set(counts).count == 1 && counts[0] > 0)
+    }
+
+    @Test func anEmptyPasswordIsNeverSentAsAnAnonymousBind() async throws {
+        let dc = try await Fixture.shared.dc("fabrikam")
+        let c = try await LDAPConnection.open(LDAPConfiguration(uri: dc.uri, caFile: dc.caFile))
+        let error = await #expect(throws: LDAPError.self) {
+            try await c.bind(.simple(bindName: dc.adminUPN, password: Secret("")))
+        }
+        #expect(error?.kind == .authentication)
+        #expect(await c.requestCount == 2)  // the connect and the refused bind attempt, nothing sent for it
+    }
+
+    @Test func aURIWithoutAnLDAPSchemeIsRefused() async throws {
+        let error = await #expect(throws: LDAPError.self) {
+            _ = try await LDAPConnection.open(LDAPConfiguration(uri: "http://127.0.0.22"))
+        }
+        #expect(error?.code == .paramError)
+    }
+}
