@@ -17,7 +17,7 @@ enum Paths {
     }()
 
     static let sambaDC = packageRoot.appendingPathComponent("scripts/samba-dc")
-    static let oracle = packageRoot.appendingPathComponent("scripts/test/onprem-oracle.py")
+    static let oracle = packageRoot.appendingPathComponent("scripts/oracle/onprem-oracle.py")
 }
 
 struct ProcessResult: Sendable {
