@@ -148,7 +148,24 @@ public actor LDAPConnection {
             let rc = cldap_simple_bind_s(handle, name, arena.berval(password), nil)
             try check(rc, "bind", name)
         case .gssapi:
-            try check(cldap_sasl_gssapi_bind_s(handle), "SASL GSSAPI bind", configuration.uri)
+            // The service principal is ldap/<host of the URI>, as given: no reverse-DNS
+            // canonicalisation, which on split or loopback DNS names the wrong host.
+            _ = ldap_set_option(handle, LDAP_OPT_X_SASL_NOCANON, cldap_opt_on())
+            if configuration.security != .none {
+                // TLS already protects the connection; AD refuses SASL sign/seal on top of it
+                // ("Sign or Seal are not allowed if TLS is used").
+                _ = "maxssf=0".withCString { ldap_set_option(handle, LDAP_OPT_X_SASL_SECPROPS, $0) }
+            }
+            let rc = cldap_sasl_gssapi_bind_s(handle)
+            if rc == LDAPResultCode.localError.rawValue {
+                // The SASL library failed before anything was sent: no ticket, expired ticket,
+                // no service ticket for ldap/<host>. Its message says which.
+                throw LDAPError(code: .localError,
+                                diagnosticMessage: (option(LDAP_OPT_DIAGNOSTIC_MESSAGE).map { $0 + "; " } ?? "")
+                                    + "get a ticket with kinit (KRB5CCNAME names the cache) and name the DC by its host name",
+                                operation: "SASL GSSAPI bind", target: configuration.uri, kind: .authentication)
+            }
+            try check(rc, "SASL GSSAPI bind", configuration.uri)
         }
     }
 

@@ -31,11 +31,11 @@ struct DomainOptions: ParsableArguments {
     @Flag(name: .long, help: "Read the password from standard input (first line).")
     var passwordStdin = false
 
-    @Flag(name: .long, help: "Bind with SASL GSSAPI from the Kerberos credential cache (kinit first; KRB5CCNAME). --server must name the DC by host name.")
+    @Flag(name: .long, help: "Bind with SASL GSSAPI from the Kerberos credential cache (kinit first; KRB5CCNAME). Needs --server with the DC's host name; with ldap:// the connection is signed and sealed by Kerberos instead of StartTLS.")
     var kerberos = false
 
     @Flag(name: .long, help: ArgumentHelp(
-        "With an ldap:// server, do not StartTLS. Only for --kerberos (which seals the connection itself) or to diagnose; AD refuses a simple bind over it."))
+        "With an ldap:// server and a password, do not StartTLS: the password would travel in the clear. Only to diagnose; AD refuses such a bind."))
     var noStarttls = false
 
     @Option(name: .long, help: ArgumentHelp("Seconds to wait for the TCP connection and TLS handshake.", valueName: "seconds"))
@@ -54,6 +54,9 @@ struct DomainOptions: ParsableArguments {
         if noStarttls, let server, server.lowercased().hasPrefix("ldaps://") {
             throw ValidationError("--no-starttls applies to ldap:// servers; an ldaps:// server always uses TLS")
         }
+        if kerberos && server == nil {
+            throw ValidationError("--kerberos needs --server naming a DC by its host name (the service principal is ldap/<host>)")
+        }
         guard connectTimeout > 0, timeout > 0 else { throw ValidationError("timeouts must be positive") }
         guard !(server?.contains(where: { $0 == " " || $0 == "\n" }) ?? false) else {
             throw ValidationError("--server must be one URI")
@@ -64,8 +67,10 @@ struct DomainOptions: ParsableArguments {
 
     func ldapConfiguration(for domain: DomainName) -> LDAPConfiguration {
         let uri = server ?? "ldaps://\(domain.value)"
+        // With --kerberos on ldap://, SASL GSSAPI signs and seals the connection itself (as
+        // Windows tools do on port 389); AD refuses sign/seal inside TLS.
         let security: LDAPConfiguration.Security = uri.lowercased().hasPrefix("ldaps://")
-            ? .ldaps : (noStarttls ? .none : .startTLS)
+            ? .ldaps : (noStarttls || kerberos ? .none : .startTLS)
         return LDAPConfiguration(
             uri: uri, security: security, caFile: caFile,
             connectTimeout: .milliseconds(Int64(connectTimeout * 1000)),

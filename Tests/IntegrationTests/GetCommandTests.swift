@@ -123,6 +123,40 @@ import Testing
             "AADKERB_DOMAIN_PASSWORD": password, "AADKERB_DOMAIN_USER": "FABRIKAM\\Administrator"]).status == 3)
     }
 
+    /// kinit, then `get --kerberos`, in a private mount namespace whose /etc/hosts names the DC
+    /// (the service principal is ldap/<fqdn>); the host's /etc is untouched.
+    func withKerberos(_ dc: DomainController, kinit: Bool) throws -> ProcessResult {
+        let ccache = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-cc-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: ccache) }
+        let script = """
+            mount --bind "$DC_HOSTS_FILE" /etc/hosts || exit 97
+            if [ "$DO_KINIT" = 1 ]; then kinit "Administrator@$DC_REALM" < "$DC_ADMIN_PASSWORD_FILE" >/dev/null || exit 98; fi
+            exec "$AADKERB_BIN" get --domain "$DC_DNSDOMAIN" --server "ldap://$DC_FQDN" --kerberos -o json
+            """
+        var env = dc.env
+        env["AADKERB_BIN"] = Paths.aadkerb.path
+        env["KRB5_CONFIG"] = dc.env["DC_KRB5_CONFIG"]
+        env["KRB5CCNAME"] = "FILE:" + ccache
+        env["DO_KINIT"] = kinit ? "1" : "0"
+        return try run(URL(fileURLWithPath: "/usr/bin/unshare"), ["-m", "--propagation", "private", "--", "sh", "-c", script],
+                       environment: env)
+    }
+
+    @Test func kerberosBindsFromTheCredentialCacheWithoutAPassword() async throws {
+        let dc = try await Fixture.shared.dc("fabrikam")
+        let result = try withKerberos(dc, kinit: true)
+        #expect(result.status == 3, "stderr: \(result.stderr)")
+        #expect(try jsonObject(result.stdout)["Status"] as? String == "NotConfigured")
+    }
+
+    @Test func kerberosWithoutATicketIsAnAuthenticationFailureThatSaysKinit() async throws {
+        let dc = try await Fixture.shared.dc("fabrikam")
+        let result = try withKerberos(dc, kinit: false)
+        #expect(result.status == 10, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("No Kerberos credentials available"))
+        #expect(result.stderr.contains("kinit"))
+    }
+
     @Test func plainLDAPWithoutStartTLSIsRefusedWithSambasMessage() async throws {
         let dc = try await Fixture.shared.dc("contoso")
         let result = try aadkerb(["get", "--domain", dc.domain, "--server", dc.startTLSURI, "--no-starttls",
@@ -220,6 +254,7 @@ import Testing
         #expect(try aadkerb(["get"]).status == 64)
         #expect(try aadkerb(["get", "--domain", "x.com", "--password-stdin", "--password-file", "f"]).status == 64)
         #expect(try aadkerb(["get", "--domain", "x.com", "--output", "xml"]).status == 64)
+        #expect(try aadkerb(["get", "--domain", "x.com", "--kerberos"]).status == 64)  // needs --server
         let noUser = try aadkerb(["get", "--domain", "x.com", "--password-stdin"], stdin: "x\n")
         #expect(noUser.status == 64)
         #expect(noUser.stderr.contains("--user"))

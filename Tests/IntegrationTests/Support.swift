@@ -28,13 +28,14 @@ struct ProcessResult: Sendable {
 }
 
 /// Runs a program with its output in temporary files (no pipe can fill up and block it).
-/// The child gets this process's environment minus every AADKERB_* variable, plus `environment`.
+/// The child gets this process's environment minus aadkerb's own inputs (AADKERB_* except the
+/// fixture's AADKERB_DC_*), plus `environment`: no credential leaks in from the caller.
 func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
          stdin: String? = nil) throws -> ProcessResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AADKERB_") }
+    var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AADKERB_") || $0.key.hasPrefix("AADKERB_DC_") }
     env.merge(environment) { $1 }
     process.environment = env
     let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-test-\(UUID().uuidString)")
