@@ -11,27 +11,51 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
     ],
     targets: [
         // C: OpenLDAP's libldap/liblber, with a shim for the macros Swift cannot import.
         .systemLibrary(
             name: "CLDAP", pkgConfig: "ldap",
             providers: [.apt(["libldap2-dev"])]),
+        // C: OpenSSL's libcrypto (HMAC for tokens; key derivation and envelope encryption).
+        .systemLibrary(
+            name: "COpenSSL", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+        // C: SQLite, the tenant reference server's durable store.
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
         // Swift LDAP layer: one connection per actor, blocking calls on the actor's own queue.
         .target(name: "LDAPClient", dependencies: ["CLDAP"]),
         // The Azure AD Kerberos server model, readers and plans; knows nothing of the terminal.
-        .target(name: "AADKerbCore", dependencies: ["LDAPClient"]),
+        .target(name: "AADKerbCore", dependencies: ["LDAPClient", "TenantAPI"]),
         // The command-line tool: thin commands over AADKerbCore.
         .executableTarget(
             name: "aadkerb",
             dependencies: [
-                "AADKerbCore", "LDAPClient",
+                "AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        // The tenant API's wire types, shared by the client and the reference server.
+        .target(name: "TenantAPI"),
+        // Client of the tenant API over URLSession, with token acquisition.
+        .target(name: "TenantClient", dependencies: ["TenantAPI", "LDAPClient"]),
+        // The tenant API reference server (an emulator of the cloud side): HTTPS, OAuth2, SQLite.
+        .executableTarget(
+            name: "aadkerb-tenant-server",
+            dependencies: [
+                "COpenSSL", "CSQLite", "TenantAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
             ]),
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient"]),
         .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore"]),
         // Against real servers (Samba AD DC); runs the built `aadkerb` binary as a user would.
-        .testTarget(name: "IntegrationTests", dependencies: ["AADKerbCore", "LDAPClient", "aadkerb"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "aadkerb", "aadkerb-tenant-server"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import AADKerbCore
 import ArgumentParser
 import LDAPClient
+import TenantClient
 
 /// aadkerb's exit codes: the one place that maps outcomes and errors to them (docs/exit-codes.md).
 enum ExitStatus: Int32, CaseIterable {
@@ -16,6 +17,7 @@ enum ExitStatus: Int32, CaseIterable {
     case encryptionRequired = 14
     case timeout = 15
     case wrongDomain = 16
+    case tenantFailure = 17
     case usage = 64
     case unreadableInput = 66
 
@@ -36,6 +38,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .encryptionRequired: return "encryption-required"
         case .timeout: return "timeout"
         case .wrongDomain: return "wrong-domain"
+        case .tenantFailure: return "tenant-failure"
         case .usage: return "usage"
         case .unreadableInput: return "unreadable-input"
         }
@@ -62,6 +65,15 @@ enum ExitStatus: Int32, CaseIterable {
             }
         case let error as LDAPError:
             self = ExitStatus(error)
+        case let error as TenantError:
+            switch error.kind {
+            case .authentication: self = .authenticationFailed
+            case .forbidden: self = .accessDenied
+            case .unreachable: self = .unreachable
+            case .tls: self = .tlsFailure
+            case .timeout: self = .timeout
+            default: self = .tenantFailure
+            }
         default:
             self = .failure
         }

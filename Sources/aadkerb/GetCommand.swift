@@ -2,95 +2,181 @@ import AADKerbCore
 import ArgumentParser
 import Foundation
 import LDAPClient
+import TenantAPI
+import TenantClient
 
 struct GetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
-        abstract: "Show the Azure AD Kerberos server of a domain (like Get-AzureADKerberosServer).",
+        abstract: "Show the Azure AD Kerberos server of a domain and compare it with the cloud (like Get-AzureADKerberosServer).",
         discussion: """
-            Reads the three on-premises objects and reports Id, UserAccount, ComputerAccount, \
-            DisplayName, DomainDnsName, KeyVersion, Kvno, KeyUpdatedOn and KeyUpdatedFrom. \
-            docs/fields.md says how each field is derived.
+            Reads the three on-premises objects (Id, UserAccount, ComputerAccount, DisplayName, \
+            DomainDnsName, KeyVersion, Kvno, KeyUpdatedOn, KeyUpdatedFrom) and, with --tenant, the \
+            tenant's KerberosDomain (CloudId, CloudDomainDnsName, CloudDisplayName, CloudKeyVersion, \
+            CloudKeyUpdatedOn), both at once, and compares each pair. docs/fields.md says how each \
+            field is derived.
 
-            Exit codes: 0 configured and consistent; 3 nothing configured; 5 incomplete or \
-            inconsistent (the Problems list says what); 10 authentication failed; 11 access denied; \
-            12 server unreachable; 13 TLS failure; 14 the server requires encryption; 15 timed out; \
-            16 the server serves another domain; 64 bad usage; 66 unreadable input file.
+            Exit codes: 0 configured (and in sync, when the cloud was read); 3 nothing configured; \
+            4 drifted: both sides exist but a pair differs; 5 incomplete, or missing on one side; \
+            10 authentication failed; 11 access denied; 12 unreachable; 13 TLS failure; 14 the DC \
+            requires encryption; 15 timed out; 16 the DC serves another domain; 17 the tenant API \
+            failed; 64 bad usage; 66 unreadable input file.
 
             Examples:
               aadkerb get --domain contoso.corp.com --user admin --password-file ~/.aadkerb-pass
-              aadkerb get --domain contoso.corp.com --server ldaps://dc1.contoso.corp.com --ca-file ca.pem -o json
-              AADKERB_DOMAIN_PASSWORD=... aadkerb get --domain contoso.corp.com --user CONTOSO\\\\admin -o json | jq .KeyVersion
+              aadkerb get --domain contoso.corp.com --user admin --password-stdin -o json \\
+                  --tenant contoso --tenant-endpoint https://tenant-api.example --client-id app \\
+                  --client-secret-file app.secret < pass | jq .SyncStatus
+              aadkerb get --domain contoso.corp.com --cloud-only --tenant contoso ...
             """)
 
     @OptionGroup var connection: DomainOptions
+    @OptionGroup var tenant: TenantOptions
     @OptionGroup var output: OutputOptions
+
+    @Flag(help: "Read only the on-premises objects, even when a tenant is configured (split networks).")
+    var onPremOnly = false
+
+    @Flag(help: "Read only the cloud object: no domain credentials needed.")
+    var cloudOnly = false
+
+    func validate() throws {
+        if onPremOnly && cloudOnly { throw ValidationError("--on-prem-only and --cloud-only exclude each other") }
+    }
+
+    static func readCloud(_ client: TenantClient?, _ domain: String) async throws -> TenantClient.Versioned? {
+        guard let client else { return nil }
+        return try await client.get(domain: domain)
+    }
 
     func run() async throws {
         try await reportingErrors(format: output.output) {
-            let (domain, ldap) = try await connection.connect()
-            let server = try await OnPremReader(connection: ldap, domain: domain).read()
-            let report = GetReport(server: server, uri: ldap.configuration.uri)
+            let readCloud = !onPremOnly && (cloudOnly || tenant.tenantName() != nil)
+            let domain = try connection.domainName()
+            let client = readCloud ? try tenant.client() : nil
+            // Both sides at once: the cloud read runs while the DC is bound and searched.
+            async let cloudRead: TenantClient.Versioned? = Self.readCloud(client, domain.value)
+            var onPrem: OnPremKerberosServer?
+            var uri: String?
+            if !cloudOnly {
+                let (_, ldap) = try await connection.connect()
+                uri = ldap.configuration.uri
+                onPrem = try await OnPremReader(connection: ldap, domain: domain).read()
+            }
+            let cloud = try await cloudRead
+            let report = GetReport(domain: domain.value, onPrem: onPrem, uri: uri, cloudRead: readCloud, cloud: cloud?.value)
             switch output.output {
             case .json: Terminal.writeOut(JSON.encode(report))
             case .table: Terminal.writeOut(report.table)
             }
-            return ExitStatus(server.status)
+            return report.exitStatus
         }
     }
 }
 
 /// The `get` result as printed: JSON keys are the PowerShell cmdlet's property names (schema
-/// version 1, docs/json-output.md); every key is always present, null when unknown.
+/// version 1, docs/json-output.md); every key is always present, null when unknown or not read.
 struct GetReport: Encodable {
-    let server: OnPremKerberosServer
-    let uri: String
+    let domain: String
+    let onPrem: OnPremKerberosServer?
+    let uri: String?
+    let cloudRead: Bool
+    let cloud: KerberosDomain?
+
+    var comparison: KerberosServerComparison? {
+        guard cloudRead, let onPrem else { return nil }
+        return KerberosServerComparison(onPrem: onPrem, cloud: cloud)
+    }
+
+    var exitStatus: ExitStatus {
+        if let comparison {
+            switch comparison.status {
+            case .inSync: return .success
+            case .drifted: return .drifted
+            case .notConfigured: return .notConfigured
+            case .incomplete, .missingInCloud, .missingOnPrem: return .incomplete
+            }
+        }
+        if let onPrem { return ExitStatus(onPrem.status) }
+        return cloud == nil ? .notConfigured : .success  // --cloud-only
+    }
 
     enum CodingKeys: String, CodingKey {
         case SchemaVersion, Status, Server, DomainController, DomainDnsName, Id, UserAccount, ComputerAccount,
              DisplayName, KeyVersion, Kvno, KeyUpdatedOn, KeyUpdatedFrom, KeyUpdatedFromInvocationId,
-             ServiceConnectionPoint, Problems
+             ServiceConnectionPoint, Problems,
+             CloudId, CloudDomainDnsName, CloudDisplayName, CloudKeyVersion, CloudKeyUpdatedOn, CloudKeyUpdatedFrom,
+             SyncStatus, Comparison
     }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(1, forKey: .SchemaVersion)
-        try c.encode(server.status.rawValue, forKey: .Status)
+        try c.encode(onPrem?.status.rawValue, forKey: .Status)
         try c.encode(uri, forKey: .Server)
-        try c.encode(server.server, forKey: .DomainController)
-        try c.encode(server.domainDNSName, forKey: .DomainDnsName)
-        try c.encode(server.id, forKey: .Id)
-        try c.encode(server.userAccount, forKey: .UserAccount)
-        try c.encode(server.computerAccount, forKey: .ComputerAccount)
-        try c.encode(server.displayName, forKey: .DisplayName)
-        try c.encode(server.keyVersion, forKey: .KeyVersion)
-        try c.encode(server.kvno, forKey: .Kvno)
-        try c.encode(server.keyUpdatedOn, forKey: .KeyUpdatedOn)
-        try c.encode(server.keyUpdatedFrom, forKey: .KeyUpdatedFrom)
-        try c.encode(server.keyUpdatedFromInvocationID, forKey: .KeyUpdatedFromInvocationId)
-        try c.encode(server.serviceConnectionPoint, forKey: .ServiceConnectionPoint)
-        try c.encode(server.problems, forKey: .Problems)
+        try c.encode(onPrem?.server, forKey: .DomainController)
+        try c.encode(domain, forKey: .DomainDnsName)
+        try c.encode(onPrem?.id, forKey: .Id)
+        try c.encode(onPrem?.userAccount, forKey: .UserAccount)
+        try c.encode(onPrem?.computerAccount, forKey: .ComputerAccount)
+        try c.encode(onPrem?.displayName, forKey: .DisplayName)
+        try c.encode(onPrem?.keyVersion, forKey: .KeyVersion)
+        try c.encode(onPrem?.kvno, forKey: .Kvno)
+        try c.encode(onPrem?.keyUpdatedOn, forKey: .KeyUpdatedOn)
+        try c.encode(onPrem?.keyUpdatedFrom, forKey: .KeyUpdatedFrom)
+        try c.encode(onPrem?.keyUpdatedFromInvocationID, forKey: .KeyUpdatedFromInvocationId)
+        try c.encode(onPrem?.serviceConnectionPoint, forKey: .ServiceConnectionPoint)
+        try c.encode(onPrem?.problems ?? [], forKey: .Problems)
+        try c.encode(cloud?.id, forKey: .CloudId)
+        try c.encode(cloud?.domainDnsName, forKey: .CloudDomainDnsName)
+        try c.encode(cloud?.displayName, forKey: .CloudDisplayName)
+        try c.encode(cloud?.keyVersion, forKey: .CloudKeyVersion)
+        try c.encode(cloud?.keyUpdatedOn, forKey: .CloudKeyUpdatedOn)
+        try c.encode(cloud?.keyUpdatedFrom, forKey: .CloudKeyUpdatedFrom)
+        try c.encode(comparison?.status.rawValue, forKey: .SyncStatus)
+        try c.encode(comparison.map { Dictionary(uniqueKeysWithValues: $0.pairs.map { ($0.name, $0.verdict.rawValue) }) },
+                     forKey: .Comparison)
     }
 
     var table: String {
         var t = KeyValueTable()
-        t.add("DomainDnsName", server.domainDNSName)
-        t.add("Status", server.status.rawValue)
-        t.add("DomainController", server.server.map { "\($0) (\(uri))" } ?? uri)
-        t.add("Id", server.id.map(String.init))
-        t.add("UserAccount", server.userAccount)
-        t.add("ComputerAccount", server.computerAccount)
-        t.add("DisplayName", server.displayName)
-        t.add("KeyVersion", server.keyVersion.map(String.init))
-        t.add("Kvno", server.kvno.map(String.init))
-        t.add("KeyUpdatedOn", server.keyUpdatedOn.map(JSON.iso8601))
-        t.add("KeyUpdatedFrom", server.keyUpdatedFrom ?? server.keyUpdatedFromInvocationID.map { "unknown DC, invocationId \($0)" })
-        t.add("ServiceConnectionPoint", server.serviceConnectionPoint)
+        t.add("DomainDnsName", domain)
+        if let onPrem {
+            t.add("Status", onPrem.status.rawValue)
+            t.add("DomainController", onPrem.server.map { "\($0) (\(uri ?? ""))" } ?? uri)
+            t.add("Id", onPrem.id.map(String.init))
+            t.add("UserAccount", onPrem.userAccount)
+            t.add("ComputerAccount", onPrem.computerAccount)
+            t.add("DisplayName", onPrem.displayName)
+            t.add("KeyVersion", onPrem.keyVersion.map(String.init))
+            t.add("Kvno", onPrem.kvno.map(String.init))
+            t.add("KeyUpdatedOn", onPrem.keyUpdatedOn.map(JSON.iso8601))
+            t.add("KeyUpdatedFrom", onPrem.keyUpdatedFrom ?? onPrem.keyUpdatedFromInvocationID.map { "unknown DC, invocationId \($0)" })
+            t.add("ServiceConnectionPoint", onPrem.serviceConnectionPoint)
+        }
+        if cloudRead {
+            t.add("CloudId", cloud.map { String($0.id) })
+            t.add("CloudDomainDnsName", cloud?.domainDnsName)
+            t.add("CloudDisplayName", cloud?.displayName)
+            t.add("CloudKeyVersion", cloud.map { String($0.keyVersion) })
+            t.add("CloudKeyUpdatedOn", cloud?.keyUpdatedOn)
+            t.add("CloudKeyUpdatedFrom", cloud?.keyUpdatedFrom)
+        }
+        if let comparison { t.add("SyncStatus", comparison.status.rawValue) }
         var text = t.rendered
-        if server.status == .notConfigured {
-            text += "\n\nNo Azure AD Kerberos server is configured in \(server.domainDNSName)."
-        } else if !server.problems.isEmpty {
-            text += "\n\nProblems:\n" + server.problems.map { "  - \($0)" }.joined(separator: "\n")
+        if let comparison {
+            let differing = comparison.pairs.filter { $0.verdict != .match }
+            if !differing.isEmpty, comparison.status == .drifted {
+                text += "\n\nDrift:\n" + differing.map { "  - \($0.name): on-prem \($0.onPrem ?? "-"), cloud \($0.cloud ?? "-")" }.joined(separator: "\n")
+            }
+        }
+        if let onPrem, onPrem.status == .notConfigured, cloud == nil {
+            text += "\n\nNo Azure AD Kerberos server is configured in \(domain)."
+        } else if let onPrem, !onPrem.problems.isEmpty {
+            text += "\n\nProblems:\n" + onPrem.problems.map { "  - \($0)" }.joined(separator: "\n")
+        }
+        if cloudRead, cloud == nil, onPrem?.status != .notConfigured {
+            text += "\n\nThe tenant has no KerberosDomain for \(domain)."
         }
         return text
     }

@@ -2,261 +2,263 @@ import Foundation
 import LDAPClient
 import Testing
 
-/// `aadkerb get` against a real Samba AD DC, as a user runs it. Serialized: the tests that seed
-/// or break the objects of contoso.corp.com must not interleave.
-@Suite(.serialized) struct GetCommandTests {
-    @Test func seededDomainMatchesAnIndependentReadWithLdapsearch() async throws {
-        let dc = try await Fixture.shared.dc("contoso")
-        try await Seeder.seed(dc, passwordResets: 2)
+extension SharedServers {
+    /// `aadkerb get` against a real Samba AD DC, as a user runs it. Serialized: the tests that seed
+    /// or break the objects of contoso.corp.com must not interleave.
+    @Suite struct GetCommandTests {
+        @Test func seededDomainMatchesAnIndependentReadWithLdapsearch() async throws {
+            let dc = try await Fixture.shared.dc("contoso")
+            try await Seeder.seed(dc, passwordResets: 2)
 
-        let result = try aadkerb(["get"] + dc.connectionArguments + ["--output", "json"])
-        #expect(result.status == 0, "stderr: \(result.stderr)")
-        let got = try jsonObject(result.stdout)
+            let result = try aadkerb(["get"] + dc.connectionArguments + ["--output", "json"])
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            let got = try jsonObject(result.stdout)
 
-        let oracleRun = try run(URL(fileURLWithPath: "/usr/bin/python3"),
-                                [Paths.oracle.path, dc.uri, dc.caFile, dc.adminUPN, dc.passwordFile, dc.baseDN])
-        #expect(oracleRun.status == 0, "oracle: \(oracleRun.stderr)")
-        let expected = try jsonObject(oracleRun.stdout)
+            let oracleRun = try run(URL(fileURLWithPath: "/usr/bin/python3"),
+                                    [Paths.oracle.path, dc.uri, dc.caFile, dc.adminUPN, dc.passwordFile, dc.baseDN])
+            #expect(oracleRun.status == 0, "oracle: \(oracleRun.stderr)")
+            let expected = try jsonObject(oracleRun.stdout)
 
-        for key in ["ComputerAccount", "UserAccount", "ServiceConnectionPoint", "DisplayName", "Id", "Kvno",
-                    "KeyVersion", "KeyUpdatedOn", "KeyUpdatedFrom", "KeyUpdatedFromInvocationId", "DomainController"] {
-            #expect("\(got[key] ?? "absent")" == "\(expected[key] ?? "absent")", "field \(key)")
+            for key in ["ComputerAccount", "UserAccount", "ServiceConnectionPoint", "DisplayName", "Id", "Kvno",
+                        "KeyVersion", "KeyUpdatedOn", "KeyUpdatedFrom", "KeyUpdatedFromInvocationId", "DomainController"] {
+                #expect("\(got[key] ?? "absent")" == "\(expected[key] ?? "absent")", "field \(key)")
+            }
+            // The DC assigned the number and the name; created (kvno 1) then two resets.
+            let id = try #require(got["Id"] as? Int)
+            #expect(got["DisplayName"] as? String == "krbtgt_\(id)")
+            #expect(got["Kvno"] as? Int == 3)
+            #expect(got["KeyUpdatedFrom"] as? String == dc.fqdn)
+            #expect(got["Status"] as? String == "Configured")
+            #expect(got["DomainDnsName"] as? String == dc.domain)
+            #expect((got["Problems"] as? [Any])?.isEmpty == true)
+            #expect(got["SchemaVersion"] as? Int == 1)
         }
-        // The DC assigned the number and the name; created (kvno 1) then two resets.
-        let id = try #require(got["Id"] as? Int)
-        #expect(got["DisplayName"] as? String == "krbtgt_\(id)")
-        #expect(got["Kvno"] as? Int == 3)
-        #expect(got["KeyUpdatedFrom"] as? String == dc.fqdn)
-        #expect(got["Status"] as? String == "Configured")
-        #expect(got["DomainDnsName"] as? String == dc.domain)
-        #expect((got["Problems"] as? [Any])?.isEmpty == true)
-        #expect(got["SchemaVersion"] as? Int == 1)
-    }
 
-    @Test func anotherKeyResetMovesKeyVersionAndKvnoForward() async throws {
-        let dc = try await Fixture.shared.dc("contoso")
-        let c = try await Seeder.seed(dc, passwordResets: 1)
-        let before = try jsonObject(try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"]).stdout)
-        try await c.modify("CN=krbtgt_AzureAD,CN=Users,\(dc.baseDN)",
-                           [LDAPModification(.replace, "unicodePwd", values: [Seeder.utf16Quoted(Seeder.randomPassword())])])
-        let after = try jsonObject(try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"]).stdout)
-        #expect((after["Kvno"] as? Int ?? 0) == (before["Kvno"] as? Int ?? -1) + 1)
-        #expect((after["KeyVersion"] as? Int ?? 0) > (before["KeyVersion"] as? Int ?? Int.max))
-        #expect(after["Id"] as? Int == before["Id"] as? Int)
-    }
-
-    @Test func tableOutputNamesEveryField() async throws {
-        let dc = try await Fixture.shared.dc("contoso")
-        try await Seeder.seed(dc, passwordResets: 1)
-        let result = try aadkerb(["get"] + dc.connectionArguments)
-        #expect(result.status == 0, "stderr: \(result.stderr)")
-        for label in ["DomainDnsName", "Status", "Id", "UserAccount", "ComputerAccount", "DisplayName",
-                      "KeyVersion", "Kvno", "KeyUpdatedOn", "KeyUpdatedFrom"] {
-            #expect(result.stdout.contains("\(label) "), "missing \(label) in:\n\(result.stdout)")
-        }
-        #expect(result.stdout.contains("Configured"))
-        #expect(result.stderr.isEmpty)
-    }
-
-    @Test func eachMissingObjectMakesTheServerIncomplete() async throws {
-        let dc = try await Fixture.shared.dc("contoso")
-        let base = dc.baseDN
-        for (dn, controls) in [("CN=900274c4-b7d2-43c8-90ee-00a9f650e335,CN=AzureAD,CN=System,\(base)", [LDAPRequestControl]()),
-                               ("CN=AzureADKerberos,OU=Domain Controllers,\(base)", []),
-                               ("CN=krbtgt_AzureAD,CN=Users,\(base)", [])] {
+        @Test func anotherKeyResetMovesKeyVersionAndKvnoForward() async throws {
+            let dc = try await Fixture.shared.dc("contoso")
             let c = try await Seeder.seed(dc, passwordResets: 1)
-            try await c.delete(dn, controls: controls)
-            let result = try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"])
-            #expect(result.status == 5, "deleting \(dn): \(result.stderr)")
-            let json = try jsonObject(result.stdout)
-            #expect(json["Status"] as? String == "Incomplete")
-            let problems = json["Problems"] as? [String] ?? []
-            #expect(problems.contains { $0.contains(dn) }, "\(problems)")
+            let before = try jsonObject(try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"]).stdout)
+            try await c.modify("CN=krbtgt_AzureAD,CN=Users,\(dc.baseDN)",
+                               [LDAPModification(.replace, "unicodePwd", values: [Seeder.utf16Quoted(Seeder.randomPassword())])])
+            let after = try jsonObject(try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"]).stdout)
+            #expect((after["Kvno"] as? Int ?? 0) == (before["Kvno"] as? Int ?? -1) + 1)
+            #expect((after["KeyVersion"] as? Int ?? 0) > (before["KeyVersion"] as? Int ?? Int.max))
+            #expect(after["Id"] as? Int == before["Id"] as? Int)
         }
-    }
 
-    @Test func nothingConfiguredIsSaidPlainly() async throws {
-        let dc = try await Fixture.shared.dc("fabrikam")
-        let json = try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"])
-        #expect(json.status == 3)
-        let obj = try jsonObject(json.stdout)
-        #expect(obj["Status"] as? String == "NotConfigured")
-        for key in ["Id", "UserAccount", "ComputerAccount", "DisplayName", "KeyVersion", "Kvno", "KeyUpdatedOn", "KeyUpdatedFrom"] {
-            #expect(obj.keys.contains(key), "key \(key) must be present")
-            #expect(obj[key] is NSNull, "\(key) should be null")
+        @Test func tableOutputNamesEveryField() async throws {
+            let dc = try await Fixture.shared.dc("contoso")
+            try await Seeder.seed(dc, passwordResets: 1)
+            let result = try aadkerb(["get"] + dc.connectionArguments)
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            for label in ["DomainDnsName", "Status", "Id", "UserAccount", "ComputerAccount", "DisplayName",
+                          "KeyVersion", "Kvno", "KeyUpdatedOn", "KeyUpdatedFrom"] {
+                #expect(result.stdout.contains("\(label) "), "missing \(label) in:\n\(result.stdout)")
+            }
+            #expect(result.stdout.contains("Configured"))
+            #expect(result.stderr.isEmpty)
         }
-        let table = try aadkerb(["get"] + dc.connectionArguments)
-        #expect(table.status == 3)
-        #expect(table.stdout.contains("No Azure AD Kerberos server is configured in fabrikam.com."))
-    }
 
-    @Test func wrongPasswordIsAnAuthenticationFailureWithTheServersDiagnostic() async throws {
-        let dc = try await Fixture.shared.dc("contoso")
-        let result = try aadkerb(["get", "--domain", dc.domain, "--server", dc.uri, "--ca-file", dc.caFile,
-                                  "--user", "Administrator", "--password-stdin"], stdin: "not-the-password\n")
-        #expect(result.status == 10)
-        #expect(result.stderr.contains("Invalid credentials (49)"))
-        #expect(result.stderr.contains("AcceptSecurityContext error, data 52e"))
-        #expect(result.stdout.isEmpty)
-        #expect(!result.stderr.contains("not-the-password"))
-    }
+        @Test func eachMissingObjectMakesTheServerIncomplete() async throws {
+            let dc = try await Fixture.shared.dc("contoso")
+            let base = dc.baseDN
+            for (dn, controls) in [("CN=900274c4-b7d2-43c8-90ee-00a9f650e335,CN=AzureAD,CN=System,\(base)", [LDAPRequestControl]()),
+                                   ("CN=AzureADKerberos,OU=Domain Controllers,\(base)", []),
+                                   ("CN=krbtgt_AzureAD,CN=Users,\(base)", [])] {
+                let c = try await Seeder.seed(dc, passwordResets: 1)
+                try await c.delete(dn, controls: controls)
+                let result = try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"])
+                #expect(result.status == 5, "deleting \(dn): \(result.stderr)")
+                let json = try jsonObject(result.stdout)
+                #expect(json["Status"] as? String == "Incomplete")
+                let problems = json["Problems"] as? [String] ?? []
+                #expect(problems.contains { $0.contains(dn) }, "\(problems)")
+            }
+        }
 
-    @Test func jsonModeReportsErrorsAsJSONToo() async throws {
-        let dc = try await Fixture.shared.dc("contoso")
-        let result = try aadkerb(["get", "--domain", dc.domain, "--server", dc.uri, "--ca-file", dc.caFile,
-                                  "--user", "Administrator", "-o", "json"],
-                                 environment: ["AADKERB_DOMAIN_PASSWORD": "wrong"])
-        #expect(result.status == 10)
-        let obj = try jsonObject(result.stdout)
-        #expect(obj["Error"] as? String == "authentication-failed")
-        #expect(obj["ExitCode"] as? Int == 10)
-    }
+        @Test func nothingConfiguredIsSaidPlainly() async throws {
+            let dc = try await Fixture.shared.dc("fabrikam")
+            let json = try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"])
+            #expect(json.status == 3)
+            let obj = try jsonObject(json.stdout)
+            #expect(obj["Status"] as? String == "NotConfigured")
+            for key in ["Id", "UserAccount", "ComputerAccount", "DisplayName", "KeyVersion", "Kvno", "KeyUpdatedOn", "KeyUpdatedFrom"] {
+                #expect(obj.keys.contains(key), "key \(key) must be present")
+                #expect(obj[key] is NSNull, "\(key) should be null")
+            }
+            let table = try aadkerb(["get"] + dc.connectionArguments)
+            #expect(table.status == 3)
+            #expect(table.stdout.contains("No Azure AD Kerberos server is configured in fabrikam.com."))
+        }
 
-    @Test func passwordFromStdinAndFromTheEnvironmentBothWork() async throws {
-        let dc = try await Fixture.shared.dc("fabrikam")
-        let password = try String(contentsOfFile: dc.passwordFile, encoding: .utf8)
-        let common = ["get", "--domain", dc.domain, "--server", dc.uri, "--ca-file", dc.caFile, "--user", "Administrator"]
-        #expect(try aadkerb(common + ["--password-stdin"], stdin: password + "\n").status == 3)
-        #expect(try aadkerb(common, environment: ["AADKERB_DOMAIN_PASSWORD": password]).status == 3)
-        // the user can also come from the environment, in DOMAIN\user form
-        #expect(try aadkerb(Array(common.dropLast(2)), environment: [
-            "AADKERB_DOMAIN_PASSWORD": password, "AADKERB_DOMAIN_USER": "FABRIKAM\\Administrator"]).status == 3)
-    }
+        @Test func wrongPasswordIsAnAuthenticationFailureWithTheServersDiagnostic() async throws {
+            let dc = try await Fixture.shared.dc("contoso")
+            let result = try aadkerb(["get", "--domain", dc.domain, "--server", dc.uri, "--ca-file", dc.caFile,
+                                      "--user", "Administrator", "--password-stdin"], stdin: "not-the-password\n")
+            #expect(result.status == 10)
+            #expect(result.stderr.contains("Invalid credentials (49)"))
+            #expect(result.stderr.contains("AcceptSecurityContext error, data 52e"))
+            #expect(result.stdout.isEmpty)
+            #expect(!result.stderr.contains("not-the-password"))
+        }
 
-    /// kinit, then `get --kerberos`, in a private mount namespace whose /etc/hosts names the DC
-    /// (the service principal is ldap/<fqdn>); the host's /etc is untouched.
-    func withKerberos(_ dc: DomainController, kinit: Bool) throws -> ProcessResult {
-        let ccache = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-cc-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: ccache) }
-        let script = """
-            mount --bind "$DC_HOSTS_FILE" /etc/hosts || exit 97
-            if [ "$DO_KINIT" = 1 ]; then kinit "Administrator@$DC_REALM" < "$DC_ADMIN_PASSWORD_FILE" >/dev/null || exit 98; fi
-            exec "$AADKERB_BIN" get --domain "$DC_DNSDOMAIN" --server "ldap://$DC_FQDN" --kerberos -o json
-            """
-        var env = dc.env
-        env["AADKERB_BIN"] = Paths.aadkerb.path
-        env["KRB5_CONFIG"] = dc.env["DC_KRB5_CONFIG"]
-        env["KRB5CCNAME"] = "FILE:" + ccache
-        env["DO_KINIT"] = kinit ? "1" : "0"
-        return try run(URL(fileURLWithPath: "/usr/bin/unshare"), ["-m", "--propagation", "private", "--", "sh", "-c", script],
-                       environment: env)
-    }
+        @Test func jsonModeReportsErrorsAsJSONToo() async throws {
+            let dc = try await Fixture.shared.dc("contoso")
+            let result = try aadkerb(["get", "--domain", dc.domain, "--server", dc.uri, "--ca-file", dc.caFile,
+                                      "--user", "Administrator", "-o", "json"],
+                                     environment: ["AADKERB_DOMAIN_PASSWORD": "wrong"])
+            #expect(result.status == 10)
+            let obj = try jsonObject(result.stdout)
+            #expect(obj["Error"] as? String == "authentication-failed")
+            #expect(obj["ExitCode"] as? Int == 10)
+        }
 
-    @Test func kerberosBindsFromTheCredentialCacheWithoutAPassword() async throws {
-        let dc = try await Fixture.shared.dc("fabrikam")
-        let result = try withKerberos(dc, kinit: true)
-        #expect(result.status == 3, "stderr: \(result.stderr)")
-        #expect(try jsonObject(result.stdout)["Status"] as? String == "NotConfigured")
-    }
+        @Test func passwordFromStdinAndFromTheEnvironmentBothWork() async throws {
+            let dc = try await Fixture.shared.dc("fabrikam")
+            let password = try String(contentsOfFile: dc.passwordFile, encoding: .utf8)
+            let common = ["get", "--domain", dc.domain, "--server", dc.uri, "--ca-file", dc.caFile, "--user", "Administrator"]
+            #expect(try aadkerb(common + ["--password-stdin"], stdin: password + "\n").status == 3)
+            #expect(try aadkerb(common, environment: ["AADKERB_DOMAIN_PASSWORD": password]).status == 3)
+            // the user can also come from the environment, in DOMAIN\user form
+            #expect(try aadkerb(Array(common.dropLast(2)), environment: [
+                "AADKERB_DOMAIN_PASSWORD": password, "AADKERB_DOMAIN_USER": "FABRIKAM\\Administrator"]).status == 3)
+        }
 
-    @Test func kerberosWithoutATicketIsAnAuthenticationFailureThatSaysKinit() async throws {
-        let dc = try await Fixture.shared.dc("fabrikam")
-        let result = try withKerberos(dc, kinit: false)
-        #expect(result.status == 10, "stderr: \(result.stderr)")
-        #expect(result.stderr.contains("No Kerberos credentials available"))
-        #expect(result.stderr.contains("kinit"))
-    }
+        /// kinit, then `get --kerberos`, in a private mount namespace whose /etc/hosts names the DC
+        /// (the service principal is ldap/<fqdn>); the host's /etc is untouched.
+        func withKerberos(_ dc: DomainController, kinit: Bool) throws -> ProcessResult {
+            let ccache = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-cc-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: ccache) }
+            let script = """
+                mount --bind "$DC_HOSTS_FILE" /etc/hosts || exit 97
+                if [ "$DO_KINIT" = 1 ]; then kinit "Administrator@$DC_REALM" < "$DC_ADMIN_PASSWORD_FILE" >/dev/null || exit 98; fi
+                exec "$AADKERB_BIN" get --domain "$DC_DNSDOMAIN" --server "ldap://$DC_FQDN" --kerberos -o json
+                """
+            var env = dc.env
+            env["AADKERB_BIN"] = Paths.aadkerb.path
+            env["KRB5_CONFIG"] = dc.env["DC_KRB5_CONFIG"]
+            env["KRB5CCNAME"] = "FILE:" + ccache
+            env["DO_KINIT"] = kinit ? "1" : "0"
+            return try run(URL(fileURLWithPath: "/usr/bin/unshare"), ["-m", "--propagation", "private", "--", "sh", "-c", script],
+                           environment: env)
+        }
 
-    @Test func plainLDAPWithoutStartTLSIsRefusedWithSambasMessage() async throws {
-        let dc = try await Fixture.shared.dc("contoso")
-        let result = try aadkerb(["get", "--domain", dc.domain, "--server", dc.startTLSURI, "--no-starttls",
-                                  "--user", "Administrator", "--password-file", dc.passwordFile])
-        #expect(result.status == 14)
-        #expect(result.stderr.contains("Strong(er) authentication required (8)"))
-        #expect(result.stderr.contains("Transport encryption required"))
-        #expect(result.stderr.contains("warning: --no-starttls with a password sends it unencrypted"))
-    }
+        @Test func kerberosBindsFromTheCredentialCacheWithoutAPassword() async throws {
+            let dc = try await Fixture.shared.dc("fabrikam")
+            let result = try withKerberos(dc, kinit: true)
+            #expect(result.status == 3, "stderr: \(result.stderr)")
+            #expect(try jsonObject(result.stdout)["Status"] as? String == "NotConfigured")
+        }
 
-    @Test func startTLSOnPlainLDAPWorks() async throws {
-        let dc = try await Fixture.shared.dc("fabrikam")
-        let result = try aadkerb(["get", "--domain", dc.domain, "--server", dc.startTLSURI, "--ca-file", dc.caFile,
-                                  "--user", "Administrator", "--password-file", dc.passwordFile])
-        #expect(result.status == 3, "stderr: \(result.stderr)")
-    }
+        @Test func kerberosWithoutATicketIsAnAuthenticationFailureThatSaysKinit() async throws {
+            let dc = try await Fixture.shared.dc("fabrikam")
+            let result = try withKerberos(dc, kinit: false)
+            #expect(result.status == 10, "stderr: \(result.stderr)")
+            #expect(result.stderr.contains("No Kerberos credentials available"))
+            #expect(result.stderr.contains("kinit"))
+        }
 
-    @Test func anUntrustedCertificateIsATLSFailureNotAHang() async throws {
-        let contoso = try await Fixture.shared.dc("contoso")
-        let fabrikam = try await Fixture.shared.dc("fabrikam")
-        for uri in [contoso.uri, contoso.startTLSURI] {
-            let result = try aadkerb(["get", "--domain", contoso.domain, "--server", uri, "--ca-file", fabrikam.caFile,
+        @Test func plainLDAPWithoutStartTLSIsRefusedWithSambasMessage() async throws {
+            let dc = try await Fixture.shared.dc("contoso")
+            let result = try aadkerb(["get", "--domain", dc.domain, "--server", dc.startTLSURI, "--no-starttls",
+                                      "--user", "Administrator", "--password-file", dc.passwordFile])
+            #expect(result.status == 14)
+            #expect(result.stderr.contains("Strong(er) authentication required (8)"))
+            #expect(result.stderr.contains("Transport encryption required"))
+            #expect(result.stderr.contains("warning: --no-starttls with a password sends it unencrypted"))
+        }
+
+        @Test func startTLSOnPlainLDAPWorks() async throws {
+            let dc = try await Fixture.shared.dc("fabrikam")
+            let result = try aadkerb(["get", "--domain", dc.domain, "--server", dc.startTLSURI, "--ca-file", dc.caFile,
+                                      "--user", "Administrator", "--password-file", dc.passwordFile])
+            #expect(result.status == 3, "stderr: \(result.stderr)")
+        }
+
+        @Test func anUntrustedCertificateIsATLSFailureNotAHang() async throws {
+            let contoso = try await Fixture.shared.dc("contoso")
+            let fabrikam = try await Fixture.shared.dc("fabrikam")
+            for uri in [contoso.uri, contoso.startTLSURI] {
+                let result = try aadkerb(["get", "--domain", contoso.domain, "--server", uri, "--ca-file", fabrikam.caFile,
+                                          "--user", "Administrator", "--password-file", contoso.passwordFile])
+                #expect(result.status == 13, "\(uri): \(result.stderr)")
+                #expect(result.stderr.contains("TLS handshake failed"))
+                #expect(result.stderr.contains(fabrikam.caFile))
+                #expect(result.elapsed.seconds < 20)
+            }
+            // Without --ca-file the system store does not know the test CA either.
+            let system = try aadkerb(["get", "--domain", contoso.domain, "--server", contoso.uri,
                                       "--user", "Administrator", "--password-file", contoso.passwordFile])
-            #expect(result.status == 13, "\(uri): \(result.stderr)")
-            #expect(result.stderr.contains("TLS handshake failed"))
-            #expect(result.stderr.contains(fabrikam.caFile))
-            #expect(result.elapsed.seconds < 20)
+            #expect(system.status == 13)
+            #expect(system.stderr.contains("system's CA certificates"))
         }
-        // Without --ca-file the system store does not know the test CA either.
-        let system = try aadkerb(["get", "--domain", contoso.domain, "--server", contoso.uri,
-                                  "--user", "Administrator", "--password-file", contoso.passwordFile])
-        #expect(system.status == 13)
-        #expect(system.stderr.contains("system's CA certificates"))
-    }
 
-    @Test func aRefusedConnectionIsUnreachable() throws {
-        let result = try aadkerb(["get", "--domain", "contoso.corp.com", "--server", "ldaps://127.0.0.97:1",
-                                  "--user", "a", "--password-stdin"], stdin: "x\n")
-        #expect(result.status == 12)
-        #expect(result.stderr.contains("Can't contact LDAP server"))
-    }
-
-    @Test func aSilentServerFailsWithinTheConnectTimeout() throws {
-        let listener = try SilentListener()
-        for uri in ["ldaps://\(listener.host):\(listener.port)", "ldap://\(listener.host):\(listener.port)"] {
-            let result = try aadkerb(["get", "--domain", "contoso.corp.com", "--server", uri, "--connect-timeout", "1",
-                                      "--timeout", "1", "--user", "a", "--password-stdin"], stdin: "x\n")
-            #expect(result.status == 15, "\(uri): \(result.stderr)")
-            #expect(result.stderr.contains("Timed out"))
-            // A hang check, not a speed target: without the watchdog this took as long as the peer stayed.
-            #expect(result.elapsed.seconds < 15, "\(uri) took \(result.elapsed)")
+        @Test func aRefusedConnectionIsUnreachable() throws {
+            let result = try aadkerb(["get", "--domain", "contoso.corp.com", "--server", "ldaps://127.0.0.97:1",
+                                      "--user", "a", "--password-stdin"], stdin: "x\n")
+            #expect(result.status == 12)
+            #expect(result.stderr.contains("Can't contact LDAP server"))
         }
-    }
 
-    @Test(arguments: ["contoso.corp.com)(objectClass=*", "contoso,DC=evil", "*", "contoso.corp.com\\2a", "a b.com"])
-    func aHostileDomainIsRejectedBeforeAnythingIsSent(_ hostile: String) throws {
-        let listener = try SilentListener()
-        let result = try aadkerb(["get", "--domain", hostile, "--server", "ldap://\(listener.host):\(listener.port)",
-                                  "--no-starttls", "--user", "a", "--password-stdin"], stdin: "x\n")
-        #expect(result.status == 64)
-        #expect(result.stderr.contains("is not a valid DNS domain name"))
-        #expect(listener.drainConnections() == 0, "aadkerb connected to the server")
-    }
+        @Test func aSilentServerFailsWithinTheConnectTimeout() throws {
+            let listener = try SilentListener()
+            for uri in ["ldaps://\(listener.host):\(listener.port)", "ldap://\(listener.host):\(listener.port)"] {
+                let result = try aadkerb(["get", "--domain", "contoso.corp.com", "--server", uri, "--connect-timeout", "1",
+                                          "--timeout", "1", "--user", "a", "--password-stdin"], stdin: "x\n")
+                #expect(result.status == 15, "\(uri): \(result.stderr)")
+                #expect(result.stderr.contains("Timed out"))
+                // A hang check, not a speed target: without the watchdog this took as long as the peer stayed.
+                #expect(result.elapsed.seconds < 15, "\(uri) took \(result.elapsed)")
+            }
+        }
 
-    @Test func aServerOfAnotherDomainIsNamedAsSuch() async throws {
-        let contoso = try await Fixture.shared.dc("contoso")
-        // Bind by DN to contoso's DC while asking for fabrikam.com.
-        let result = try aadkerb(["get", "--domain", "fabrikam.com", "--server", contoso.uri, "--ca-file", contoso.caFile,
-                                  "--user", contoso.adminDN, "--password-file", contoso.passwordFile])
-        #expect(result.status == 16)
-        #expect(result.stderr.contains("serves the domain contoso.corp.com, not fabrikam.com"))
-    }
+        @Test(arguments: ["contoso.corp.com)(objectClass=*", "contoso,DC=evil", "*", "contoso.corp.com\\2a", "a b.com"])
+        func aHostileDomainIsRejectedBeforeAnythingIsSent(_ hostile: String) throws {
+            let listener = try SilentListener()
+            let result = try aadkerb(["get", "--domain", hostile, "--server", "ldap://\(listener.host):\(listener.port)",
+                                      "--no-starttls", "--user", "a", "--password-stdin"], stdin: "x\n")
+            #expect(result.status == 64)
+            #expect(result.stderr.contains("is not a valid DNS domain name"))
+            #expect(listener.drainConnections() == 0, "aadkerb connected to the server")
+        }
 
-    @Test func unreadableInputFilesAreNamed() async throws {
-        let dc = try await Fixture.shared.dc("contoso")
-        let noCA = try aadkerb(["get", "--domain", dc.domain, "--server", dc.uri, "--ca-file", "/nonexistent/ca.pem",
-                                "--user", "Administrator", "--password-file", dc.passwordFile])
-        #expect(noCA.status == 66)
-        #expect(noCA.stderr.contains("/nonexistent/ca.pem"))
-        let noPassword = try aadkerb(["get", "--domain", dc.domain, "--server", dc.uri, "--ca-file", dc.caFile,
-                                      "--user", "Administrator", "--password-file", "/nonexistent/pw"])
-        #expect(noPassword.status == 66)
-        #expect(noPassword.stderr.contains("/nonexistent/pw"))
-    }
+        @Test func aServerOfAnotherDomainIsNamedAsSuch() async throws {
+            let contoso = try await Fixture.shared.dc("contoso")
+            // Bind by DN to contoso's DC while asking for fabrikam.com.
+            let result = try aadkerb(["get", "--domain", "fabrikam.com", "--server", contoso.uri, "--ca-file", contoso.caFile,
+                                      "--user", contoso.adminDN, "--password-file", contoso.passwordFile])
+            #expect(result.status == 16)
+            #expect(result.stderr.contains("serves the domain contoso.corp.com, not fabrikam.com"))
+        }
 
-    @Test func withoutAnyPasswordSourceOrTerminalItSaysWhereToPutIt() throws {
-        // setsid: no controlling terminal, so there is nobody to prompt.
-        let result = try run(URL(fileURLWithPath: "/usr/bin/setsid"),
-                             ["-w", Paths.aadkerb.path, "get", "--domain", "contoso.corp.com", "--server", "ldaps://127.0.0.97:1", "--user", "a"])
-        #expect(result.status == 64)
-        #expect(result.stderr.contains("--password-file, --password-stdin or AADKERB_DOMAIN_PASSWORD"))
-    }
+        @Test func unreadableInputFilesAreNamed() async throws {
+            let dc = try await Fixture.shared.dc("contoso")
+            let noCA = try aadkerb(["get", "--domain", dc.domain, "--server", dc.uri, "--ca-file", "/nonexistent/ca.pem",
+                                    "--user", "Administrator", "--password-file", dc.passwordFile])
+            #expect(noCA.status == 66)
+            #expect(noCA.stderr.contains("/nonexistent/ca.pem"))
+            let noPassword = try aadkerb(["get", "--domain", dc.domain, "--server", dc.uri, "--ca-file", dc.caFile,
+                                          "--user", "Administrator", "--password-file", "/nonexistent/pw"])
+            #expect(noPassword.status == 66)
+            #expect(noPassword.stderr.contains("/nonexistent/pw"))
+        }
 
-    @Test func usageErrorsUseExitCode64() throws {
-        #expect(try aadkerb(["get"]).status == 64)
-        #expect(try aadkerb(["get", "--domain", "x.com", "--password-stdin", "--password-file", "f"]).status == 64)
-        #expect(try aadkerb(["get", "--domain", "x.com", "--output", "xml"]).status == 64)
-        #expect(try aadkerb(["get", "--domain", "x.com", "--kerberos"]).status == 64)  // needs --server
-        let noUser = try aadkerb(["get", "--domain", "x.com", "--password-stdin"], stdin: "x\n")
-        #expect(noUser.status == 64)
-        #expect(noUser.stderr.contains("--user"))
+        @Test func withoutAnyPasswordSourceOrTerminalItSaysWhereToPutIt() throws {
+            // setsid: no controlling terminal, so there is nobody to prompt.
+            let result = try run(URL(fileURLWithPath: "/usr/bin/setsid"),
+                                 ["-w", Paths.aadkerb.path, "get", "--domain", "contoso.corp.com", "--server", "ldaps://127.0.0.97:1", "--user", "a"])
+            #expect(result.status == 64)
+            #expect(result.stderr.contains("--password-file, --password-stdin or AADKERB_DOMAIN_PASSWORD"))
+        }
+
+        @Test func usageErrorsUseExitCode64() throws {
+            #expect(try aadkerb(["get"]).status == 64)
+            #expect(try aadkerb(["get", "--domain", "x.com", "--password-stdin", "--password-file", "f"]).status == 64)
+            #expect(try aadkerb(["get", "--domain", "x.com", "--output", "xml"]).status == 64)
+            #expect(try aadkerb(["get", "--domain", "x.com", "--kerberos"]).status == 64)  // needs --server
+            let noUser = try aadkerb(["get", "--domain", "x.com", "--password-stdin"], stdin: "x\n")
+            #expect(noUser.status == 64)
+            #expect(noUser.stderr.contains("--user"))
+        }
     }
 }

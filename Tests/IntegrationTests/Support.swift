@@ -1,6 +1,12 @@
 import Foundation
 import LDAPClient
+import TenantAPI
+import TenantClient
 import Testing
+
+/// The suites that change contoso.corp.com's Kerberos objects or use the shared tenant server
+/// (restarting it, injecting faults) nest in this one, so that none of them interleave.
+@Suite(.serialized) struct SharedServers {}
 
 enum Paths {
     static let packageRoot = URL(fileURLWithPath: #filePath)
@@ -17,6 +23,8 @@ enum Paths {
     }()
 
     static let sambaDC = packageRoot.appendingPathComponent("scripts/samba-dc")
+    static let tenantServerScript = packageRoot.appendingPathComponent("scripts/tenant-server")
+    static var tenantServer: URL { aadkerb.deletingLastPathComponent().appendingPathComponent("aadkerb-tenant-server") }
     static let oracle = packageRoot.appendingPathComponent("scripts/oracle/onprem-oracle.py")
 }
 
@@ -29,34 +37,56 @@ struct ProcessResult: Sendable {
 
 /// Runs a program with its output in temporary files (no pipe can fill up and block it).
 /// The child gets this process's environment minus aadkerb's own inputs (AADKERB_* except the
-/// fixture's AADKERB_DC_*), plus `environment`: no credential leaks in from the caller.
+/// fixture's AADKERB_DC_* and AADKERB_TENANT_*), plus `environment`: no credential leaks in.
+///
+/// posix_spawn + waitpid rather than Foundation's Process: on Linux, Process learns of a child's
+/// exit through a socket the child inherits, so a script that leaves a server running in the
+/// background (scripts/tenant-server start) was never seen to exit. Here the child gets only
+/// descriptors 0-2 (addclosefrom), so nothing of the test process leaks into servers it starts.
 func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
          stdin: String? = nil) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AADKERB_") || $0.key.hasPrefix("AADKERB_DC_") }
+    var env = ProcessInfo.processInfo.environment.filter {
+        !$0.key.hasPrefix("AADKERB_") || $0.key.hasPrefix("AADKERB_DC_") || $0.key.hasPrefix("AADKERB_TENANT_")
+    }
     env.merge(environment) { $1 }
-    process.environment = env
     let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: tmp) }
     let out = tmp.appendingPathComponent("out"), err = tmp.appendingPathComponent("err"), inp = tmp.appendingPathComponent("in")
-    for (file, contents) in [(out, Data()), (err, Data()), (inp, Data((stdin ?? "").utf8))] {
-        try contents.write(to: file)
-    }
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
-    process.standardInput = try FileHandle(forReadingFrom: inp)
+    try Data((stdin ?? "").utf8).write(to: inp)
+
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, inp.path, O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, out.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, err.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    _ = addCloseFrom(&actions, 3)
+    let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
+    let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { (argv + envp).forEach { free($0) } }
     let start = ContinuousClock.now
-    try process.run()
-    process.waitUntilExit()
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, executable.path, &actions, nil, argv, envp)
+    guard rc == 0 else { throw FixtureError("cannot run \(executable.path): \(String(cString: strerror(rc)))") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let exited = (status & 0x7f) == 0
     return ProcessResult(
-        status: process.terminationStatus,
+        status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f),
         stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
         stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "",
         elapsed: ContinuousClock.now - start)
 }
+
+/// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), which Swift's Glibc module does not
+/// export (it needs _GNU_SOURCE).
+private let addCloseFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+        fatalError("glibc 2.34 or later is needed (posix_spawn_file_actions_addclosefrom_np)")
+    }
+    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+}()
 
 func aadkerb(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> ProcessResult {
     try run(Paths.aadkerb, arguments, environment: environment, stdin: stdin)
@@ -129,6 +159,77 @@ actor Fixture {
         let dc = DomainController(name: name, env: env)
         started[name] = dc
         return dc
+    }
+}
+
+/// The tenant API reference server of the fixture (scripts/tenant-server).
+struct TenantServerInstance: Sendable {
+    let name: String
+    let env: [String: String]
+
+    var url: URL { URL(string: env["TENANT_URL"]!)! }
+    var tenant: String { env["TENANT_ID"]! }
+    var adminSecretFile: String { env["TENANT_ADMIN_SECRET_FILE"]! }
+    var readerSecretFile: String { env["TENANT_READER_SECRET_FILE"]! }
+
+    func secret(_ file: String) throws -> Secret {
+        Secret(try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .newlines))
+    }
+
+    /// `aadkerb` arguments that read the cloud side as `client`.
+    func arguments(client: String = "admin") -> [String] {
+        ["--tenant", tenant, "--tenant-endpoint", url.absoluteString, "--authority", url.absoluteString,
+         "--client-id", client, "--client-secret-file", client == "admin" ? adminSecretFile : readerSecretFile]
+    }
+
+    func client(_ id: String = "admin", maxRetries: Int = 3, timeout: Duration = .seconds(10)) throws -> TenantClient {
+        TenantClient(endpoint: TenantEndpoint(tenant: tenant, apiURL: url, authority: url, timeout: timeout, maxRetries: maxRetries),
+                     credentials: .clientSecret(clientID: id, secret: try secret(id == "admin" ? adminSecretFile : readerSecretFile)))
+    }
+
+    /// Adds a fault-injection rule (docs/tenant-api.md).
+    func inject(_ rule: [String: Any]) throws {
+        let body = try JSONSerialization.data(withJSONObject: rule)
+        let r = try run(URL(fileURLWithPath: "/usr/bin/curl"),
+                        ["-sf", "--cacert", env["TENANT_CA"]!, "-X", "POST", "-H", "Content-Type: application/json",
+                         "--data-binary", String(decoding: body, as: UTF8.self), url.absoluteString + "/_emulator/faults"])
+        guard r.status == 0 else { throw FixtureError("fault injection failed: \(r.stderr)") }
+    }
+
+    func clearFaults() throws {
+        _ = try run(URL(fileURLWithPath: "/usr/bin/curl"),
+                    ["-sf", "--cacert", env["TENANT_CA"]!, "-X", "DELETE", url.absoluteString + "/_emulator/faults"])
+    }
+
+    func stop() throws { _ = try run(Paths.tenantServerScript, ["stop", name]) }
+
+    func start() throws {
+        let r = try run(Paths.tenantServerScript, ["start", name], environment: ["AADKERB_TENANT_SERVER": Paths.tenantServer.path])
+        guard r.status == 0 else { throw FixtureError("scripts/tenant-server start \(name) failed: \(r.stderr)") }
+    }
+}
+
+extension Fixture {
+    /// The tenant server "tenant" on 127.0.0.40:8443 whose CA scripts/test puts in the bundle.
+    func tenant() throws -> TenantServerInstance {
+        let r = try run(Paths.tenantServerScript, ["start", "tenant", "127.0.0.40", "8443"],
+                        environment: ["AADKERB_TENANT_SERVER": Paths.tenantServer.path])
+        guard r.status == 0 else { throw FixtureError("scripts/tenant-server start tenant failed: \(r.stderr)") }
+        let envOut = try run(Paths.tenantServerScript, ["env", "tenant"])
+        var env: [String: String] = [:]
+        for line in envOut.stdout.split(separator: "\n") {
+            guard line.hasPrefix("export "), let eq = line.firstIndex(of: "=") else { continue }
+            env[String(line[line.index(line.startIndex, offsetBy: 7)..<eq])] = String(line[line.index(after: eq)...]).trimmingCharacters(in: ["'"])
+        }
+        let instance = TenantServerInstance(name: "tenant", env: env)
+        // URLSession trusts only the system bundle: scripts/test bind-mounts one with the test CA.
+        let bundle = (try? String(contentsOfFile: "/etc/ssl/certs/ca-certificates.crt", encoding: .utf8)) ?? ""
+        let ca = try String(contentsOfFile: env["TENANT_CA"]!, encoding: .utf8)
+        guard bundle.contains(ca.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw FixtureError("the test CA is not in the system bundle: run the tests with scripts/test")
+        }
+        try instance.clearFaults()
+        return instance
     }
 }
 

@@ -1,0 +1,63 @@
+import Foundation
+import TenantAPI
+
+/// The on-premises objects compared with the cloud's KerberosDomain, pair by pair, as the
+/// cmdlet's Id/CloudId, DomainDnsName/CloudDomainDnsName, ... twins.
+public struct KerberosServerComparison: Sendable, Equatable {
+    public enum Verdict: String, Sendable, Codable {
+        case match = "Match"
+        case differ = "Differ"
+        case missingOnPrem = "MissingOnPrem"
+        case missingInCloud = "MissingInCloud"
+    }
+
+    public enum SyncStatus: String, Sendable, Codable {
+        /// Both sides exist and every pair matches.
+        case inSync = "InSync"
+        /// Both sides exist and at least one pair differs.
+        case drifted = "Drifted"
+        case missingInCloud = "MissingInCloud"
+        case missingOnPrem = "MissingOnPrem"
+        /// The on-prem objects are incomplete; the comparison would not mean much.
+        case incomplete = "Incomplete"
+        case notConfigured = "NotConfigured"
+    }
+
+    public struct Pair: Sendable, Equatable {
+        public var name: String
+        public var onPrem: String?
+        public var cloud: String?
+        public var verdict: Verdict
+    }
+
+    public var pairs: [Pair]
+    public var status: SyncStatus
+
+    public init(onPrem: OnPremKerberosServer, cloud: KerberosDomain?) {
+        let configured = onPrem.status != .notConfigured
+        let values: [(String, String?, String?)] = [
+            ("Id", onPrem.id.map(String.init), cloud.map { String($0.id) }),
+            ("DomainDnsName", configured ? onPrem.domainDNSName : nil, cloud?.domainDnsName.lowercased()),
+            ("DisplayName", onPrem.displayName, cloud?.displayName),
+            ("KeyVersion", onPrem.keyVersion.map(String.init), cloud.map { String($0.keyVersion) }),
+            ("KeyUpdatedOn", onPrem.keyUpdatedOn.map(ISO8601.string), cloud?.keyUpdatedOn.flatMap(ISO8601.date).map(ISO8601.string)),
+        ]
+        pairs = values.map { name, local, remote in
+            let verdict: Verdict
+            switch (local, remote) {
+            case (nil, nil): verdict = cloud == nil ? .missingInCloud : .missingOnPrem
+            case (nil, _): verdict = .missingOnPrem
+            case (_, nil): verdict = .missingInCloud
+            case let (l?, r?): verdict = l == r ? .match : .differ
+            }
+            return Pair(name: name, onPrem: local, cloud: remote, verdict: verdict)
+        }
+        switch (onPrem.status, cloud) {
+        case (.notConfigured, nil): status = .notConfigured
+        case (.notConfigured, _?): status = .missingOnPrem
+        case (.incomplete, _): status = .incomplete
+        case (.configured, nil): status = .missingInCloud
+        case (.configured, _?): status = pairs.allSatisfy { $0.verdict == .match } ? .inSync : .drifted
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+
+/// The tenant API's wire types (docs/tenant-api.md), shared by the client in aadkerb and the
+/// reference server. JSON keys are camelCase; times are ISO 8601 UTC strings.
+
+/// The cloud half of an Azure AD Kerberos server: one per AD DS domain.
+public struct KerberosDomain: Codable, Sendable, Equatable {
+    public var domainDnsName: String
+    /// The read-only DC branch number (msDS-SecondaryKrbTgtNumber on-prem).
+    public var id: Int64
+    /// `krbtgt_<id>`.
+    public var displayName: String
+    /// The on-prem KeyVersion (originating USN of the key's replication metadata).
+    public var keyVersion: Int64
+    public var keyUpdatedOn: String?
+    public var keyUpdatedFrom: String?
+    /// The key the cloud issues tickets with, and the one before it (still accepted).
+    public var currentKey: KeySlot?
+    public var previousKey: KeySlot?
+    /// Set by the server.
+    public var createdOn: String?
+    public var updatedOn: String?
+
+    public init(domainDnsName: String, id: Int64, displayName: String, keyVersion: Int64,
+                keyUpdatedOn: String? = nil, keyUpdatedFrom: String? = nil,
+                currentKey: KeySlot? = nil, previousKey: KeySlot? = nil) {
+        self.domainDnsName = domainDnsName
+        self.id = id
+        self.displayName = displayName
+        self.keyVersion = keyVersion
+        self.keyUpdatedOn = keyUpdatedOn
+        self.keyUpdatedFrom = keyUpdatedFrom
+        self.currentKey = currentKey
+        self.previousKey = previousKey
+    }
+}
+
+/// What the cloud knows of one key: never the key itself, only its version and a check value.
+public struct KeySlot: Codable, Sendable, Equatable {
+    public var kvno: Int64
+    public var keyVersion: Int64
+    public var encryptionType: String
+    /// First 8 bytes (hex) of HMAC-SHA256(key, "aadkerb key check"): proves which key it is.
+    public var checkValue: String
+
+    public init(kvno: Int64, keyVersion: Int64, encryptionType: String = "aes256-cts-hmac-sha1-96", checkValue: String) {
+        self.kvno = kvno
+        self.keyVersion = keyVersion
+        self.encryptionType = encryptionType
+        self.checkValue = checkValue
+    }
+}
+
+public struct KerberosDomainList: Codable, Sendable {
+    public var value: [KerberosDomain]
+    public init(value: [KerberosDomain]) { self.value = value }
+}
+
+/// RFC 9457 problem details.
+public struct Problem: Codable, Sendable, Error, CustomStringConvertible {
+    public var type: String
+    public var title: String
+    public var status: Int
+    public var detail: String?
+
+    public init(type: String = "about:blank", title: String, status: Int, detail: String? = nil) {
+        self.type = type
+        self.title = title
+        self.status = status
+        self.detail = detail
+    }
+
+    public var description: String { detail.map { "\(title): \($0)" } ?? title }
+}
+
+/// An OAuth2 token response (RFC 6749 §5.1) and error (§5.2).
+public struct TokenResponse: Codable, Sendable {
+    public var token_type: String
+    public var access_token: String
+    public var expires_in: Int
+    public init(token_type: String = "Bearer", access_token: String, expires_in: Int) {
+        self.token_type = token_type
+        self.access_token = access_token
+        self.expires_in = expires_in
+    }
+}
+
+public struct TokenError: Codable, Sendable, Error {
+    public var error: String
+    public var error_description: String?
+    public init(error: String, error_description: String? = nil) {
+        self.error = error
+        self.error_description = error_description
+    }
+}
+
+/// Roles carried in access tokens.
+public enum TenantRole {
+    public static let readWrite = "KerberosDomain.ReadWrite.All"
+    public static let read = "KerberosDomain.Read.All"
+}
+
+public enum TenantAPIPaths {
+    public static func token(tenant: String) -> String { "/\(tenant)/oauth2/v2.0/token" }
+    public static func domains(tenant: String) -> String { "/v1/tenants/\(tenant)/kerberosDomains" }
+    public static func domain(tenant: String, _ name: String) -> String { "/v1/tenants/\(tenant)/kerberosDomains/\(name)" }
+}
+
+public enum ISO8601 {
+    public static func string(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: date)
+    }
+
+    public static func date(_ string: String) -> Date? {
+        ISO8601DateFormatter().date(from: string)
+    }
+}

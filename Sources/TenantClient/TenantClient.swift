@@ -1,0 +1,269 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LDAPClient
+import TenantAPI
+
+/// Where the tenant API and its token endpoint are.
+public struct TenantEndpoint: Sendable {
+    /// The tenant (directory) id or name.
+    public var tenant: String
+    /// Base URL of the tenant API, e.g. https://tenant-api.example.com.
+    public var apiURL: URL
+    /// OAuth2 authority; tokens come from <authority>/<tenant>/oauth2/v2.0/token.
+    public var authority: URL
+    /// Bounds each HTTP request.
+    public var timeout: Duration
+    /// Retries after 429/502/503/504 or a dropped connection (idempotent requests only).
+    public var maxRetries: Int
+
+    public init(tenant: String, apiURL: URL, authority: URL, timeout: Duration = .seconds(30), maxRetries: Int = 3) {
+        self.tenant = tenant
+        self.apiURL = apiURL
+        self.authority = authority
+        self.timeout = timeout
+        self.maxRetries = maxRetries
+    }
+}
+
+public enum TenantCredentials: Sendable, CustomStringConvertible {
+    /// OAuth2 client credentials with a client secret.
+    case clientSecret(clientID: String, secret: Secret)
+    /// A ready access token.
+    case accessToken(Secret)
+
+    public var description: String {
+        switch self {
+        case let .clientSecret(id, _): return "client \(id) with a secret"
+        case .accessToken: return "a given access token"
+        }
+    }
+}
+
+public struct TenantError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case authentication, forbidden, notFound, conflict, preconditionFailed, throttled, server, unreachable, tls, timeout, protocolError
+    }
+
+    public var kind: Kind
+    public var endpoint: String
+    public var status: Int?
+    public var detail: String
+
+    public var description: String {
+        "tenant API \(endpoint) failed" + (status.map { " (HTTP \($0))" } ?? "") + ": \(detail)"
+    }
+}
+
+/// A client of the tenant API over URLSession. Tokens are cached until 60 s before they expire.
+public actor TenantClient {
+    public let endpoint: TenantEndpoint
+    private let credentials: TenantCredentials
+    private let session: URLSession
+    private var cachedToken: (value: Secret, expires: Date)?
+    /// HTTP requests sent, retries included (for tests and benchmarks).
+    public private(set) var requestCount = 0
+
+    public init(endpoint: TenantEndpoint, credentials: TenantCredentials) {
+        self.endpoint = endpoint
+        self.credentials = credentials
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = endpoint.timeout.seconds
+        configuration.timeoutIntervalForResource = endpoint.timeout.seconds * Double(endpoint.maxRetries + 1) + 60
+        configuration.urlCache = nil
+        session = URLSession(configuration: configuration)
+    }
+
+    // MARK: KerberosDomain
+
+    public struct Versioned: Sendable {
+        public var value: KerberosDomain
+        public var etag: String
+    }
+
+    public func get(domain: String) async throws -> Versioned? {
+        let (data, response) = try await send("GET", TenantAPIPaths.domain(tenant: endpoint.tenant, domain), allow404: true)
+        if response.statusCode == 404 { return nil }
+        return Versioned(value: try decode(KerberosDomain.self, data, from: response), etag: response.value(forHTTPHeaderField: "ETag") ?? "")
+    }
+
+    public func list() async throws -> [KerberosDomain] {
+        let (data, response) = try await send("GET", TenantAPIPaths.domains(tenant: endpoint.tenant))
+        return try decode(KerberosDomainList.self, data, from: response).value
+    }
+
+    /// Creates (`ifMatch` nil: If-None-Match: *) or replaces (If-Match: etag).
+    public func put(_ value: KerberosDomain, ifMatch etag: String?) async throws -> Versioned {
+        let body = try JSONEncoder().encode(value)
+        let headers = etag.map { ["If-Match": $0] } ?? ["If-None-Match": "*"]
+        let (data, response) = try await send("PUT", TenantAPIPaths.domain(tenant: endpoint.tenant, value.domainDnsName),
+                                              body: body, headers: headers)
+        return Versioned(value: try decode(KerberosDomain.self, data, from: response), etag: response.value(forHTTPHeaderField: "ETag") ?? "")
+    }
+
+    /// Deletes; returns false when there was nothing to delete.
+    @discardableResult
+    public func delete(domain: String, ifMatch etag: String? = nil) async throws -> Bool {
+        let (_, response) = try await send("DELETE", TenantAPIPaths.domain(tenant: endpoint.tenant, domain),
+                                           headers: etag.map { ["If-Match": $0] } ?? [:], allow404: true)
+        return response.statusCode != 404
+    }
+
+    // MARK: tokens
+
+    private func accessToken() async throws -> Secret {
+        switch credentials {
+        case let .accessToken(token):
+            return token
+        case let .clientSecret(clientID, secret):
+            if let cached = cachedToken, cached.expires > Date() { return cached.value }
+            let url = endpoint.authority.appendingPathComponent(endpoint.tenant).appendingPathComponent("oauth2/v2.0/token")
+            let form = secret.withUnsafeBytes { raw in
+                "grant_type=client_credentials&client_id=\(Self.formEncode(clientID))&scope=\(Self.formEncode("api://aadkerb-tenant/.default"))&client_secret="
+                    + Self.formEncode(String(decoding: raw, as: UTF8.self))
+            }
+            var request = URLRequest(url: url)
+            request.httpMethod = "POST"
+            request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(form.utf8)
+            let (data, response) = try await perform(request, name: "POST \(url.absoluteString)", idempotent: false)
+            guard response.statusCode == 200 else {
+                let error = try? JSONDecoder().decode(TokenError.self, from: data)
+                throw TenantError(kind: .authentication, endpoint: "POST \(url.absoluteString)", status: response.statusCode,
+                                  detail: error.map { "\($0.error): \($0.error_description ?? "")" } ?? String(decoding: data.prefix(300), as: UTF8.self))
+            }
+            let token = try decode(TokenResponse.self, data, from: response)
+            let value = Secret(token.access_token)
+            cachedToken = (value, Date().addingTimeInterval(TimeInterval(max(0, token.expires_in - 60))))
+            return value
+        }
+    }
+
+    static func formEncode(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+    }
+
+    // MARK: transport
+
+    private func send(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:],
+                      allow404: Bool = false) async throws -> (Data, HTTPURLResponse) {
+        let url = URL(string: endpoint.apiURL.absoluteString.trimmingCharacters(in: ["/"]) + path)!
+        let name = "\(method) \(url.absoluteString)"
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        request.httpBody = body
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        let token = try await accessToken()
+        token.withUnsafeBytes { request.setValue("Bearer " + String(decoding: $0, as: UTF8.self), forHTTPHeaderField: "Authorization") }
+        // PUT with a precondition is safe to repeat: a duplicate fails its precondition instead of overwriting.
+        let (data, response) = try await perform(request, name: name, idempotent: true)
+        switch response.statusCode {
+        case 200..<300: return (data, response)
+        case 404 where allow404: return (data, response)
+        default:
+            let problem = try? JSONDecoder().decode(Problem.self, from: data)
+            let detail = problem?.description ?? String(decoding: data.prefix(300), as: UTF8.self)
+            let kind: TenantError.Kind
+            switch response.statusCode {
+            case 401: kind = .authentication
+            case 403: kind = .forbidden
+            case 404: kind = .notFound
+            case 409: kind = .conflict
+            case 412, 428: kind = .preconditionFailed
+            case 429: kind = .throttled
+            case 500...: kind = .server
+            default: kind = .protocolError
+            }
+            throw TenantError(kind: kind, endpoint: name, status: response.statusCode, detail: detail)
+        }
+    }
+
+    /// Sends with bounded retries: 429 and 502/503/504 honouring Retry-After (capped at 30 s),
+    /// and, for idempotent requests, a dropped connection. Backoff 0.5 s, 1 s, 2 s...
+    private func perform(_ request: URLRequest, name: String, idempotent: Bool) async throws -> (Data, HTTPURLResponse) {
+        var attempt = 0
+        while true {
+            requestCount += 1
+            do {
+                let (data, response) = try await session.data(for: request)
+                guard let http = response as? HTTPURLResponse else {
+                    throw TenantError(kind: .protocolError, endpoint: name, status: nil, detail: "not an HTTP response")
+                }
+                if [429, 502, 503, 504].contains(http.statusCode), attempt < endpoint.maxRetries {
+                    attempt += 1
+                    try await Task.sleep(for: Self.delay(attempt: attempt, retryAfter: http.value(forHTTPHeaderField: "Retry-After")))
+                    continue
+                }
+                return (data, http)
+            } catch let error as URLError {
+                let retriable = idempotent && !Self.isCertificateFailure(error)
+                    && ([.networkConnectionLost, .cannotConnectToHost, .timedOut].contains(error.code)
+                        || Self.isDroppedConnection(error))
+                if retriable, attempt < endpoint.maxRetries {
+                    attempt += 1
+                    try await Task.sleep(for: Self.delay(attempt: attempt, retryAfter: nil))
+                    continue
+                }
+                throw Self.classify(error, name: name, attempts: attempt + 1)
+            }
+        }
+    }
+
+    static func delay(attempt: Int, retryAfter: String?) -> Duration {
+        if let retryAfter, let seconds = Double(retryAfter.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
+            return .milliseconds(Int64(min(seconds, 30) * 1000))
+        }
+        return .milliseconds(Int64(500 * (1 << min(attempt - 1, 6))))
+    }
+
+    /// FoundationNetworking (libcurl) reports certificate failures as code -1 ("unknown"); only
+    /// curl's message tells them apart ("SSL certificate problem: ...", "... subject name ...").
+    static func isCertificateFailure(_ error: URLError) -> Bool {
+        let text = error.localizedDescription.lowercased()
+        return text.contains("ssl certificate") || text.contains("certificate subject name")
+            || text.contains("certificate has expired") || text.contains("self-signed certificate")
+    }
+
+    /// A connection that the server closed or reset without an answer (also code -1 on Linux).
+    static func isDroppedConnection(_ error: URLError) -> Bool {
+        let text = error.localizedDescription.lowercased()
+        return error.code == .unknown && (text.contains("ssl_error_syscall") || text.contains("connection reset")
+            || text.contains("empty reply") || text.contains("recv failure") || text.contains("server returned nothing"))
+    }
+
+    static func classify(_ error: URLError, name: String, attempts: Int) -> TenantError {
+        let suffix = attempts > 1 ? " (after \(attempts) attempts)" : ""
+        if isCertificateFailure(error) {
+            return TenantError(kind: .tls, endpoint: name, status: nil,
+                               detail: "TLS failed: \(error.localizedDescription); on Linux the tenant API's CA must be in the system bundle (/usr/local/share/ca-certificates + update-ca-certificates)")
+        }
+        switch error.code {
+        case .serverCertificateUntrusted, .serverCertificateHasBadDate, .serverCertificateHasUnknownRoot,
+             .serverCertificateNotYetValid, .secureConnectionFailed, .clientCertificateRejected:
+            return TenantError(kind: .tls, endpoint: name, status: nil,
+                               detail: "TLS failed: the server's certificate is not trusted by the system CA store (\(error.localizedDescription))")
+        case .timedOut:
+            return TenantError(kind: .timeout, endpoint: name, status: nil, detail: "timed out\(suffix)")
+        default:
+            return TenantError(kind: .unreachable, endpoint: name, status: nil, detail: "\(error.localizedDescription)\(suffix)")
+        }
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ data: Data, from response: HTTPURLResponse) throws -> T {
+        do { return try JSONDecoder().decode(type, from: data) } catch {
+            throw TenantError(kind: .protocolError, endpoint: response.url?.absoluteString ?? "", status: response.statusCode,
+                              detail: "unexpected body: \(error)")
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

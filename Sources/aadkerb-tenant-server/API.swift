@@ -1,0 +1,205 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import TenantAPI
+
+struct TenantAPIServer: Sendable {
+    let store: Store
+    let tokens: TokenIssuer
+    let clients: ClientRegistry
+    let faults: Faults?
+
+    static let json: HTTPFields = [.contentType: "application/json"]
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/healthz") { _, _ in "ok" }
+        router.post("/:tenant/oauth2/v2.0/token") { request, context in
+            try await guarded(request) { try await token(request, tenant: context.parameters.require("tenant")) }
+        }
+        router.get("/v1/tenants/:tenant/kerberosDomains") { request, context in
+            try await guarded(request) {
+                let tenant = try context.parameters.require("tenant")
+                _ = try authorize(request, tenant: tenant, write: false)
+                return Self.respond(.ok, KerberosDomainList(value: try await store.list(tenant: tenant)))
+            }
+        }
+        router.get("/v1/tenants/:tenant/kerberosDomains/:domain") { request, context in
+            try await guarded(request) {
+                let (tenant, domain) = try names(context)
+                _ = try authorize(request, tenant: tenant, write: false)
+                guard let (value, version) = try await store.get(tenant: tenant, domain: domain) else {
+                    throw Problem(title: "Not Found", status: 404, detail: "no KerberosDomain \(domain) in tenant \(tenant)")
+                }
+                return Self.respond(.ok, value, etag: version)
+            }
+        }
+        router.put("/v1/tenants/:tenant/kerberosDomains/:domain") { request, context in
+            try await guarded(request) { try await put(request, context) }
+        }
+        router.delete("/v1/tenants/:tenant/kerberosDomains/:domain") { request, context in
+            try await guarded(request) {
+                let (tenant, domain) = try names(context)
+                _ = try authorize(request, tenant: tenant, write: true)
+                switch try await store.delete(tenant: tenant, domain: domain, ifMatch: try ifMatch(request)) {
+                case .deleted: return Response(status: .noContent)
+                case .notFound: throw Problem(title: "Not Found", status: 404, detail: "no KerberosDomain \(domain) in tenant \(tenant)")
+                case let .preconditionFailed(current):
+                    throw Problem(title: "Precondition Failed", status: 412,
+                                  detail: "\(domain) changed since it was read (now version \(current))")
+                }
+            }
+        }
+        if let faults {
+            router.post("/_emulator/faults") { request, _ in
+                let rule = try JSONDecoder().decode(FaultRule.self, from: Data(buffer: try await request.body.collect(upTo: 65536)))
+                await faults.add(rule)
+                return Response(status: .noContent)
+            }
+            router.delete("/_emulator/faults") { _, _ in
+                await faults.clear()
+                return Response(status: .noContent)
+            }
+        }
+        return router
+    }
+
+    /// Applies injected faults, then turns thrown problems into problem+json responses.
+    private func guarded(_ request: Request, _ body: () async throws -> Response) async throws -> Response {
+        if let faults, let rule = await faults.take(method: request.method.rawValue, path: request.uri.path) {
+            if let delay = rule.delayMs { try await Task.sleep(for: .milliseconds(delay)) }
+            if let status = rule.status {
+                var headers = Self.problemHeaders
+                if let retryAfter = rule.retryAfter { headers[.retryAfter] = String(retryAfter) }
+                return Self.respond(HTTPResponse.Status(code: status),
+                                    Problem(title: "Injected fault", status: status, detail: "fault injection"), headers: headers)
+            }
+        }
+        do {
+            return try await body()
+        } catch let problem as Problem {
+            var headers = Self.problemHeaders
+            if problem.status == 401 { headers[.wwwAuthenticate] = #"Bearer error="invalid_token""# }
+            return Self.respond(HTTPResponse.Status(code: problem.status), problem, headers: headers)
+        } catch let error as TokenError {
+            return Self.respond(error.error == "invalid_client" ? .unauthorized : .badRequest, error)
+        } catch {
+            return Self.respond(.internalServerError, Problem(title: "Internal Server Error", status: 500, detail: "\(error)"),
+                                headers: Self.problemHeaders)
+        }
+    }
+
+    static let problemHeaders: HTTPFields = [.contentType: "application/problem+json"]
+
+    static func respond<T: Encodable>(_ status: HTTPResponse.Status, _ value: T, etag: Int64? = nil,
+                                      headers: HTTPFields = json) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var headers = headers
+        if let etag { headers[.eTag] = "\"\(etag)\"" }
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers,
+                        body: .init(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(value)) ?? Data())))
+    }
+
+    private func names(_ context: BasicRequestContext) throws -> (String, String) {
+        let tenant = try context.parameters.require("tenant")
+        let domain = try context.parameters.require("domain").lowercased()
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard !domain.isEmpty, domain.count <= 253, labels.allSatisfy({ label in
+            (1...63).contains(label.count) && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+                && label.first != "-" && label.last != "-"
+        }) else {
+            throw Problem(title: "Bad Request", status: 400, detail: "'\(domain)' is not a DNS domain name")
+        }
+        return (tenant, domain)
+    }
+
+    private func authorize(_ request: Request, tenant: String, write: Bool) throws -> TokenIssuer.Claims {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw Problem(title: "Unauthorized", status: 401, detail: "a Bearer access token is required")
+        }
+        let claims: TokenIssuer.Claims
+        do {
+            claims = try tokens.verify(String(header.dropFirst(7)), tenant: tenant)
+        } catch {
+            throw Problem(title: "Unauthorized", status: 401, detail: error.description)
+        }
+        let allowed = write ? [TenantRole.readWrite] : [TenantRole.readWrite, TenantRole.read]
+        guard claims.roles.contains(where: allowed.contains) else {
+            throw Problem(title: "Forbidden", status: 403,
+                          detail: "client \(claims.sub) lacks the role \(write ? TenantRole.readWrite : TenantRole.read)")
+        }
+        return claims
+    }
+
+    private func ifMatch(_ request: Request) throws -> Int64? {
+        guard let raw = request.headers[.ifMatch] else { return nil }
+        let value = raw.trimmingCharacters(in: .whitespaces)
+        if value == "*" { return nil }
+        guard let version = Int64(value.replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: ["\""])) else {
+            throw Problem(title: "Bad Request", status: 400, detail: "If-Match '\(raw)' is not an ETag of this API")
+        }
+        return version
+    }
+
+    private func put(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let (tenant, domain) = try names(context)
+        _ = try authorize(request, tenant: tenant, write: true)
+        let createOnly = request.headers[.ifNoneMatch]?.trimmingCharacters(in: .whitespaces) == "*"
+        let matchHeader = request.headers[.ifMatch]
+        guard createOnly || matchHeader != nil else {
+            throw Problem(title: "Precondition Required", status: 428,
+                          detail: "send If-None-Match: * to create, or If-Match with the ETag you read to replace")
+        }
+        let body = try await request.body.collect(upTo: 1 << 20)
+        let value: KerberosDomain
+        do {
+            value = try JSONDecoder().decode(KerberosDomain.self, from: Data(buffer: body))
+        } catch {
+            throw Problem(title: "Bad Request", status: 400, detail: "the body is not a KerberosDomain: \(error)")
+        }
+        guard value.domainDnsName.lowercased() == domain else {
+            throw Problem(title: "Bad Request", status: 400, detail: "domainDnsName \(value.domainDnsName) does not match the URL (\(domain))")
+        }
+        guard value.id > 0, !value.displayName.isEmpty, value.keyVersion >= 0 else {
+            throw Problem(title: "Bad Request", status: 400, detail: "id must be positive, displayName non-empty, keyVersion not negative")
+        }
+        let outcome = try await store.put(tenant: tenant, domain: domain, value: value,
+                                          ifMatch: try ifMatch(request), createOnly: createOnly)
+        switch outcome {
+        case let .created(version), let .updated(version):
+            guard let (stored, _) = try await store.get(tenant: tenant, domain: domain) else {
+                throw Problem(title: "Internal Server Error", status: 500, detail: "write not readable")
+            }
+            if case .created = outcome { return Self.respond(.created, stored, etag: version) }
+            return Self.respond(.ok, stored, etag: version)
+        case let .alreadyExists(current):
+            throw Problem(title: "Conflict", status: 409, detail: "\(domain) already exists (version \(current)); read it and send If-Match")
+        case let .preconditionFailed(current):
+            throw Problem(title: "Precondition Failed", status: 412,
+                          detail: current.map { "\(domain) changed since it was read (now version \($0))" } ?? "\(domain) does not exist")
+        }
+    }
+
+    private func token(_ request: Request, tenant: String) async throws -> Response {
+        let body = String(buffer: try await request.body.collect(upTo: 65536))
+        var form: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            if kv.count == 2 { form[kv[0]] = kv[1] }
+        }
+        guard form["grant_type"] == "client_credentials" else {
+            throw TokenError(error: "unsupported_grant_type", error_description: "grant_type must be client_credentials")
+        }
+        guard let clientID = form["client_id"], let secret = form["client_secret"],
+              let client = clients.authenticate(tenant: tenant, clientID: clientID, secret: secret)
+        else {
+            throw TokenError(error: "invalid_client", error_description: "unknown client or wrong secret for tenant \(tenant)")
+        }
+        let (token, expiresIn) = tokens.issue(tenant: tenant, clientID: client.clientId, roles: client.roles)
+        return Self.respond(.ok, TokenResponse(access_token: token, expires_in: expiresIn))
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// Access tokens: compact JWS (RFC 7515/7519), HS256, signed with a key the server keeps in its
+/// store (so tokens survive a restart). Verification checks the signature in constant time, the
+/// audience, the tenant, and the validity window with 60 s of clock skew.
+struct TokenIssuer: Sendable {
+    static let audience = "api://aadkerb-tenant"
+    let signingKey: [UInt8]
+    let issuerBase: String
+    let lifetime: TimeInterval
+
+    struct Claims: Codable, Sendable {
+        var iss: String
+        var aud: String
+        var sub: String
+        var tid: String
+        var roles: [String]
+        var iat: Int
+        var nbf: Int
+        var exp: Int
+        var jti: String
+    }
+
+    func issue(tenant: String, clientID: String, roles: [String], now: Date = Date()) -> (token: String, expiresIn: Int) {
+        let t = Int(now.timeIntervalSince1970)
+        let claims = Claims(iss: "\(issuerBase)/\(tenant)/v2.0", aud: Self.audience, sub: clientID, tid: tenant,
+                            roles: roles, iat: t, nbf: t, exp: t + Int(lifetime), jti: UUID().uuidString)
+        let header = Base64URL.encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let payload = Base64URL.encode(Array(try! encoder.encode(claims)))
+        let signature = Base64URL.encode(Crypto.hmacSHA256(key: signingKey, Array("\(header).\(payload)".utf8)))
+        return ("\(header).\(payload).\(signature)", Int(lifetime))
+    }
+
+    enum Failure: Error, CustomStringConvertible {
+        case malformed, badSignature, expired, notYetValid, wrongAudience, wrongTenant
+
+        var description: String {
+            switch self {
+            case .malformed: return "the access token is not a well-formed JWT"
+            case .badSignature: return "the access token's signature does not verify"
+            case .expired: return "the access token has expired"
+            case .notYetValid: return "the access token is not valid yet"
+            case .wrongAudience: return "the access token is for another audience"
+            case .wrongTenant: return "the access token was issued for another tenant"
+            }
+        }
+    }
+
+    func verify(_ token: String, tenant: String, now: Date = Date()) throws(Failure) -> Claims {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let header = Base64URL.decode(parts[0]), let payload = Base64URL.decode(parts[1]),
+              let signature = Base64URL.decode(parts[2]),
+              (try? JSONSerialization.jsonObject(with: Data(header)) as? [String: Any])?["alg"] as? String == "HS256"
+        else { throw .malformed }
+        let expected = Crypto.hmacSHA256(key: signingKey, Array("\(parts[0]).\(parts[1])".utf8))
+        guard Crypto.equal(expected, signature) else { throw .badSignature }
+        guard let claims = try? JSONDecoder().decode(Claims.self, from: Data(payload)) else { throw .malformed }
+        let t = Int(now.timeIntervalSince1970)
+        guard claims.exp + 60 > t else { throw .expired }
+        guard claims.nbf - 60 <= t else { throw .notYetValid }
+        guard claims.aud == Self.audience else { throw .wrongAudience }
+        guard claims.tid == tenant else { throw .wrongTenant }
+        return claims
+    }
+}
+
+/// Registered clients (a JSON file given with --clients): who may get tokens, for which tenant,
+/// with which roles. Secrets are kept only as SHA-256 hashes.
+struct ClientRegistry: Codable, Sendable {
+    struct Client: Codable, Sendable {
+        var tenant: String
+        var clientId: String
+        var secretSHA256: String
+        var roles: [String]
+    }
+
+    var clients: [Client]
+
+    func authenticate(tenant: String, clientID: String, secret: String) -> Client? {
+        let hash = Crypto.sha256(Array(secret.utf8))
+        // Compare every candidate in constant time; do not stop early on the client id.
+        var found: Client?
+        for c in clients where c.tenant == tenant && c.clientId == clientID {
+            if let stored = [UInt8](hex: c.secretSHA256), Crypto.equal(stored, hash) { found = c }
+        }
+        return found
+    }
+}

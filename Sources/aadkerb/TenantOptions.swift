@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import LDAPClient
+import TenantClient
+
+/// How to reach and authenticate to the tenant API: shared by every command that touches the cloud.
+struct TenantOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Tenant (directory) id or name. Also AADKERB_TENANT. Without it, the cloud side is not read.", valueName: "id"))
+    var tenant: String?
+
+    @Option(name: .long, help: ArgumentHelp("Base URL of the tenant API (docs/tenant-api.md). Also AADKERB_TENANT_ENDPOINT.", valueName: "url"))
+    var tenantEndpoint: String?
+
+    @Option(name: .long, help: ArgumentHelp("OAuth2 authority that issues tokens: <authority>/<tenant>/oauth2/v2.0/token.", valueName: "url"))
+    var authority: String = "https://login.microsoftonline.com"
+
+    @Option(name: .long, help: ArgumentHelp("Application (client) id for client-credentials sign-in. Also AADKERB_CLIENT_ID.", valueName: "id"))
+    var clientId: String?
+
+    @Option(name: .long, help: ArgumentHelp("File holding the client secret (first line). Or AADKERB_CLIENT_SECRET.", valueName: "file"))
+    var clientSecretFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("File holding a ready access token. Or AADKERB_ACCESS_TOKEN.", valueName: "file"))
+    var accessTokenFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for each tenant API request.", valueName: "seconds"))
+    var tenantTimeout: Double = 30
+
+    @Option(name: .long, help: ArgumentHelp("Retries after HTTP 429/502/503/504 or a dropped connection.", valueName: "n"))
+    var tenantRetries: Int = 3
+
+    func tenantName(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        tenant ?? env["AADKERB_TENANT"]
+    }
+
+    func client(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> TenantClient {
+        guard let tenant = tenantName(env) else { throw CLIError.usage("the cloud side needs --tenant (or AADKERB_TENANT)") }
+        guard let rawURL = tenantEndpoint ?? env["AADKERB_TENANT_ENDPOINT"], let api = URL(string: rawURL),
+              api.scheme == "https" else {
+            throw CLIError.usage("the cloud side needs --tenant-endpoint https://... (or AADKERB_TENANT_ENDPOINT)")
+        }
+        guard let authorityURL = URL(string: authority), authorityURL.scheme == "https" else {
+            throw CLIError.usage("--authority must be an https:// URL")
+        }
+        guard tenantTimeout > 0, (0...10).contains(tenantRetries) else {
+            throw CLIError.usage("--tenant-timeout must be positive and --tenant-retries 0...10")
+        }
+        let credentials: TenantCredentials
+        if let file = accessTokenFile {
+            credentials = .accessToken(try readSecretFile(file, what: "access token"))
+        } else if let token = env["AADKERB_ACCESS_TOKEN"], !token.isEmpty {
+            credentials = .accessToken(Secret(token))
+        } else if let id = clientId ?? env["AADKERB_CLIENT_ID"] {
+            if let file = clientSecretFile {
+                credentials = .clientSecret(clientID: id, secret: try readSecretFile(file, what: "client secret"))
+            } else if let secret = env["AADKERB_CLIENT_SECRET"], !secret.isEmpty {
+                credentials = .clientSecret(clientID: id, secret: Secret(secret))
+            } else {
+                throw CLIError.usage("--client-id needs --client-secret-file or AADKERB_CLIENT_SECRET")
+            }
+        } else {
+            throw CLIError.usage("no cloud credentials: give --client-id with a secret, --access-token-file, or AADKERB_ACCESS_TOKEN")
+        }
+        return TenantClient(
+            endpoint: TenantEndpoint(tenant: tenant, apiURL: api, authority: authorityURL,
+                                     timeout: .milliseconds(Int64(tenantTimeout * 1000)), maxRetries: tenantRetries),
+            credentials: credentials)
+    }
+
+    private func readSecretFile(_ path: String, what: String) throws -> Secret {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError.unreadable("cannot read the \(what) file \(path)")
+        }
+        guard let secret = PasswordSource.readFirstLine(data) else { throw CLIError.unreadable("the \(what) file \(path) is empty") }
+        return secret
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+import LDAPClient
+import TenantAPI
+import TenantClient
+import Testing
+
+extension SharedServers {
+    /// The tenant client against the running reference server over real TLS. Serialized: the tests
+    /// share the server's store and its fault-injection rules.
+    @Suite struct TenantTests {
+        static func sample(_ domain: String, keyVersion: Int64 = 4080) -> KerberosDomain {
+            KerberosDomain(domainDnsName: domain, id: 7080, displayName: "krbtgt_7080", keyVersion: keyVersion,
+                           keyUpdatedOn: "2026-11-24T20:05:14Z", keyUpdatedFrom: "dc1.example.test")
+        }
+
+        func freshDomain() -> String { "t\(UUID().uuidString.prefix(8).lowercased()).example.test" }
+
+        @Test func createReadReplaceDeleteWithETags() async throws {
+            let server = try await Fixture.shared.tenant()
+            let client = try server.client()
+            let domain = freshDomain()
+            #expect(try await client.get(domain: domain) == nil)
+
+            let created = try await client.put(Self.sample(domain), ifMatch: nil)
+            #expect(created.value.keyVersion == 4080)
+            #expect(created.etag == "\"1\"")
+            #expect(created.value.createdOn != nil)
+
+            // Creating again is a conflict, not an overwrite.
+            let conflict = await #expect(throws: TenantError.self) { try await client.put(Self.sample(domain), ifMatch: nil) }
+            #expect(conflict?.kind == .conflict)
+            #expect(conflict?.status == 409)
+
+            let updated = try await client.put(Self.sample(domain, keyVersion: 4090), ifMatch: created.etag)
+            #expect(updated.etag == "\"2\"")
+            // A writer holding the old ETag cannot silently overwrite.
+            let stale = await #expect(throws: TenantError.self) { try await client.put(Self.sample(domain, keyVersion: 1), ifMatch: created.etag) }
+            #expect(stale?.status == 412)
+            #expect(stale?.description.contains(domain) == true)
+            #expect(try await client.get(domain: domain)?.value.keyVersion == 4090)
+            #expect(try await client.list().contains { $0.domainDnsName == domain })
+
+            #expect(try await client.delete(domain: domain) == true)
+            #expect(try await client.delete(domain: domain) == false)
+            #expect(try await client.get(domain: domain) == nil)
+        }
+
+        @Test func theReaderRoleCanReadButNotWrite() async throws {
+            let server = try await Fixture.shared.tenant()
+            let domain = freshDomain()
+            _ = try await server.client().put(Self.sample(domain), ifMatch: nil)
+            let reader = try server.client("reader")
+            #expect(try await reader.get(domain: domain)?.value.id == 7080)
+            let denied = await #expect(throws: TenantError.self) { try await reader.delete(domain: domain) }
+            #expect(denied?.kind == .forbidden)
+            #expect(denied?.description.contains("KerberosDomain.ReadWrite.All") == true)
+            #expect(try await reader.get(domain: domain) != nil)
+        }
+
+        @Test func aWrongSecretIsAClearAuthenticationError() async throws {
+            let server = try await Fixture.shared.tenant()
+            let client = TenantClient(endpoint: TenantEndpoint(tenant: server.tenant, apiURL: server.url, authority: server.url),
+                                      credentials: .clientSecret(clientID: "admin", secret: Secret("wrong")))
+            let error = await #expect(throws: TenantError.self) { try await client.get(domain: "x.example.test") }
+            #expect(error?.kind == .authentication)
+            #expect(error?.status == 401)
+            #expect(error?.description.contains("invalid_client") == true)
+            #expect(error?.description.contains("oauth2/v2.0/token") == true)
+        }
+
+        @Test func aForgedTokenIsRejected() async throws {
+            let server = try await Fixture.shared.tenant()
+            let forged = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+            let client = TenantClient(endpoint: TenantEndpoint(tenant: server.tenant, apiURL: server.url, authority: server.url),
+                                      credentials: .accessToken(Secret(forged)))
+            let error = await #expect(throws: TenantError.self) { try await client.get(domain: "x.example.test") }
+            #expect(error?.kind == .authentication)
+            #expect(error?.description.contains("signature") == true)
+        }
+
+        @Test func retryAfterOn429IsHonoured() async throws {
+            let server = try await Fixture.shared.tenant()
+            let client = try server.client()
+            _ = try await client.list()  // token fetched
+            try server.inject(["method": "GET", "pathPrefix": "/v1/", "status": 429, "retryAfter": 1, "times": 1])
+            let before = await client.requestCount
+            let start = ContinuousClock.now
+            _ = try await client.list()
+            #expect(await client.requestCount - before == 2)
+            // The client waited as told (a behaviour check with a lower bound, not a speed target).
+            #expect((ContinuousClock.now - start) >= .milliseconds(900))
+        }
+
+        @Test func serverErrorsAreRetriedThenReported() async throws {
+            let server = try await Fixture.shared.tenant()
+            let client = try server.client(maxRetries: 2)
+            _ = try await client.list()
+            try server.inject(["method": "GET", "pathPrefix": "/v1/", "status": 503, "retryAfter": 0, "times": 5])
+            let before = await client.requestCount
+            let error = await #expect(throws: TenantError.self) { try await client.list() }
+            #expect(error?.kind == .server)
+            #expect(error?.status == 503)
+            #expect(await client.requestCount - before == 3)
+            try server.clearFaults()
+            // and a transient error below the retry limit is absorbed
+            try server.inject(["method": "GET", "pathPrefix": "/v1/", "status": 502, "retryAfter": 0, "times": 2])
+            _ = try await client.list()
+        }
+
+        @Test func dataAndTokensSurviveARestart() async throws {
+            let server = try await Fixture.shared.tenant()
+            let client = try server.client()
+            let domain = freshDomain()
+            let written = try await client.put(Self.sample(domain), ifMatch: nil)
+            try server.stop()
+            try server.start()
+            // the cached token was signed before the restart and still verifies
+            let read = try #require(try await client.get(domain: domain))
+            #expect(read.value == written.value)
+            #expect(read.etag == written.etag)
+        }
+
+        @Test func aSilentEndpointFailsWithinTheTimeout() async throws {
+            let listener = try SilentListener()
+            let url = URL(string: "https://\(listener.host):\(listener.port)")!
+            let client = TenantClient(endpoint: TenantEndpoint(tenant: "contoso", apiURL: url, authority: url,
+                                                               timeout: .seconds(1), maxRetries: 1),
+                                      credentials: .accessToken(Secret("x")))
+            let start = ContinuousClock.now
+            let error = await #expect(throws: TenantError.self) { try await client.list() }
+            #expect(error?.kind == .timeout)
+            #expect((ContinuousClock.now - start).seconds < 15)
+        }
+
+        @Test func aRefusedEndpointIsUnreachable() async throws {
+            let url = URL(string: "https://127.0.0.97:1")!
+            let client = TenantClient(endpoint: TenantEndpoint(tenant: "contoso", apiURL: url, authority: url, maxRetries: 0),
+                                      credentials: .accessToken(Secret("x")))
+            let error = await #expect(throws: TenantError.self) { try await client.list() }
+            #expect(error?.kind == .unreachable)
+        }
+    }
+
+    /// `aadkerb get` reading both sides: the verdict and exit code follow what differs.
+    @Suite struct GetBothSidesTests {
+        @Test func inSyncThenDriftedThenMissingInCloud() async throws {
+            let dc = try await Fixture.shared.dc("contoso")
+            let server = try await Fixture.shared.tenant()
+            try await Seeder.seed(dc, passwordResets: 1)
+            let client = try server.client()
+            try await client.delete(domain: dc.domain)
+
+            // Publish what the DC holds, as `set` will.
+            let onPrem = try jsonObject(try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"]).stdout)
+            let cloud = KerberosDomain(
+                domainDnsName: dc.domain, id: Int64(onPrem["Id"] as! Int), displayName: onPrem["DisplayName"] as! String,
+                keyVersion: Int64(onPrem["KeyVersion"] as! Int), keyUpdatedOn: onPrem["KeyUpdatedOn"] as? String,
+                keyUpdatedFrom: onPrem["KeyUpdatedFrom"] as? String)
+            let published = try await client.put(cloud, ifMatch: nil)
+
+            let both = dc.connectionArguments + server.arguments()
+            let inSync = try aadkerb(["get"] + both + ["-o", "json"])
+            #expect(inSync.status == 0, "\(inSync.stderr)")
+            let a = try jsonObject(inSync.stdout)
+            #expect(a["SyncStatus"] as? String == "InSync")
+            #expect(a["CloudId"] as? Int == onPrem["Id"] as? Int)
+            #expect(a["CloudKeyVersion"] as? Int == onPrem["KeyVersion"] as? Int)
+            #expect((a["Comparison"] as? [String: String])?.values.allSatisfy { $0 == "Match" } == true)
+
+            var drifted = cloud
+            drifted.keyVersion += 7
+            _ = try await client.put(drifted, ifMatch: published.etag)
+            let d = try aadkerb(["get"] + both + ["-o", "json"])
+            #expect(d.status == 4)
+            let dj = try jsonObject(d.stdout)
+            #expect(dj["SyncStatus"] as? String == "Drifted")
+            #expect((dj["Comparison"] as? [String: String])?["KeyVersion"] == "Differ")
+            #expect((dj["Comparison"] as? [String: String])?["Id"] == "Match")
+            let table = try aadkerb(["get"] + both)
+            #expect(table.status == 4)
+            #expect(table.stdout.contains("Drift:"))
+            #expect(table.stdout.contains("KeyVersion: on-prem \(onPrem["KeyVersion"] as! Int), cloud \((onPrem["KeyVersion"] as! Int) + 7)"))
+
+            // split networks: each side alone
+            let onPremOnly = try aadkerb(["get"] + both + ["--on-prem-only", "-o", "json"])
+            #expect(onPremOnly.status == 0)
+            #expect(try jsonObject(onPremOnly.stdout)["CloudId"] is NSNull)
+            let cloudOnly = try aadkerb(["get", "--domain", dc.domain, "--cloud-only", "-o", "json"] + server.arguments(client: "reader"))
+            #expect(cloudOnly.status == 0, "\(cloudOnly.stderr)")
+            #expect(try jsonObject(cloudOnly.stdout)["CloudKeyVersion"] as? Int == (onPrem["KeyVersion"] as! Int) + 7)
+
+            try await client.delete(domain: dc.domain)
+            let missing = try aadkerb(["get"] + both + ["-o", "json"])
+            #expect(missing.status == 5)
+            #expect(try jsonObject(missing.stdout)["SyncStatus"] as? String == "MissingInCloud")
+        }
+
+        @Test func cloudOnlyObjectIsMissingOnPrem() async throws {
+            let dc = try await Fixture.shared.dc("fabrikam")
+            let server = try await Fixture.shared.tenant()
+            let client = try server.client()
+            try await client.delete(domain: dc.domain)
+            _ = try await client.put(SharedServers.TenantTests.sample(dc.domain), ifMatch: nil)
+            let result = try aadkerb(["get"] + dc.connectionArguments + server.arguments() + ["-o", "json"])
+            #expect(result.status == 5)
+            #expect(try jsonObject(result.stdout)["SyncStatus"] as? String == "MissingOnPrem")
+            try await client.delete(domain: dc.domain)
+            let neither = try aadkerb(["get"] + dc.connectionArguments + server.arguments() + ["-o", "json"])
+            #expect(neither.status == 3)
+            #expect(try jsonObject(neither.stdout)["SyncStatus"] as? String == "NotConfigured")
+        }
+
+        @Test func cloudFailuresHaveTheirOwnExitCodes() async throws {
+            let dc = try await Fixture.shared.dc("fabrikam")
+            let server = try await Fixture.shared.tenant()
+            let badSecret = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString)").path
+            try "nope\n".write(toFile: badSecret, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: badSecret) }
+            var args = server.arguments()
+            args[args.count - 1] = badSecret
+            let auth = try aadkerb(["get", "--domain", dc.domain, "--cloud-only"] + args)
+            #expect(auth.status == 10)
+            #expect(auth.stderr.contains("invalid_client"))
+            #expect(!auth.stderr.contains("nope"))
+            let noCreds = try aadkerb(["get", "--domain", dc.domain, "--cloud-only", "--tenant", "contoso",
+                                       "--tenant-endpoint", server.url.absoluteString])
+            #expect(noCreds.status == 64)
+            let http = try aadkerb(["get", "--domain", dc.domain, "--cloud-only", "--tenant", "contoso",
+                                    "--tenant-endpoint", "http://127.0.0.40:8443", "--client-id", "admin",
+                                    "--client-secret-file", server.adminSecretFile])
+            #expect(http.status == 64)
+            #expect(http.stderr.contains("https://"))
+        }
+    }
+}
