@@ -52,6 +52,7 @@ let package = Package(
             ]),
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient"]),
         .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore"]),
+        .testTarget(name: "TenantServerTests", dependencies: ["aadkerb-tenant-server"]),
         // Against real servers (Samba AD DC); runs the built `aadkerb` binary as a user would.
         .testTarget(
             name: "IntegrationTests",

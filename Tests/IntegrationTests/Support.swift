@@ -203,6 +203,18 @@ struct TenantServerInstance: Sendable {
 
     func stop() throws { _ = try run(Paths.tenantServerScript, ["stop", name]) }
 
+    /// SIGKILL: the server dies mid-whatever, as in a crash.
+    func kill() throws {
+        let pid = try String(contentsOfFile: env["TENANT_DIR"]! + "/server.pid", encoding: .utf8)
+        guard let n = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw FixtureError("no pid") }
+        _ = Glibc.kill(n, SIGKILL)
+        var status: Int32 = 0
+        for _ in 0..<50 where Glibc.kill(n, 0) == 0 {
+            _ = waitpid(n, &status, WNOHANG)
+            usleep(100_000)
+        }
+    }
+
     func start() throws {
         let r = try run(Paths.tenantServerScript, ["start", name], environment: ["AADKERB_TENANT_SERVER": Paths.tenantServer.path])
         guard r.status == 0 else { throw FixtureError("scripts/tenant-server start \(name) failed: \(r.stderr)") }

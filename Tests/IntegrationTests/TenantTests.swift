@@ -120,6 +120,23 @@ extension SharedServers {
             #expect(read.etag == written.etag)
         }
 
+        @Test func aServerKilledMidRequestFailsInBoundedTimeAndDataSurvives() async throws {
+            let server = try await Fixture.shared.tenant()
+            let client = try server.client(maxRetries: 1, timeout: .seconds(5))
+            let domain = freshDomain()
+            let written = try await client.put(Self.sample(domain), ifMatch: nil)
+            try server.inject(["method": "GET", "pathPrefix": "/v1/", "delayMs": 3000, "times": 1])
+            let pending = Task { try await client.get(domain: domain) }
+            try await Task.sleep(for: .milliseconds(500))
+            try server.kill()
+            let start = ContinuousClock.now
+            let error = await #expect(throws: TenantError.self) { _ = try await pending.value }
+            #expect([.unreachable, .timeout].contains(error?.kind))
+            #expect((ContinuousClock.now - start).seconds < 20)
+            try server.start()
+            #expect(try await client.get(domain: domain)?.value == written.value)
+        }
+
         @Test func aSilentEndpointFailsWithinTheTimeout() async throws {
             let listener = try SilentListener()
             let url = URL(string: "https://\(listener.host):\(listener.port)")!
