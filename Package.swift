@@ -37,22 +37,24 @@ let package = Package(
                 "AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Safe Swift wrappers over libcrypto (digests, certificates, RS256); no C types in its API.
+        .target(name: "OpenSSLSupport", dependencies: ["COpenSSL"]),
         // The tenant API's wire types, shared by the client and the reference server.
         .target(name: "TenantAPI"),
         // Client of the tenant API over URLSession, with token acquisition.
-        .target(name: "TenantClient", dependencies: ["TenantAPI", "LDAPClient"]),
+        .target(name: "TenantClient", dependencies: ["TenantAPI", "LDAPClient", "OpenSSLSupport"]),
         // The tenant API reference server (an emulator of the cloud side): HTTPS, OAuth2, SQLite.
         .executableTarget(
             name: "aadkerb-tenant-server",
             dependencies: [
-                "COpenSSL", "CSQLite", "TenantAPI",
+                "COpenSSL", "CSQLite", "TenantAPI", "OpenSSLSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
             ]),
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient"]),
         .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore"]),
-        .testTarget(name: "TenantServerTests", dependencies: ["aadkerb-tenant-server"]),
+        .testTarget(name: "TenantServerTests", dependencies: ["aadkerb-tenant-server", "OpenSSLSupport"]),
         // Against real servers (Samba AD DC); runs the built `aadkerb` binary as a user would.
         .testTarget(
             name: "IntegrationTests",

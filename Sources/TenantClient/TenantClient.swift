@@ -30,12 +30,16 @@ public struct TenantEndpoint: Sendable {
 public enum TenantCredentials: Sendable, CustomStringConvertible {
     /// OAuth2 client credentials with a client secret.
     case clientSecret(clientID: String, secret: Secret)
+    /// OAuth2 client credentials with a certificate: a JWT assertion signed with the private key
+    /// (RS256, RFC 7523), naming the certificate by its SHA-256 thumbprint.
+    case clientCertificate(clientID: String, certificatePEM: [UInt8], privateKeyPEM: Secret)
     /// A ready access token.
     case accessToken(Secret)
 
     public var description: String {
         switch self {
         case let .clientSecret(id, _): return "client \(id) with a secret"
+        case let .clientCertificate(id, _, _): return "client \(id) with a certificate"
         case .accessToken: return "a given access token"
         }
     }
@@ -116,12 +120,28 @@ public actor TenantClient {
         switch credentials {
         case let .accessToken(token):
             return token
-        case let .clientSecret(clientID, secret):
+        case .clientSecret, .clientCertificate:
             if let cached = cachedToken, cached.expires > Date() { return cached.value }
             let url = endpoint.authority.appendingPathComponent(endpoint.tenant).appendingPathComponent("oauth2/v2.0/token")
-            let form = secret.withUnsafeBytes { raw in
-                "grant_type=client_credentials&client_id=\(Self.formEncode(clientID))&scope=\(Self.formEncode("api://aadkerb-tenant/.default"))&client_secret="
-                    + Self.formEncode(String(decoding: raw, as: UTF8.self))
+            var form = "grant_type=client_credentials&scope=\(Self.formEncode("api://aadkerb-tenant/.default"))"
+            switch credentials {
+            case let .clientSecret(clientID, secret):
+                form += secret.withUnsafeBytes { raw in
+                    "&client_id=\(Self.formEncode(clientID))&client_secret=" + Self.formEncode(String(decoding: raw, as: UTF8.self))
+                }
+            case let .clientCertificate(clientID, certificatePEM, privateKeyPEM):
+                let assertion: String
+                do {
+                    assertion = try ClientAssertion.make(clientID: clientID, audience: url.absoluteString,
+                                                         certificatePEM: certificatePEM, privateKeyPEM: privateKeyPEM)
+                } catch {
+                    throw TenantError(kind: .authentication, endpoint: "POST \(url.absoluteString)", status: nil,
+                                      detail: "cannot sign the client assertion: \(error)")
+                }
+                form += "&client_id=\(Self.formEncode(clientID))&client_assertion_type="
+                    + Self.formEncode(ClientAssertion.type) + "&client_assertion=" + Self.formEncode(assertion)
+            case .accessToken:
+                break
             }
             var request = URLRequest(url: url)
             request.httpMethod = "POST"

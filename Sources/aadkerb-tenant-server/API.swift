@@ -8,6 +8,7 @@ struct TenantAPIServer: Sendable {
     let tokens: TokenIssuer
     let clients: ClientRegistry
     let faults: Faults?
+    let assertions = AssertionVerifier()
 
     static let json: HTTPFields = [.contentType: "application/json"]
 
@@ -194,10 +195,24 @@ struct TenantAPIServer: Sendable {
         guard form["grant_type"] == "client_credentials" else {
             throw TokenError(error: "unsupported_grant_type", error_description: "grant_type must be client_credentials")
         }
-        guard let clientID = form["client_id"], let secret = form["client_secret"],
-              let client = clients.authenticate(tenant: tenant, clientID: clientID, secret: secret)
-        else {
-            throw TokenError(error: "invalid_client", error_description: "unknown client or wrong secret for tenant \(tenant)")
+        let client: ClientRegistry.Client
+        if let assertion = form["client_assertion"] {
+            guard form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" else {
+                throw TokenError(error: "invalid_request", error_description: "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+            }
+            do {
+                client = try await assertions.verify(assertion, tenant: tenant, audience: "\(tokens.issuerBase)/\(tenant)/oauth2/v2.0/token",
+                                                     clientIDHint: form["client_id"], registry: clients)
+            } catch {
+                throw TokenError(error: "invalid_client", error_description: "\(error)")
+            }
+        } else {
+            guard let clientID = form["client_id"], let secret = form["client_secret"],
+                  let found = clients.authenticate(tenant: tenant, clientID: clientID, secret: secret)
+            else {
+                throw TokenError(error: "invalid_client", error_description: "unknown client or wrong secret for tenant \(tenant)")
+            }
+            client = found
         }
         let (token, expiresIn) = tokens.issue(tenant: tenant, clientID: client.clientId, roles: client.roles)
         return Self.respond(.ok, TokenResponse(access_token: token, expires_in: expiresIn))

@@ -1,4 +1,5 @@
 import Foundation
+import OpenSSLSupport
 
 /// Access tokens: compact JWS (RFC 7515/7519), HS256, signed with a key the server keeps in its
 /// store (so tokens survive a restart). Verification checks the signature in constant time, the
@@ -72,7 +73,10 @@ struct ClientRegistry: Codable, Sendable {
     struct Client: Codable, Sendable {
         var tenant: String
         var clientId: String
-        var secretSHA256: String
+        /// Hex SHA-256 of the client secret, for secret credentials.
+        var secretSHA256: String?
+        /// The client's certificate (PEM), for certificate credentials (client assertions).
+        var certificatePEM: String?
         var roles: [String]
     }
 
@@ -83,7 +87,7 @@ struct ClientRegistry: Codable, Sendable {
         // Compare every candidate in constant time; do not stop early on the client id.
         var found: Client?
         for c in clients where c.tenant == tenant && c.clientId == clientID {
-            if let stored = [UInt8](hex: c.secretSHA256), Crypto.equal(stored, hash) { found = c }
+            if let hex = c.secretSHA256, let stored = [UInt8](hex: hex), Crypto.equal(stored, hash) { found = c }
         }
         return found
     }

@@ -20,6 +20,12 @@ struct TenantOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("File holding the client secret (first line). Or AADKERB_CLIENT_SECRET.", valueName: "file"))
     var clientSecretFile: String?
 
+    @Option(name: .long, help: ArgumentHelp("PEM certificate registered for --client-id: sign in with a certificate instead of a secret (with --client-key).", valueName: "file"))
+    var clientCertificate: String?
+
+    @Option(name: .long, help: ArgumentHelp("PEM private key (unencrypted, RSA) of --client-certificate. Keep it mode 0600.", valueName: "file"))
+    var clientKey: String?
+
     @Option(name: .long, help: ArgumentHelp("File holding a ready access token. Or AADKERB_ACCESS_TOKEN.", valueName: "file"))
     var accessTokenFile: String?
 
@@ -51,15 +57,26 @@ struct TenantOptions: ParsableArguments {
         } else if let token = env["AADKERB_ACCESS_TOKEN"], !token.isEmpty {
             credentials = .accessToken(Secret(token))
         } else if let id = clientId ?? env["AADKERB_CLIENT_ID"] {
-            if let file = clientSecretFile {
+            if clientCertificate != nil || clientKey != nil {
+                guard let certificate = clientCertificate, let key = clientKey else {
+                    throw CLIError.usage("--client-certificate and --client-key go together")
+                }
+                guard let pem = FileManager.default.contents(atPath: certificate) else {
+                    throw CLIError.unreadable("cannot read the client certificate \(certificate)")
+                }
+                guard let keyData = FileManager.default.contents(atPath: key) else {
+                    throw CLIError.unreadable("cannot read the client key \(key)")
+                }
+                credentials = .clientCertificate(clientID: id, certificatePEM: Array(pem), privateKeyPEM: Secret(bytes: Array(keyData)))
+            } else if let file = clientSecretFile {
                 credentials = .clientSecret(clientID: id, secret: try readSecretFile(file, what: "client secret"))
             } else if let secret = env["AADKERB_CLIENT_SECRET"], !secret.isEmpty {
                 credentials = .clientSecret(clientID: id, secret: Secret(secret))
             } else {
-                throw CLIError.usage("--client-id needs --client-secret-file or AADKERB_CLIENT_SECRET")
+                throw CLIError.usage("--client-id needs --client-secret-file, AADKERB_CLIENT_SECRET, or --client-certificate with --client-key")
             }
         } else {
-            throw CLIError.usage("no cloud credentials: give --client-id with a secret, --access-token-file, or AADKERB_ACCESS_TOKEN")
+            throw CLIError.usage("no cloud credentials: give --client-id with a secret or a certificate, --access-token-file, or AADKERB_ACCESS_TOKEN")
         }
         return TenantClient(
             endpoint: TenantEndpoint(tenant: tenant, apiURL: api, authority: authorityURL,

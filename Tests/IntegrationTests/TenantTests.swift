@@ -68,6 +68,40 @@ extension SharedServers {
             #expect(error?.description.contains("oauth2/v2.0/token") == true)
         }
 
+        @Test func aCertificateSignedAssertionGetsAToken() async throws {
+            let server = try await Fixture.shared.tenant()
+            let cert = try #require(FileManager.default.contents(atPath: server.env["TENANT_CLIENT_CERT"]!))
+            let key = try #require(FileManager.default.contents(atPath: server.env["TENANT_CLIENT_KEY"]!))
+            let client = TenantClient(endpoint: TenantEndpoint(tenant: server.tenant, apiURL: server.url, authority: server.url),
+                                      credentials: .clientCertificate(clientID: "certapp", certificatePEM: Array(cert), privateKeyPEM: Secret(bytes: Array(key))))
+            let domain = freshDomain()
+            _ = try await client.put(Self.sample(domain), ifMatch: nil)
+            #expect(try await client.get(domain: domain)?.value.id == 7080)
+
+            // The right certificate with another key: refused, and the message says why.
+            let otherKey = try run(URL(fileURLWithPath: "/usr/bin/openssl"), ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+            let impostor = TenantClient(endpoint: TenantEndpoint(tenant: server.tenant, apiURL: server.url, authority: server.url),
+                                        credentials: .clientCertificate(clientID: "certapp", certificatePEM: Array(cert), privateKeyPEM: Secret(otherKey.stdout)))
+            let error = await #expect(throws: TenantError.self) { try await impostor.list() }
+            #expect(error?.kind == .authentication)
+            #expect(error?.description.contains("signature does not verify") == true)
+        }
+
+        @Test func theCLISignsInWithACertificate() async throws {
+            let server = try await Fixture.shared.tenant()
+            let result = try aadkerb(["get", "--domain", "nothing-here.example.test", "--cloud-only", "--tenant", server.tenant,
+                                      "--tenant-endpoint", server.url.absoluteString, "--authority", server.url.absoluteString,
+                                      "--client-id", "certapp", "--client-certificate", server.env["TENANT_CLIENT_CERT"]!,
+                                      "--client-key", server.env["TENANT_CLIENT_KEY"]!, "-o", "json"])
+            #expect(result.status == 3, "\(result.stderr)")
+            #expect(try jsonObject(result.stdout)["CloudId"] is NSNull)
+            let half = try aadkerb(["get", "--domain", "x.example.test", "--cloud-only", "--tenant", server.tenant,
+                                    "--tenant-endpoint", server.url.absoluteString, "--client-id", "certapp",
+                                    "--client-certificate", server.env["TENANT_CLIENT_CERT"]!])
+            #expect(half.status == 64)
+            #expect(half.stderr.contains("--client-key"))
+        }
+
         @Test func aForgedTokenIsRejected() async throws {
             let server = try await Fixture.shared.tenant()
             let forged = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"

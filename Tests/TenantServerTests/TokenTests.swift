@@ -1,4 +1,5 @@
 import Foundation
+import OpenSSLSupport
 import Testing
 @testable import aadkerb_tenant_server
 
@@ -57,5 +58,62 @@ import Testing
         #expect(registry.authenticate(tenant: "contoso", clientID: "app", secret: "s3cret ") == nil)
         #expect(registry.authenticate(tenant: "fabrikam", clientID: "app", secret: "s3cret") == nil)
         #expect(registry.authenticate(tenant: "contoso", clientID: "other", secret: "s3cret") == nil)
+    }
+}
+
+@Suite struct AssertionTests {
+    /// A throw-away RSA key and self-signed certificate, made with the openssl command.
+    static func keyAndCertificate() throws -> (key: [UInt8], cert: [UInt8]) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-assert-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        p.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test",
+                       "-keyout", dir.appendingPathComponent("k").path, "-out", dir.appendingPathComponent("c").path]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return (Array(try Data(contentsOf: dir.appendingPathComponent("k"))), Array(try Data(contentsOf: dir.appendingPathComponent("c"))))
+    }
+
+    static func sign(_ header: [String: Any], _ payload: [String: Any], key: [UInt8]) throws -> String {
+        let input = Base64URL.encode(Array(try JSONSerialization.data(withJSONObject: header)))
+            + "." + Base64URL.encode(Array(try JSONSerialization.data(withJSONObject: payload)))
+        return input + "." + Base64URL.encode(try PrivateKey(pem: key).signRS256(Array(input.utf8)))
+    }
+
+    @Test func acceptsOnceThenRefusesAReplay() async throws {
+        let (key, cert) = try Self.keyAndCertificate()
+        let registry = ClientRegistry(clients: [.init(tenant: "t", clientId: "app", certificatePEM: String(decoding: cert, as: UTF8.self), roles: [])])
+        let verifier = AssertionVerifier()
+        let now = Date()
+        let t = Int(now.timeIntervalSince1970)
+        let good: [String: Any] = ["iss": "app", "sub": "app", "aud": "https://x/t/oauth2/v2.0/token", "jti": "1", "exp": t + 300, "nbf": t]
+        let assertion = try Self.sign(["alg": "RS256", "x5t#S256": try Certificate(pem: cert).thumbprintS256], good, key: key)
+        let client = try await verifier.verify(assertion, tenant: "t", audience: "https://x/t/oauth2/v2.0/token", clientIDHint: "app", registry: registry, now: now)
+        #expect(client.clientId == "app")
+        await #expect(throws: AssertionVerifier.Failure.self) {
+            try await verifier.verify(assertion, tenant: "t", audience: "https://x/t/oauth2/v2.0/token", clientIDHint: nil, registry: registry, now: now)
+        }
+    }
+
+    @Test(arguments: ["aud", "exp", "sub", "nbf", "long-lived"])
+    func refusesWrongClaims(_ claim: String) async throws {
+        let (key, cert) = try Self.keyAndCertificate()
+        let registry = ClientRegistry(clients: [.init(tenant: "t", clientId: "app", certificatePEM: String(decoding: cert, as: UTF8.self), roles: [])])
+        let t = Int(Date().timeIntervalSince1970)
+        var payload: [String: Any] = ["iss": "app", "sub": "app", "aud": "https://x/t/oauth2/v2.0/token", "jti": UUID().uuidString, "exp": t + 300]
+        switch claim {
+        case "aud": payload["aud"] = "https://elsewhere/token"
+        case "exp": payload["exp"] = 0
+        case "sub": payload["sub"] = "someone-else"
+        case "nbf": payload["nbf"] = t + 3600
+        default: payload["exp"] = t + 7200
+        }
+        let assertion = try Self.sign(["alg": "RS256"], payload, key: key)
+        await #expect(throws: AssertionVerifier.Failure.self) {
+            try await AssertionVerifier().verify(assertion, tenant: "t", audience: "https://x/t/oauth2/v2.0/token", clientIDHint: nil, registry: registry)
+        }
     }
 }
