@@ -33,6 +33,9 @@ public enum TenantCredentials: Sendable, CustomStringConvertible {
     /// OAuth2 client credentials with a certificate: a JWT assertion signed with the private key
     /// (RS256, RFC 7523), naming the certificate by its SHA-256 thumbprint.
     case clientCertificate(clientID: String, certificatePEM: [UInt8], privateKeyPEM: Secret)
+    /// The device code flow (RFC 8628) for people: the sign-in message goes to the client's
+    /// `prompt`, and the client polls until the person has signed in elsewhere.
+    case deviceCode(clientID: String)
     /// A ready access token.
     case accessToken(Secret)
 
@@ -40,6 +43,7 @@ public enum TenantCredentials: Sendable, CustomStringConvertible {
         switch self {
         case let .clientSecret(id, _): return "client \(id) with a secret"
         case let .clientCertificate(id, _, _): return "client \(id) with a certificate"
+        case let .deviceCode(id): return "a person signing in through client \(id)"
         case .accessToken: return "a given access token"
         }
     }
@@ -66,12 +70,15 @@ public actor TenantClient {
     private let credentials: TenantCredentials
     private let session: URLSession
     private var cachedToken: (value: Secret, expires: Date)?
+    private let prompt: @Sendable (String) -> Void
     /// HTTP requests sent, retries included (for tests and benchmarks).
     public private(set) var requestCount = 0
 
-    public init(endpoint: TenantEndpoint, credentials: TenantCredentials) {
+    /// `prompt` receives what a person must do to sign in (device code flow only).
+    public init(endpoint: TenantEndpoint, credentials: TenantCredentials, prompt: @escaping @Sendable (String) -> Void = { _ in }) {
         self.endpoint = endpoint
         self.credentials = credentials
+        self.prompt = prompt
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = endpoint.timeout.seconds
         configuration.timeoutIntervalForResource = endpoint.timeout.seconds * Double(endpoint.maxRetries + 1) + 60
@@ -120,6 +127,9 @@ public actor TenantClient {
         switch credentials {
         case let .accessToken(token):
             return token
+        case let .deviceCode(clientID):
+            if let cached = cachedToken, cached.expires > Date() { return cached.value }
+            return try await deviceCodeToken(clientID: clientID)
         case .clientSecret, .clientCertificate:
             if let cached = cachedToken, cached.expires > Date() { return cached.value }
             let url = endpoint.authority.appendingPathComponent(endpoint.tenant).appendingPathComponent("oauth2/v2.0/token")
@@ -140,7 +150,7 @@ public actor TenantClient {
                 }
                 form += "&client_id=\(Self.formEncode(clientID))&client_assertion_type="
                     + Self.formEncode(ClientAssertion.type) + "&client_assertion=" + Self.formEncode(assertion)
-            case .accessToken:
+            case .accessToken, .deviceCode:
                 break
             }
             var request = URLRequest(url: url)
@@ -158,6 +168,65 @@ public actor TenantClient {
             cachedToken = (value, Date().addingTimeInterval(TimeInterval(max(0, token.expires_in - 60))))
             return value
         }
+    }
+
+    private var tokenURL: URL {
+        endpoint.authority.appendingPathComponent(endpoint.tenant).appendingPathComponent("oauth2/v2.0/token")
+    }
+
+    private func postForm(_ url: URL, _ form: String) async throws -> (Data, HTTPURLResponse) {
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(form.utf8)
+        return try await perform(request, name: "POST \(url.absoluteString)", idempotent: false)
+    }
+
+    private struct DeviceCodeAnswer: Decodable {
+        var device_code: String
+        var user_code: String
+        var verification_uri: String
+        var expires_in: Int
+        var interval: Int?
+        var message: String?
+    }
+
+    /// RFC 8628: get a code, tell the person, poll until they sign in, decline, or the code expires.
+    private func deviceCodeToken(clientID: String) async throws -> Secret {
+        let codeURL = endpoint.authority.appendingPathComponent(endpoint.tenant).appendingPathComponent("oauth2/v2.0/devicecode")
+        let (data, response) = try await postForm(
+            codeURL, "client_id=\(Self.formEncode(clientID))&scope=\(Self.formEncode("api://aadkerb-tenant/.default"))")
+        guard response.statusCode == 200 else {
+            let error = try? JSONDecoder().decode(TokenError.self, from: data)
+            throw TenantError(kind: .authentication, endpoint: "POST \(codeURL.absoluteString)", status: response.statusCode,
+                              detail: error.map { "\($0.error): \($0.error_description ?? "")" } ?? "device code request refused")
+        }
+        let code = try decode(DeviceCodeAnswer.self, data, from: response)
+        prompt(code.message ?? "To sign in, open \(code.verification_uri) and enter the code \(code.user_code).")
+        var interval = max(1, code.interval ?? 5)
+        let deadline = Date().addingTimeInterval(TimeInterval(code.expires_in))
+        let url = tokenURL
+        while Date() < deadline {
+            try await Task.sleep(for: .seconds(interval))
+            let (data, response) = try await postForm(url, "grant_type=\(Self.formEncode("urn:ietf:params:oauth:grant-type:device_code"))"
+                + "&client_id=\(Self.formEncode(clientID))&device_code=\(Self.formEncode(code.device_code))")
+            if response.statusCode == 200 {
+                let token = try decode(TokenResponse.self, data, from: response)
+                let value = Secret(token.access_token)
+                cachedToken = (value, Date().addingTimeInterval(TimeInterval(max(0, token.expires_in - 60))))
+                return value
+            }
+            let error = try? JSONDecoder().decode(TokenError.self, from: data)
+            switch error?.error {
+            case "authorization_pending": continue
+            case "slow_down": interval += 5
+            default:
+                throw TenantError(kind: .authentication, endpoint: "POST \(url.absoluteString)", status: response.statusCode,
+                                  detail: error.map { "\($0.error): \($0.error_description ?? "")" } ?? "device code sign-in failed")
+            }
+        }
+        throw TenantError(kind: .authentication, endpoint: "POST \(url.absoluteString)", status: nil,
+                          detail: "the device code expired before the sign-in was completed")
     }
 
     static func formEncode(_ s: String) -> String {

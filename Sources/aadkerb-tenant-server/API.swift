@@ -9,6 +9,7 @@ struct TenantAPIServer: Sendable {
     let clients: ClientRegistry
     let faults: Faults?
     let assertions = AssertionVerifier()
+    let deviceCodes: DeviceCodes
 
     static let json: HTTPFields = [.contentType: "application/json"]
 
@@ -17,6 +18,9 @@ struct TenantAPIServer: Sendable {
         router.get("/healthz") { _, _ in "ok" }
         router.post("/:tenant/oauth2/v2.0/token") { request, context in
             try await guarded(request) { try await token(request, tenant: context.parameters.require("tenant")) }
+        }
+        router.post("/:tenant/oauth2/v2.0/devicecode") { request, context in
+            try await guarded(request) { try await deviceCode(request, tenant: context.parameters.require("tenant")) }
         }
         router.get("/v1/tenants/:tenant/kerberosDomains") { request, context in
             try await guarded(request) {
@@ -60,6 +64,20 @@ struct TenantAPIServer: Sendable {
             router.delete("/_emulator/faults") { _, _ in
                 await faults.clear()
                 return Response(status: .noContent)
+            }
+            // Stands in for the browser sign-in of the device code flow.
+            router.get("/_emulator/device/pending") { _, _ in
+                Self.respond(.ok, ["userCodes": await deviceCodes.pendingUserCodes()])
+            }
+            router.post("/_emulator/device/approve") { request, _ in
+                struct Decision: Decodable { var userCode: String; var userPrincipalName: String?; var deny: Bool? }
+                let d = try JSONDecoder().decode(Decision.self, from: Data(buffer: try await request.body.collect(upTo: 65536)))
+                let user = d.deny == true ? nil : clients.users?.first { $0.userPrincipalName == d.userPrincipalName }
+                guard d.deny == true || user != nil else {
+                    return Self.respond(.badRequest, Problem(title: "Bad Request", status: 400, detail: "no such user"), headers: Self.problemHeaders)
+                }
+                return await deviceCodes.decide(userCode: d.userCode, user: user) ? Response(status: .noContent)
+                    : Self.respond(.notFound, Problem(title: "Not Found", status: 404, detail: "no pending code \(d.userCode)"), headers: Self.problemHeaders)
             }
         }
         return router
@@ -183,7 +201,7 @@ struct TenantAPIServer: Sendable {
         }
     }
 
-    private func token(_ request: Request, tenant: String) async throws -> Response {
+    private func form(_ request: Request) async throws -> [String: String] {
         let body = String(buffer: try await request.body.collect(upTo: 65536))
         var form: [String: String] = [:]
         for pair in body.split(separator: "&") {
@@ -192,8 +210,45 @@ struct TenantAPIServer: Sendable {
             }
             if kv.count == 2 { form[kv[0]] = kv[1] }
         }
+        return form
+    }
+
+    private func deviceCode(_ request: Request, tenant: String) async throws -> Response {
+        let form = try await form(request)
+        guard let clientID = form["client_id"],
+              clients.clients.contains(where: { $0.tenant == tenant && $0.clientId == clientID && $0.publicClient == true })
+        else {
+            throw TokenError(error: "invalid_client", error_description: "client \(form["client_id"] ?? "-") is not a public client of tenant \(tenant)")
+        }
+        let (deviceCode, userCode) = await deviceCodes.start(tenant: tenant, clientID: clientID)
+        let uri = "\(tokens.issuerBase)/\(tenant)/device"
+        struct Answer: Encodable {
+            let device_code: String, user_code: String, verification_uri: String, expires_in: Int, interval: Int, message: String
+        }
+        return Self.respond(.ok, Answer(
+            device_code: deviceCode, user_code: userCode, verification_uri: uri, expires_in: Int(deviceCodes.lifetime),
+            interval: deviceCodes.interval, message: "To sign in, open \(uri) and enter the code \(userCode)."))
+    }
+
+    private func token(_ request: Request, tenant: String) async throws -> Response {
+        let form = try await form(request)
+        if form["grant_type"] == "urn:ietf:params:oauth:grant-type:device_code" {
+            guard let clientID = form["client_id"], let code = form["device_code"] else {
+                throw TokenError(error: "invalid_request", error_description: "client_id and device_code are required")
+            }
+            switch await deviceCodes.poll(deviceCode: code, tenant: tenant, clientID: clientID) {
+            case .pending: throw TokenError(error: "authorization_pending", error_description: "the user has not signed in yet")
+            case .slowDown: throw TokenError(error: "slow_down", error_description: "poll at most every \(deviceCodes.interval) s")
+            case .expired: throw TokenError(error: "expired_token", error_description: "the device code has expired; start again")
+            case .denied: throw TokenError(error: "access_denied", error_description: "the user declined the sign-in")
+            case .unknown: throw TokenError(error: "invalid_grant", error_description: "unknown device code")
+            case let .approved(user):
+                let (token, expiresIn) = tokens.issue(tenant: tenant, clientID: user.userPrincipalName, roles: user.roles)
+                return Self.respond(.ok, TokenResponse(access_token: token, expires_in: expiresIn))
+            }
+        }
         guard form["grant_type"] == "client_credentials" else {
-            throw TokenError(error: "unsupported_grant_type", error_description: "grant_type must be client_credentials")
+            throw TokenError(error: "unsupported_grant_type", error_description: "grant_type must be client_credentials or urn:ietf:params:oauth:grant-type:device_code")
         }
         let client: ClientRegistry.Client
         if let assertion = form["client_assertion"] {

@@ -25,7 +25,8 @@ struct TenantServer: AsyncParsableCommand {
     @Option(help: ArgumentHelp("JSON file of registered clients.", valueName: "file")) var clients: String
     @Option(help: "Access token lifetime in seconds.") var tokenLifetime = 3600
     @Option(help: "Base URL used as the tokens' issuer (default https://host:port).") var issuer: String?
-    @Flag(help: "Serve /_emulator/faults for tests.") var enableFaultInjection = false
+    @Option(help: "Seconds a device code flow client must wait between polls.") var deviceCodeInterval = 5
+    @Flag(help: "Serve /_emulator/faults and /_emulator/device for tests.") var enableFaultInjection = false
 
     func run() async throws {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true,
@@ -38,7 +39,8 @@ struct TenantServer: AsyncParsableCommand {
             tokens: TokenIssuer(signingKey: signingKey, issuerBase: issuer ?? "https://\(host):\(port)",
                                 lifetime: TimeInterval(tokenLifetime)),
             clients: registry,
-            faults: enableFaultInjection ? Faults() : nil)
+            faults: enableFaultInjection ? Faults() : nil,
+            deviceCodes: DeviceCodes(interval: deviceCodeInterval))
         let tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(tlsCert).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: tlsKey, format: .pem)))

@@ -78,9 +78,19 @@ struct ClientRegistry: Codable, Sendable {
         /// The client's certificate (PEM), for certificate credentials (client assertions).
         var certificatePEM: String?
         var roles: [String]
+        /// A public client (no secret, no certificate) may use the device code flow.
+        var publicClient: Bool?
+    }
+
+    /// People who may sign in with the device code flow, and their roles.
+    struct User: Codable, Sendable {
+        var tenant: String
+        var userPrincipalName: String
+        var roles: [String]
     }
 
     var clients: [Client]
+    var users: [User]?
 
     func authenticate(tenant: String, clientID: String, secret: String) -> Client? {
         let hash = Crypto.sha256(Array(secret.utf8))

@@ -26,6 +26,9 @@ struct TenantOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("PEM private key (unencrypted, RSA) of --client-certificate. Keep it mode 0600.", valueName: "file"))
     var clientKey: String?
 
+    @Flag(name: .long, help: "Sign in as a person with the device code flow (works with MFA): open the URL shown on stderr and enter the code. Needs --client-id of a public client.")
+    var deviceCode = false
+
     @Option(name: .long, help: ArgumentHelp("File holding a ready access token. Or AADKERB_ACCESS_TOKEN.", valueName: "file"))
     var accessTokenFile: String?
 
@@ -48,6 +51,9 @@ struct TenantOptions: ParsableArguments {
         guard let authorityURL = URL(string: authority), authorityURL.scheme == "https" else {
             throw CLIError.usage("--authority must be an https:// URL")
         }
+        if deviceCode && (clientId ?? env["AADKERB_CLIENT_ID"]) == nil {
+            throw CLIError.usage("--device-code needs --client-id of a public client")
+        }
         guard tenantTimeout > 0, (0...10).contains(tenantRetries) else {
             throw CLIError.usage("--tenant-timeout must be positive and --tenant-retries 0...10")
         }
@@ -57,7 +63,9 @@ struct TenantOptions: ParsableArguments {
         } else if let token = env["AADKERB_ACCESS_TOKEN"], !token.isEmpty {
             credentials = .accessToken(Secret(token))
         } else if let id = clientId ?? env["AADKERB_CLIENT_ID"] {
-            if clientCertificate != nil || clientKey != nil {
+            if deviceCode {
+                credentials = .deviceCode(clientID: id)
+            } else if clientCertificate != nil || clientKey != nil {
                 guard let certificate = clientCertificate, let key = clientKey else {
                     throw CLIError.usage("--client-certificate and --client-key go together")
                 }
@@ -81,7 +89,8 @@ struct TenantOptions: ParsableArguments {
         return TenantClient(
             endpoint: TenantEndpoint(tenant: tenant, apiURL: api, authority: authorityURL,
                                      timeout: .milliseconds(Int64(tenantTimeout * 1000)), maxRetries: tenantRetries),
-            credentials: credentials)
+            credentials: credentials,
+            prompt: { Terminal.writeErr("aadkerb: \($0)") })
     }
 
     private func readSecretFile(_ path: String, what: String) throws -> Secret {

@@ -196,6 +196,28 @@ struct TenantServerInstance: Sendable {
         guard r.status == 0 else { throw FixtureError("fault injection failed: \(r.stderr)") }
     }
 
+    /// Plays the person of the device code flow: waits for a pending code, then approves it as
+    /// `user` (or declines it). Returns the user code.
+    @discardableResult
+    func decideNextDeviceCode(as user: String, deny: Bool = false) throws -> String {
+        for _ in 0..<100 {
+            let pending = try run(URL(fileURLWithPath: "/usr/bin/curl"),
+                                  ["-sf", "--cacert", env["TENANT_CA"]!, url.absoluteString + "/_emulator/device/pending"])
+            if let obj = try? JSONSerialization.jsonObject(with: Data(pending.stdout.utf8)) as? [String: [String]],
+               let code = obj["userCodes"]?.first {
+                let body = try JSONSerialization.data(withJSONObject: deny ? ["userCode": code, "deny": true] as [String: Any]
+                                                                              : ["userCode": code, "userPrincipalName": user])
+                let r = try run(URL(fileURLWithPath: "/usr/bin/curl"),
+                                ["-sf", "--cacert", env["TENANT_CA"]!, "-X", "POST", "-H", "Content-Type: application/json",
+                                 "--data-binary", String(decoding: body, as: UTF8.self), url.absoluteString + "/_emulator/device/approve"])
+                guard r.status == 0 else { throw FixtureError("approve failed: \(r.stderr)") }
+                return code
+            }
+            usleep(100_000)
+        }
+        throw FixtureError("no device code became pending")
+    }
+
     func clearFaults() throws {
         _ = try run(URL(fileURLWithPath: "/usr/bin/curl"),
                     ["-sf", "--cacert", env["TENANT_CA"]!, "-X", "DELETE", url.absoluteString + "/_emulator/faults"])

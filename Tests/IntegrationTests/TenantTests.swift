@@ -102,6 +102,64 @@ extension SharedServers {
             #expect(half.stderr.contains("--client-key"))
         }
 
+        final class Prompts: @unchecked Sendable {
+            private let lock = NSLock()
+            private var messages: [String] = []
+            func add(_ m: String) { lock.withLock { messages.append(m) } }
+            var all: [String] { lock.withLock { messages } }
+        }
+
+        func deviceCodeClient(_ server: TenantServerInstance, prompts: Prompts) -> TenantClient {
+            TenantClient(endpoint: TenantEndpoint(tenant: server.tenant, apiURL: server.url, authority: server.url),
+                         credentials: .deviceCode(clientID: "aadkerb-cli"), prompt: { prompts.add($0) })
+        }
+
+        @Test func aPersonSignsInWithTheDeviceCodeFlow() async throws {
+            let server = try await Fixture.shared.tenant()
+            let prompts = Prompts()
+            let client = deviceCodeClient(server, prompts: prompts)
+            let approver = Task.detached { try server.decideNextDeviceCode(as: "admin@contoso.corp.com") }
+            let domain = freshDomain()
+            _ = try await client.put(Self.sample(domain), ifMatch: nil)
+            let code = try await approver.value
+            #expect(prompts.all.count == 1)
+            #expect(prompts.all.first?.contains(code) == true)
+            #expect(prompts.all.first?.contains("/contoso/device") == true)
+            // the token is cached: no second sign-in
+            #expect(try await client.get(domain: domain) != nil)
+            #expect(prompts.all.count == 1)
+        }
+
+        @Test func aDeclinedSignInAndAReadOnlyPersonAreRefused() async throws {
+            let server = try await Fixture.shared.tenant()
+            let declined = deviceCodeClient(server, prompts: Prompts())
+            let decline = Task.detached { try server.decideNextDeviceCode(as: "", deny: true) }
+            let error = await #expect(throws: TenantError.self) { try await declined.list() }
+            _ = try await decline.value
+            #expect(error?.kind == .authentication)
+            #expect(error?.description.contains("access_denied") == true)
+
+            let helpdesk = deviceCodeClient(server, prompts: Prompts())
+            let approve = Task.detached { try server.decideNextDeviceCode(as: "helpdesk@contoso.corp.com") }
+            _ = try await helpdesk.list()
+            _ = try await approve.value
+            let denied = await #expect(throws: TenantError.self) { try await helpdesk.delete(domain: "x.example.test") }
+            #expect(denied?.kind == .forbidden)
+        }
+
+        @Test func theCLIShowsTheDeviceCodeOnStderr() async throws {
+            let server = try await Fixture.shared.tenant()
+            let approver = Task.detached { try server.decideNextDeviceCode(as: "helpdesk@contoso.corp.com") }
+            let result = try aadkerb(["get", "--domain", "nothing-here.example.test", "--cloud-only", "--tenant", server.tenant,
+                                      "--tenant-endpoint", server.url.absoluteString, "--authority", server.url.absoluteString,
+                                      "--client-id", "aadkerb-cli", "--device-code", "-o", "json"])
+            let code = try await approver.value
+            #expect(result.status == 3, "\(result.stderr)")
+            #expect(result.stderr.contains("To sign in, open"))
+            #expect(result.stderr.contains(code))
+            #expect(!result.stdout.contains(code))
+        }
+
         @Test func aForgedTokenIsRejected() async throws {
             let server = try await Fixture.shared.tenant()
             let forged = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
