@@ -27,7 +27,9 @@ let package = Package(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
         // Swift LDAP layer: one connection per actor, blocking calls on the actor's own queue.
-        .target(name: "LDAPClient", dependencies: ["CLDAP"]),
+        .target(name: "LDAPClient", dependencies: ["CLDAP", "Secrets"]),
+        // Secret: bytes that are zeroed when released and never print themselves.
+        .target(name: "Secrets"),
         // The Azure AD Kerberos server model, readers and plans; knows nothing of the terminal.
         .target(name: "AADKerbCore", dependencies: ["LDAPClient", "TenantAPI"]),
         // The command-line tool: thin commands over AADKerbCore.
@@ -40,25 +42,25 @@ let package = Package(
         // Safe Swift wrappers over libcrypto (digests, certificates, RS256); no C types in its API.
         .target(name: "OpenSSLSupport", dependencies: ["COpenSSL"]),
         // The tenant API's wire types, shared by the client and the reference server.
-        .target(name: "TenantAPI"),
+        .target(name: "TenantAPI", dependencies: ["OpenSSLSupport", "Secrets"]),
         // Client of the tenant API over URLSession, with token acquisition.
-        .target(name: "TenantClient", dependencies: ["TenantAPI", "LDAPClient", "OpenSSLSupport"]),
+        .target(name: "TenantClient", dependencies: ["TenantAPI", "Secrets", "OpenSSLSupport"]),
         // The tenant API reference server (an emulator of the cloud side): HTTPS, OAuth2, SQLite.
         .executableTarget(
             name: "aadkerb-tenant-server",
             dependencies: [
-                "COpenSSL", "CSQLite", "TenantAPI", "OpenSSLSupport",
+                "COpenSSL", "CSQLite", "TenantAPI", "OpenSSLSupport", "Secrets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
             ]),
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient"]),
         .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore"]),
-        .testTarget(name: "TenantServerTests", dependencies: ["aadkerb-tenant-server", "OpenSSLSupport"]),
+        .testTarget(name: "TenantServerTests", dependencies: ["aadkerb-tenant-server", "OpenSSLSupport", "TenantAPI", "Secrets"]),
         // Against real servers (Samba AD DC); runs the built `aadkerb` binary as a user would.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "aadkerb", "aadkerb-tenant-server"]),
+            dependencies: ["AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "OpenSSLSupport", "aadkerb", "aadkerb-tenant-server"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -17,6 +17,10 @@ public struct KerberosDomain: Codable, Sendable, Equatable {
     /// The key the cloud issues tickets with, and the one before it (still accepted).
     public var currentKey: KeySlot?
     public var previousKey: KeySlot?
+    /// Write-only: a new key, sealed to the tenant's public key. The server moves `currentKey` to
+    /// `previousKey` and fills `currentKey` from it; it never returns this field. Slots sent by a
+    /// client are ignored: only the server sets them.
+    public var newKey: KeyUpload?
     /// Set by the server.
     public var createdOn: String?
     public var updatedOn: String?
@@ -104,6 +108,7 @@ public enum TenantAPIPaths {
     public static func token(tenant: String) -> String { "/\(tenant)/oauth2/v2.0/token" }
     public static func domains(tenant: String) -> String { "/v1/tenants/\(tenant)/kerberosDomains" }
     public static func domain(tenant: String, _ name: String) -> String { "/v1/tenants/\(tenant)/kerberosDomains/\(name)" }
+    public static func syncConfig(tenant: String) -> String { "/v1/tenants/\(tenant)/syncConfig" }
 }
 
 public enum ISO8601 {

@@ -2,7 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import LDAPClient
+import Secrets
 import TenantAPI
 
 /// Where the tenant API and its token endpoint are.
@@ -104,8 +104,36 @@ public actor TenantClient {
         return try decode(KerberosDomainList.self, data, from: response).value
     }
 
-    /// Creates (`ifMatch` nil: If-None-Match: *) or replaces (If-Match: etag).
-    public func put(_ value: KerberosDomain, ifMatch etag: String?) async throws -> Versioned {
+    private var cachedSyncConfig: SyncConfig?
+
+    /// The tenant's key-encryption public key (cached for the life of the client).
+    public func syncConfig() async throws -> SyncConfig {
+        if let cachedSyncConfig { return cachedSyncConfig }
+        let (data, response) = try await send("GET", TenantAPIPaths.syncConfig(tenant: endpoint.tenant))
+        let config = try decode(SyncConfig.self, data, from: response)
+        guard config.keyEncryption.algorithm == EncryptedKey.algorithm else {
+            throw TenantError(kind: .protocolError, endpoint: "GET syncConfig", status: response.statusCode,
+                              detail: "unsupported key encryption \(config.keyEncryption.algorithm)")
+        }
+        cachedSyncConfig = config
+        return config
+    }
+
+    /// Creates (`ifMatch` nil: If-None-Match: *) or replaces (If-Match: etag). With `newKey`, the
+    /// key is sealed to the tenant's public key (docs/tenant-api.md) and becomes the current key;
+    /// the server keeps the one before as the previous key.
+    public func put(_ value: KerberosDomain, ifMatch etag: String?, newKey: (key: Secret, kvno: Int64)? = nil) async throws -> Versioned {
+        var value = value
+        if let newKey {
+            let config = try await syncConfig()
+            guard let publicKey = Data(base64Encoded: config.keyEncryption.publicKey) else {
+                throw TenantError(kind: .protocolError, endpoint: "GET syncConfig", status: nil, detail: "the public key is not base64")
+            }
+            let etype = "aes256-cts-hmac-sha1-96"
+            let envelope = try KeyEnvelope.seal(newKey.key, to: Array(publicKey), context: KeyEnvelope.context(
+                tenant: endpoint.tenant, domain: value.domainDnsName, kvno: newKey.kvno, keyVersion: value.keyVersion, encryptionType: etype))
+            value.newKey = KeyUpload(kvno: newKey.kvno, keyVersion: value.keyVersion, encryptionType: etype, envelope: envelope)
+        }
         let body = try JSONEncoder().encode(value)
         let headers = etag.map { ["If-Match": $0] } ?? ["If-None-Match": "*"]
         let (data, response) = try await send("PUT", TenantAPIPaths.domain(tenant: endpoint.tenant, value.domainDnsName),

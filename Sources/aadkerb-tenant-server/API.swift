@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Secrets
 import TenantAPI
 
 struct TenantAPIServer: Sendable {
@@ -10,6 +11,7 @@ struct TenantAPIServer: Sendable {
     let faults: Faults?
     let assertions = AssertionVerifier()
     let deviceCodes: DeviceCodes
+    let vault: KeyVault
 
     static let json: HTTPFields = [.contentType: "application/json"]
 
@@ -21,6 +23,16 @@ struct TenantAPIServer: Sendable {
         }
         router.post("/:tenant/oauth2/v2.0/devicecode") { request, context in
             try await guarded(request) { try await deviceCode(request, tenant: context.parameters.require("tenant")) }
+        }
+        router.get("/v1/tenants/:tenant/syncConfig") { request, context in
+            try await guarded(request) {
+                let tenant = try context.parameters.require("tenant")
+                _ = try authorize(request, tenant: tenant, write: false)
+                let key = try await vault.tenantKey(tenant)
+                return Self.respond(.ok, SyncConfig(keyEncryption: .init(
+                    algorithm: EncryptedKey.algorithm, publicKey: Data(key.publicKey).base64EncodedString(),
+                    keyId: KeyEnvelope.keyID(key.publicKey))))
+            }
         }
         router.get("/v1/tenants/:tenant/kerberosDomains") { request, context in
             try await guarded(request) {
@@ -172,7 +184,7 @@ struct TenantAPIServer: Sendable {
                           detail: "send If-None-Match: * to create, or If-Match with the ETag you read to replace")
         }
         let body = try await request.body.collect(upTo: 1 << 20)
-        let value: KerberosDomain
+        var value: KerberosDomain
         do {
             value = try JSONDecoder().decode(KerberosDomain.self, from: Data(buffer: body))
         } catch {
@@ -184,8 +196,34 @@ struct TenantAPIServer: Sendable {
         guard value.id > 0, !value.displayName.isEmpty, value.keyVersion >= 0 else {
             throw Problem(title: "Bad Request", status: 400, detail: "id must be positive, displayName non-empty, keyVersion not negative")
         }
+        // Key slots are the server's: keep what is stored, and rotate them only for a new key.
+        let previous = try await store.get(tenant: tenant, domain: domain)?.0
+        value.currentKey = previous?.currentKey
+        value.previousKey = previous?.previousKey
+        var sealedKey: (kvno: Int64, sealed: [UInt8])?
+        if let upload = value.newKey {
+            guard upload.encryptionType == "aes256-cts-hmac-sha1-96" else {
+                throw Problem(title: "Bad Request", status: 400, detail: "only aes256-cts-hmac-sha1-96 keys are accepted")
+            }
+            let key: Secret
+            do {
+                key = try KeyEnvelope.open(upload.envelope, with: try await vault.tenantKey(tenant), context: KeyEnvelope.context(
+                    tenant: tenant, domain: domain, kvno: upload.kvno, keyVersion: upload.keyVersion, encryptionType: upload.encryptionType))
+            } catch {
+                throw Problem(title: "Bad Request", status: 400, detail: "\(error)")
+            }
+            guard key.count == 32 else { throw Problem(title: "Bad Request", status: 400, detail: "an AES-256 key is 32 bytes, not \(key.count)") }
+            let slot = KeySlot(kvno: upload.kvno, keyVersion: upload.keyVersion, encryptionType: upload.encryptionType,
+                               checkValue: KeyEnvelope.checkValue(key))
+            if let current = value.currentKey, current.kvno != slot.kvno { value.previousKey = current }
+            value.currentKey = slot
+            sealedKey = (upload.kvno, try key.withUnsafeBytes {
+                try vault.seal(Array($0), label: KeyVault.keyLabel(tenant: tenant, domain: domain, kvno: upload.kvno))
+            })
+            value.newKey = nil
+        }
         let outcome = try await store.put(tenant: tenant, domain: domain, value: value,
-                                          ifMatch: try ifMatch(request), createOnly: createOnly)
+                                          ifMatch: try ifMatch(request), createOnly: createOnly, key: sealedKey)
         switch outcome {
         case let .created(version), let .updated(version):
             guard let (stored, _) = try await store.get(tenant: tenant, domain: domain) else {

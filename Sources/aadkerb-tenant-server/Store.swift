@@ -33,6 +33,9 @@ actor Store {
                 tenant TEXT NOT NULL, domain TEXT NOT NULL, body TEXT NOT NULL, version INTEGER NOT NULL,
                 PRIMARY KEY (tenant, domain));
             CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS kerberos_keys (
+                tenant TEXT NOT NULL, domain TEXT NOT NULL, kvno INTEGER NOT NULL, sealed BLOB NOT NULL,
+                PRIMARY KEY (tenant, domain, kvno));
             """)
     }
 
@@ -74,14 +77,24 @@ actor Store {
         String(cString: sqlite3_column_text(s, column))
     }
 
-    func setting(_ name: String, orCreate make: () -> [UInt8]) throws -> [UInt8] {
+    /// The sealed keys held for a domain, newest first (for tests and audits; never served).
+    func sealedKeys(tenant: String, domain: String) throws -> [(kvno: Int64, sealed: [UInt8])] {
+        var out: [(Int64, [UInt8])] = []
+        try query("SELECT kvno, sealed FROM kerberos_keys WHERE tenant = ? AND domain = ? ORDER BY rowid DESC", [tenant, domain]) { s in
+            let n = Int(sqlite3_column_bytes(s, 1))
+            out.append((sqlite3_column_int64(s, 0), Array(UnsafeRawBufferPointer(start: sqlite3_column_blob(s, 1), count: n))))
+        }
+        return out
+    }
+
+    func setting(_ name: String, orCreate make: () throws -> [UInt8]) throws -> [UInt8] {
         var value: [UInt8]?
         try query("SELECT value FROM settings WHERE name = ?", [name]) { s in
             let n = Int(sqlite3_column_bytes(s, 0))
             value = n > 0 ? Array(UnsafeRawBufferPointer(start: sqlite3_column_blob(s, 0), count: n)) : []
         }
         if let value { return value }
-        let fresh = make()
+        let fresh = try make()
         try query("INSERT INTO settings (name, value) VALUES (?, ?)", [name, fresh]) { _ in }
         return fresh
     }
@@ -107,7 +120,9 @@ actor Store {
     }
 
     /// Creates or replaces, subject to If-Match (a version) or If-None-Match: * (`createOnly`).
-    func put(tenant: String, domain: String, value: KerberosDomain, ifMatch: Int64?, createOnly: Bool) throws -> WriteOutcome {
+    /// `key`: a Kerberos key sealed with the master key, stored in the same transaction as the object.
+    func put(tenant: String, domain: String, value: KerberosDomain, ifMatch: Int64?, createOnly: Bool,
+             key: (kvno: Int64, sealed: [UInt8])? = nil) throws -> WriteOutcome {
         try Self.exec(db, "BEGIN IMMEDIATE")
         do {
             var current: (KerberosDomain, Int64)?
@@ -136,6 +151,19 @@ actor Store {
                           [tenant, domain, try Self.encode(stored)]) { _ in }
                 outcome = .created(version: 1)
             }
+            if let key {
+                switch outcome {
+                case .created, .updated:
+                    try query("INSERT OR REPLACE INTO kerberos_keys (tenant, domain, kvno, sealed) VALUES (?, ?, ?, ?)",
+                              [tenant, domain, key.kvno, key.sealed]) { _ in }
+                    // keep only the current and the previous key
+                    try query("""
+                        DELETE FROM kerberos_keys WHERE tenant = ? AND domain = ? AND kvno NOT IN
+                        (SELECT kvno FROM kerberos_keys WHERE tenant = ? AND domain = ? ORDER BY rowid DESC LIMIT 2)
+                        """, [tenant, domain, tenant, domain]) { _ in }
+                default: break
+                }
+            }
             try Self.exec(db, "COMMIT")
             return outcome
         } catch {
@@ -155,6 +183,7 @@ actor Store {
                     outcome = .preconditionFailed(current: version)
                 } else {
                     try query("DELETE FROM kerberos_domains WHERE tenant = ? AND domain = ?", [tenant, domain]) { _ in }
+                    try query("DELETE FROM kerberos_keys WHERE tenant = ? AND domain = ?", [tenant, domain]) { _ in }
                     outcome = .deleted
                 }
             } else {

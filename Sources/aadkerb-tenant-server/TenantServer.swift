@@ -40,7 +40,8 @@ struct TenantServer: AsyncParsableCommand {
                                 lifetime: TimeInterval(tokenLifetime)),
             clients: registry,
             faults: enableFaultInjection ? Faults() : nil,
-            deviceCodes: DeviceCodes(interval: deviceCodeInterval))
+            deviceCodes: DeviceCodes(interval: deviceCodeInterval),
+            vault: try KeyVault(dataDirectory: data, store: store))
         let tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(tlsCert).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: tlsKey, format: .pem)))

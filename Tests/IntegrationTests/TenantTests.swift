@@ -1,5 +1,6 @@
 import Foundation
 import LDAPClient
+import OpenSSLSupport
 import TenantAPI
 import TenantClient
 import Testing
@@ -158,6 +159,49 @@ extension SharedServers {
             #expect(result.stderr.contains("To sign in, open"))
             #expect(result.stderr.contains(code))
             #expect(!result.stdout.contains(code))
+        }
+
+        @Test func keysTravelSealedRotateThroughTwoSlotsAndRestEncrypted() async throws {
+            let server = try await Fixture.shared.tenant()
+            let client = try server.client()
+            let domain = freshDomain()
+            let key1 = AESGCM.randomBytes(32), key2 = AESGCM.randomBytes(32)
+            let first = try await client.put(Self.sample(domain), ifMatch: nil, newKey: (Secret(bytes: key1), 2))
+            #expect(first.value.currentKey?.kvno == 2)
+            #expect(first.value.currentKey?.checkValue == KeyEnvelope.checkValue(Secret(bytes: key1)))
+            #expect(first.value.previousKey == nil)
+            #expect(first.value.newKey == nil)
+
+            var next = Self.sample(domain, keyVersion: 4090)
+            let second = try await client.put(next, ifMatch: first.etag, newKey: (Secret(bytes: key2), 3))
+            #expect(second.value.currentKey?.checkValue == KeyEnvelope.checkValue(Secret(bytes: key2)))
+            #expect(second.value.previousKey == first.value.currentKey)
+
+            // Slots are the server's: a client cannot write them directly.
+            next.currentKey = KeySlot(kvno: 99, keyVersion: 1, checkValue: "forged")
+            next.previousKey = nil
+            let third = try await client.put(next, ifMatch: second.etag)
+            #expect(third.value.currentKey == second.value.currentKey)
+            #expect(third.value.previousKey == second.value.previousKey)
+
+            // No key is stored in the clear anywhere in the server's data directory.
+            let dataDir = server.env["TENANT_DIR"]! + "/data"
+            for file in try FileManager.default.contentsOfDirectory(atPath: dataDir) where file != "master.key" {
+                let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: dataDir + "/" + file)))
+                for key in [key1, key2] {
+                    #expect(!contains(bytes, key), "\(file) holds a key in the clear")
+                }
+            }
+
+            // A sealed envelope replayed into another domain does not open.
+            let config = try await client.syncConfig()
+            let envelope = try KeyEnvelope.seal(Secret(bytes: key1), to: Array(Data(base64Encoded: config.keyEncryption.publicKey)!),
+                                                context: KeyEnvelope.context(tenant: server.tenant, domain: domain, kvno: 4, keyVersion: 4090, encryptionType: "aes256-cts-hmac-sha1-96"))
+            var replay = Self.sample(freshDomain(), keyVersion: 4090)
+            replay.newKey = KeyUpload(kvno: 4, keyVersion: 4090, envelope: envelope)
+            let refused = await #expect(throws: TenantError.self) { try await client.put(replay, ifMatch: nil) }
+            #expect(refused?.status == 400)
+            #expect(refused?.description.contains("does not open") == true)
         }
 
         @Test func aForgedTokenIsRejected() async throws {
