@@ -31,7 +31,7 @@ let package = Package(
         // Secret: bytes that are zeroed when released and never print themselves.
         .target(name: "Secrets"),
         // The Azure AD Kerberos server model, readers and plans; knows nothing of the terminal.
-        .target(name: "AADKerbCore", dependencies: ["LDAPClient", "TenantAPI"]),
+        .target(name: "AADKerbCore", dependencies: ["LDAPClient", "TenantAPI", "OpenSSLSupport", "Secrets"]),
         // The command-line tool: thin commands over AADKerbCore.
         .executableTarget(
             name: "aadkerb",
