@@ -18,5 +18,5 @@ struct AADKerb: AsyncParsableCommand {
             `aadkerb get --help` lists the ones get uses.
             """,
         version: version,
-        subcommands: [GetCommand.self])
+        subcommands: [GetCommand.self, SetCommand.self, RemoveCommand.self])
 }

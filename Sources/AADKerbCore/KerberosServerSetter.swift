@@ -1,0 +1,205 @@
+import Foundation
+import LDAPClient
+import TenantAPI
+
+/// One step of `set` or `remove`: what was (or, with --dry-run, would be) done to which object.
+public struct Step: Sendable, Equatable {
+    public enum Side: String, Sendable { case onPrem = "OnPrem", cloud = "Cloud" }
+    public var side: Side
+    public var action: String
+    public var object: String
+    public var detail: String
+    public init(_ side: Side, _ action: String, _ object: String, _ detail: String) {
+        self.side = side
+        self.action = action
+        self.object = object
+        self.detail = detail
+    }
+}
+
+/// The cloud operations `set` and `remove` need (a protocol so the core does not depend on the
+/// HTTP client).
+public protocol KerberosDomainStore: Sendable {
+    func read(domain: String) async throws -> (KerberosDomain, etag: String)?
+    func write(_ value: KerberosDomain, ifMatch: String?) async throws
+    func remove(domain: String) async throws -> Bool
+}
+
+/// Creates what is missing and repairs what drifted (Set-AzureADKerberosServer), or removes
+/// everything (Remove-AzureADKerberosServer). Every step is idempotent, so a re-run after a
+/// failure part way finishes the job. docs/set-and-remove.md lists every attribute written.
+public struct KerberosServerSetter: Sendable {
+    public let connection: LDAPConnection
+    public let objects: KerberosServerObjects
+    public let cloud: (any KerberosDomainStore)?
+    public let dryRun: Bool
+
+    public init(connection: LDAPConnection, domain: DomainName, cloud: (any KerberosDomainStore)?, dryRun: Bool) {
+        self.connection = connection
+        objects = KerberosServerObjects(domain: domain)
+        self.cloud = cloud
+        self.dryRun = dryRun
+    }
+
+    /// userAccountControl of the read-only DC computer object: WORKSTATION_TRUST_ACCOUNT | PARTIAL_SECRETS_ACCOUNT.
+    public static let computerUAC = UserAccountControl.workstationTrustAccount | UserAccountControl.partialSecretsAccount
+    /// Well-known RIDs and builtin SIDs of the deny-by-default password replication policy.
+    static let neverRevealBuiltin = ["S-1-5-32-544", "S-1-5-32-548", "S-1-5-32-549", "S-1-5-32-551"]  // Administrators, Account, Server, Backup Operators
+    static let neverRevealDomainRIDs = [512, 518, 519, 572]  // Domain Admins, Schema Admins, Enterprise Admins, Denied RODC Password Replication Group
+    static let revealOnDemandDomainRIDs = [513]  // Domain Users
+
+    public func set() async throws -> [Step] {
+        var steps: [Step] = []
+        let root = try await connection.rootDSE(attributes: ["defaultNamingContext"])
+        try OnPremReader.checkDomain(root, objects: objects, uri: connection.configuration.uri)
+        let domainSID = try await connection.read(objects.domainDN.description, attributes: ["objectSid"])?
+            .bytes("objectSid").flatMap(formatSID)
+        guard let domainSID else {
+            throw AADKerbError.malformedObject(dn: objects.domainDN.description, reason: "objectSid is not readable")
+        }
+
+        // 1. the krbtgt account (the DC assigns msDS-SecondaryKrbTgtNumber and krbtgt_<n>)
+        let krbtgtDN = objects.krbtgt.description
+        var krbtgt = try await connection.read(krbtgtDN, attributes: ["userAccountControl", "msDS-SecondaryKrbTgtNumber", "objectSid"])
+        if krbtgt == nil {
+            steps.append(Step(.onPrem, "Add", krbtgtDN, "disabled RODC krbtgt account (LDAP_SERVER_RODC_DCPROMO_OID: the DC assigns the number and krbtgt_<n>)"))
+            if !dryRun {
+                try await connection.add(krbtgtDN, attributes: [
+                    LDAPModification(.add, "objectClass", strings: ["user"]),
+                    LDAPModification(.add, "userAccountControl", strings: ["514"]),
+                ], controls: [.rodcDCPromo])
+                krbtgt = try await connection.read(krbtgtDN, attributes: ["userAccountControl", "msDS-SecondaryKrbTgtNumber", "objectSid"])
+            }
+        } else if let uac = krbtgt?.integer("userAccountControl"), UInt32(uac) & UserAccountControl.accountDisable == 0 {
+            steps.append(Step(.onPrem, "Modify", krbtgtDN, "userAccountControl: disable the account"))
+            if !dryRun {
+                try await connection.modify(krbtgtDN, [LDAPModification(.replace, "userAccountControl",
+                                                                        strings: [String(UInt32(uac) | UserAccountControl.accountDisable)])])
+            }
+        }
+        let krbtgtSID = krbtgt?.bytes("objectSid").flatMap(formatSID) ?? "<assigned by the DC>"
+        let id = krbtgt?.integer("msDS-SecondaryKrbTgtNumber").map(String.init) ?? "<assigned by the DC>"
+
+        // 2. the read-only DC computer object
+        let computerDN = objects.computer.description
+        var computer = try await connection.read(computerDN, attributes: ["userAccountControl", "msDS-KrbTgtLink", "objectSid",
+                                                                          "msDS-RevealOnDemandGroup", "msDS-NeverRevealGroup"])
+        let neverReveal = Self.neverRevealBuiltin.map { "<SID=\($0)>" } + Self.neverRevealDomainRIDs.map { "<SID=\(domainSID)-\($0)>" }
+        let revealOnDemand = Self.revealOnDemandDomainRIDs.map { "<SID=\(domainSID)-\($0)>" }
+        if computer == nil {
+            steps.append(Step(.onPrem, "Add", computerDN, "read-only DC computer AzureADKerberos$, userAccountControl 0x04001000, msDS-KrbTgtLink, reveal policy: allow Domain Users, deny privileged groups"))
+            if !dryRun {
+                var attributes = [
+                    LDAPModification(.add, "objectClass", strings: ["computer"]),
+                    LDAPModification(.add, "sAMAccountName", strings: ["AzureADKerberos$"]),
+                    LDAPModification(.add, "userAccountControl", strings: [String(Self.computerUAC)]),
+                    LDAPModification(.add, "msDS-KrbTgtLink", strings: [krbtgtDN]),
+                    LDAPModification(.add, "msDS-RevealOnDemandGroup", strings: revealOnDemand),
+                ]
+                // Enterprise and Schema Admins exist only in the forest root domain: add what exists.
+                attributes.append(LDAPModification(.add, "msDS-NeverRevealGroup", strings: try await existing(neverReveal)))
+                try await connection.add(computerDN, attributes: attributes)
+                computer = try await connection.read(computerDN, attributes: ["objectSid"])
+            }
+        } else if let computer {
+            let uac = UInt32(computer.integer("userAccountControl") ?? 0)
+            if uac & Self.computerUAC != Self.computerUAC {
+                steps.append(Step(.onPrem, "Modify", computerDN, String(format: "userAccountControl 0x%08x -> 0x%08x", uac, uac | Self.computerUAC)))
+                if !dryRun {
+                    try await connection.modify(computerDN, [LDAPModification(.replace, "userAccountControl", strings: [String(uac | Self.computerUAC)])])
+                }
+            }
+            let link = computer.string("msDS-KrbTgtLink").flatMap { try? DistinguishedName(parsing: $0) }
+            if link != objects.krbtgt {
+                steps.append(Step(.onPrem, "Modify", computerDN, "msDS-KrbTgtLink -> \(krbtgtDN)"))
+                if !dryRun { try await connection.modify(computerDN, [LDAPModification(.replace, "msDS-KrbTgtLink", strings: [krbtgtDN])]) }
+            }
+            if computer.values("msDS-NeverRevealGroup").isEmpty {
+                steps.append(Step(.onPrem, "Modify", computerDN, "msDS-NeverRevealGroup: deny privileged groups by default"))
+                if !dryRun {
+                    try await connection.modify(computerDN, [LDAPModification(.add, "msDS-NeverRevealGroup", strings: try await existing(neverReveal))])
+                }
+            }
+        }
+        let computerSID = computer?.bytes("objectSid").flatMap(formatSID) ?? "<assigned by the DC>"
+
+        // 3. the container and the service connection point
+        let containerDN = objects.container.description
+        if try await connection.read(containerDN, attributes: ["objectClass"]) == nil {
+            steps.append(Step(.onPrem, "Add", containerDN, "container"))
+            if !dryRun { try await connection.add(containerDN, attributes: [LDAPModification(.add, "objectClass", strings: ["container"])]) }
+        }
+        let scpDN = objects.serviceConnectionPoint.description
+        let keywords = ["Id=\(id)", "UserAccount=\(krbtgtSID)", "ComputerAccount=\(computerSID)"]
+        if let scp = try await connection.read(scpDN, attributes: ["keywords"]) {
+            if Set(scp.strings("keywords")) != Set(keywords) {
+                steps.append(Step(.onPrem, "Modify", scpDN, "keywords: " + keywords.joined(separator: ", ")))
+                if !dryRun { try await connection.modify(scpDN, [LDAPModification(.replace, "keywords", strings: keywords)]) }
+            }
+        } else {
+            steps.append(Step(.onPrem, "Add", scpDN, "serviceConnectionPoint, keywords: " + keywords.joined(separator: ", ")))
+            if !dryRun {
+                try await connection.add(scpDN, attributes: [LDAPModification(.add, "objectClass", strings: ["serviceConnectionPoint"]),
+                                                             LDAPModification(.add, "keywords", strings: keywords)])
+            }
+        }
+
+        // 4. the cloud twin: the metadata of what the DC now holds
+        if let cloud {
+            let onPrem = dryRun && krbtgt == nil ? nil : try await OnPremReader(connection: connection, domain: objects.domain).read()
+            let existing = try await cloud.read(domain: objects.domain.value)
+            if let onPrem, let id = onPrem.id, let name = onPrem.displayName, let keyVersion = onPrem.keyVersion {
+                var twin = existing?.0 ?? KerberosDomain(domainDnsName: objects.domain.value, id: id, displayName: name, keyVersion: keyVersion)
+                let before = twin
+                twin.id = id
+                twin.displayName = name
+                twin.keyVersion = keyVersion
+                twin.keyUpdatedOn = onPrem.keyUpdatedOn.map(ISO8601.string)
+                twin.keyUpdatedFrom = onPrem.keyUpdatedFrom
+                if existing == nil || twin != before {
+                    steps.append(Step(.cloud, existing == nil ? "Create" : "Update", objects.domain.value,
+                                      "KerberosDomain Id \(id), \(name), KeyVersion \(keyVersion)"))
+                    if !dryRun { try await cloud.write(twin, ifMatch: existing?.etag) }
+                }
+            } else if existing == nil {
+                steps.append(Step(.cloud, "Create", objects.domain.value, "KerberosDomain for the new krbtgt account"))
+            }
+        }
+        return steps
+    }
+
+    /// Removes the cloud object and the on-prem objects; what is already gone is skipped.
+    public func remove() async throws -> [Step] {
+        var steps: [Step] = []
+        let root = try await connection.rootDSE(attributes: ["defaultNamingContext"])
+        try OnPremReader.checkDomain(root, objects: objects, uri: connection.configuration.uri)
+        if let cloud, try await cloud.read(domain: objects.domain.value) != nil {
+            steps.append(Step(.cloud, "Delete", objects.domain.value, "KerberosDomain"))
+            if !dryRun { _ = try await cloud.remove(domain: objects.domain.value) }
+        }
+        let computer = try await connection.read(objects.computer.description, attributes: ["msDS-KrbTgtLink"])
+        let linked = computer?.string("msDS-KrbTgtLink")
+        var targets: [(String, [LDAPRequestControl], String)] = [
+            (objects.container.description, [.treeDelete], "container and service connection point (tree delete)"),
+            (objects.computer.description, [], "read-only DC computer object"),
+            (objects.krbtgt.description, [], "krbtgt account"),
+        ]
+        if let linked, (try? DistinguishedName(parsing: linked)) != objects.krbtgt {
+            targets.append((linked, [], "krbtgt account linked from the computer object"))
+        }
+        for (dn, controls, what) in targets where try await connection.read(dn, attributes: ["objectClass"]) != nil {
+            steps.append(Step(.onPrem, "Delete", dn, what))
+            if !dryRun {
+                do { try await connection.delete(dn, controls: controls) } catch let e as LDAPError where e.code == .noSuchObject {}
+            }
+        }
+        return steps
+    }
+
+    /// The `<SID=...>` references whose group exists in this domain.
+    private func existing(_ references: [String]) async throws -> [String] {
+        var out: [String] = []
+        for r in references where try await connection.read(r, attributes: ["objectClass"]) != nil { out.append(r) }
+        return out
+    }
+}

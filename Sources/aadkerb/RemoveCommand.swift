@@ -1,0 +1,51 @@
+import AADKerbCore
+import ArgumentParser
+import Foundation
+
+struct RemoveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remove",
+        abstract: "Remove the Azure AD Kerberos server of a domain (like Remove-AzureADKerberosServer).",
+        discussion: """
+            Deletes the tenant's KerberosDomain (with --tenant), the CN=AzureAD container with its \
+            service connection point (tree delete), the read-only DC computer object and the krbtgt \
+            account. What is already gone is skipped, so removing twice succeeds.
+
+            On a terminal it asks first; scripts must pass --yes. --dry-run lists what would go.
+            """)
+
+    @OptionGroup var connection: DomainOptions
+    @OptionGroup var tenant: TenantOptions
+    @OptionGroup var output: OutputOptions
+
+    @Flag(help: "Print what would be deleted and change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Do not ask for confirmation (needed when not on a terminal).")
+    var yes = false
+
+    func run() async throws {
+        try await reportingErrors(format: output.output) {
+            let domain = try connection.domainName()
+            if !dryRun && !yes {
+                try confirm("Remove the Azure AD Kerberos server of \(domain.value) (on-prem objects\(tenant.tenantName() != nil ? " and the cloud object" : ""))? [y/N] ")
+            }
+            let cloud = tenant.tenantName() != nil ? TenantStore(client: try tenant.client()) : nil
+            let (_, ldap) = try await connection.connect()
+            let steps = try await KerberosServerSetter(connection: ldap, domain: domain, cloud: cloud, dryRun: dryRun).remove()
+            let report = StepsReport(command: "remove", domain: domain.value, dryRun: dryRun, steps: steps,
+                                     notes: cloud == nil ? ["the cloud side was not touched (no --tenant)"] : [])
+            Terminal.writeOut(output.output == .json ? JSON.encode(report) : report.table)
+            return .success
+        }
+    }
+
+    private func confirm(_ question: String) throws {
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw CLIError.usage("not on a terminal: pass --yes to remove without asking")
+        }
+        Terminal.writeErr(question.trimmingCharacters(in: .newlines))
+        let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard answer == "y" || answer == "yes" else { throw CLIError(status: .failure, message: "not removed") }
+    }
+}

@@ -1,0 +1,42 @@
+import AADKerbCore
+import ArgumentParser
+import Foundation
+
+struct SetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Create or repair the Azure AD Kerberos server of a domain (like Set-AzureADKerberosServer).",
+        discussion: """
+            Creates what is missing and repairs what drifted, and says what it did: the disabled \
+            krbtgt account (added with the RODC dcpromo control, so the DC assigns the Id and \
+            krbtgt_<Id>), the read-only DC computer object (msDS-KrbTgtLink, deny-by-default \
+            msDS-NeverRevealGroup), the CN=AzureAD container and its service connection point, and, \
+            with --tenant, the tenant's KerberosDomain twin. A healthy domain is left unchanged. \
+            docs/set-and-remove.md lists every attribute written.
+
+            Key material is not published yet: see docs/key-material.md.
+
+            Exit codes: 0 done (or nothing to do); 10/11 authentication or access denied (the \
+            message names the object and quotes the DC); 12-17 as for get; 64 bad usage.
+            """)
+
+    @OptionGroup var connection: DomainOptions
+    @OptionGroup var tenant: TenantOptions
+    @OptionGroup var output: OutputOptions
+
+    @Flag(help: "Print the exact plan and change nothing.")
+    var dryRun = false
+
+    func run() async throws {
+        try await reportingErrors(format: output.output) {
+            let cloud = tenant.tenantName() != nil ? TenantStore(client: try tenant.client()) : nil
+            let (domain, ldap) = try await connection.connect()
+            let steps = try await KerberosServerSetter(connection: ldap, domain: domain, cloud: cloud, dryRun: dryRun).set()
+            var notes = ["key material is not published to the tenant yet (docs/key-material.md)"]
+            if cloud == nil { notes.append("the cloud side was not touched (no --tenant)") }
+            let report = StepsReport(command: "set", domain: domain.value, dryRun: dryRun, steps: steps, notes: notes)
+            Terminal.writeOut(output.output == .json ? JSON.encode(report) : report.table)
+            return .success
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import AADKerbCore
+import Foundation
+import TenantAPI
+import TenantClient
+
+/// The tenant client as the core's cloud store.
+struct TenantStore: KerberosDomainStore {
+    let client: TenantClient
+    func read(domain: String) async throws -> (KerberosDomain, etag: String)? {
+        try await client.get(domain: domain).map { ($0.value, $0.etag) }
+    }
+    func write(_ value: KerberosDomain, ifMatch: String?) async throws { _ = try await client.put(value, ifMatch: ifMatch) }
+    func remove(domain: String) async throws -> Bool { try await client.delete(domain: domain) }
+}
+
+/// What `set` and `remove` print: the steps taken (or, with --dry-run, planned). JSON schema 1:
+/// {"SchemaVersion", "Command", "DomainDnsName", "DryRun", "Changed", "Steps": [{"Side", "Action", "Object", "Detail"}], "Notes"}.
+struct StepsReport: Encodable {
+    let command: String
+    let domain: String
+    let dryRun: Bool
+    let steps: [Step]
+    let notes: [String]
+
+    enum CodingKeys: String, CodingKey { case SchemaVersion, Command, DomainDnsName, DryRun, Changed, Steps, Notes }
+    enum StepKeys: String, CodingKey { case Side, Action, Object, Detail }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(1, forKey: .SchemaVersion)
+        try c.encode(command, forKey: .Command)
+        try c.encode(domain, forKey: .DomainDnsName)
+        try c.encode(dryRun, forKey: .DryRun)
+        try c.encode(!dryRun && !steps.isEmpty, forKey: .Changed)
+        var list = c.nestedUnkeyedContainer(forKey: .Steps)
+        for s in steps {
+            var o = list.nestedContainer(keyedBy: StepKeys.self)
+            try o.encode(s.side.rawValue, forKey: .Side)
+            try o.encode(s.action, forKey: .Action)
+            try o.encode(s.object, forKey: .Object)
+            try o.encode(s.detail, forKey: .Detail)
+        }
+        try c.encode(notes, forKey: .Notes)
+    }
+
+    var table: String {
+        var lines: [String] = []
+        if steps.isEmpty {
+            lines.append(command == "set" ? "Nothing to do: the Azure AD Kerberos server of \(domain) is complete."
+                                          : "Nothing to remove: no Azure AD Kerberos server objects in \(domain).")
+        } else {
+            lines.append(dryRun ? "Would do (dry run, nothing changed):" : "Done:")
+            for s in steps { lines.append("  \(s.side.rawValue)  \(s.action)  \(s.object)\n      \(s.detail)") }
+        }
+        lines += notes.map { "Note: \($0)" }
+        return lines.joined(separator: "\n")
+    }
+}
