@@ -106,7 +106,7 @@ struct GetReport: Encodable {
              DisplayName, KeyVersion, Kvno, KeyUpdatedOn, KeyUpdatedFrom, KeyUpdatedFromInvocationId,
              ServiceConnectionPoint, Problems,
              CloudId, CloudDomainDnsName, CloudDisplayName, CloudKeyVersion, CloudKeyUpdatedOn, CloudKeyUpdatedFrom,
-             SyncStatus, Comparison
+             CloudKeyKvno, CloudPreviousKeyKvno, SyncStatus, Comparison
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -133,6 +133,8 @@ struct GetReport: Encodable {
         try c.encode(cloud?.keyVersion, forKey: .CloudKeyVersion)
         try c.encode(cloud?.keyUpdatedOn, forKey: .CloudKeyUpdatedOn)
         try c.encode(cloud?.keyUpdatedFrom, forKey: .CloudKeyUpdatedFrom)
+        try c.encode(cloud?.currentKey?.kvno, forKey: .CloudKeyKvno)
+        try c.encode(cloud?.previousKey?.kvno, forKey: .CloudPreviousKeyKvno)
         try c.encode(comparison?.status.rawValue, forKey: .SyncStatus)
         try c.encode(comparison.map { Dictionary(uniqueKeysWithValues: $0.pairs.map { ($0.name, $0.verdict.rawValue) }) },
                      forKey: .Comparison)
@@ -161,6 +163,7 @@ struct GetReport: Encodable {
             t.add("CloudKeyVersion", cloud.map { String($0.keyVersion) })
             t.add("CloudKeyUpdatedOn", cloud?.keyUpdatedOn)
             t.add("CloudKeyUpdatedFrom", cloud?.keyUpdatedFrom)
+            t.add("CloudKeyKvno", cloud?.currentKey.map { "\($0.kvno) (previous: \($0.kvno == cloud?.previousKey?.kvno ? "-" : cloud?.previousKey.map { String($0.kvno) } ?? "-"))" })
         }
         if let comparison { t.add("SyncStatus", comparison.status.rawValue) }
         var text = t.rendered
@@ -174,6 +177,9 @@ struct GetReport: Encodable {
             text += "\n\nNo Azure AD Kerberos server is configured in \(domain)."
         } else if let onPrem, !onPrem.problems.isEmpty {
             text += "\n\nProblems:\n" + onPrem.problems.map { "  - \($0)" }.joined(separator: "\n")
+        }
+        if let cloud, cloud.currentKey == nil {
+            text += "\n\nNote: the tenant holds no key for \(domain) yet; SyncStatus compares the metadata pairs only."
         }
         if cloudRead, cloud == nil, onPrem?.status != .notConfigured {
             text += "\n\nThe tenant has no KerberosDomain for \(domain)."

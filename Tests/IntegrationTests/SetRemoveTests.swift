@@ -38,6 +38,8 @@ extension SharedServers {
             let state = try jsonObject(get.stdout)
             #expect(state["SyncStatus"] as? String == "InSync")
             #expect((state["Problems"] as? [String])?.isEmpty == true)
+            #expect(state["CloudKeyKvno"] is NSNull)  // no key is published yet, and get says so
+            #expect(try aadkerb(["get"] + args).stdout.contains("the tenant holds no key"))
 
             // the read-only DC object as documented: RODC bits, deny-by-default policy
             let c = try await dc.adminConnection()
