@@ -1,4 +1,5 @@
 import LDAPClient
+import TenantAPI
 
 /// A validated AD DNS domain name (RFC 1123 host-name syntax), lower-cased.
 /// Validation happens before anything reaches a server, so no metacharacter of a filter or a DN
@@ -9,13 +10,7 @@ public struct DomainName: Sendable, Hashable, CustomStringConvertible {
     public init(_ raw: String) throws(AADKerbError) {
         var name = raw.lowercased()
         if name.hasSuffix(".") { name.removeLast() }
-        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
-        let valid = !name.isEmpty && name.utf8.count <= 253 && labels.allSatisfy { label in
-            (1...63).contains(label.utf8.count)
-                && label.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d }
-                && label.first != "-" && label.last != "-"
-        }
-        guard valid else { throw .invalidDomainName(raw) }
+        guard DNSName.isValid(name) else { throw .invalidDomainName(raw) }
         value = name
     }
 

@@ -12,12 +12,7 @@ public final class P256KeyPair: @unchecked Sendable {
 
     /// From a PEM private key (as written by `privateKeyPEM`).
     public init(privateKeyPEM pem: [UInt8]) throws {
-        let k: OpaquePointer? = pem.withUnsafeBytes { raw in
-            let bio = copenssl_bio_from(raw.baseAddress, Int32(raw.count))
-            defer { BIO_free(bio) }
-            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
-        }
-        guard let k, EVP_PKEY_get_base_id(k) == EVP_PKEY_EC else { throw OpenSSLError.last("not a PEM EC private key") }
+        guard let k = readPEM(pem, { PEM_read_bio_PrivateKey($0, nil, nil, nil) }), EVP_PKEY_get_base_id(k) == EVP_PKEY_EC else { throw OpenSSLError.last("not a PEM EC private key") }
         key = k
     }
 

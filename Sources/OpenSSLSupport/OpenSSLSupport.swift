@@ -18,6 +18,15 @@ public enum OpenSSLError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// Runs a PEM reader (PEM_read_bio_*) over bytes held in a memory BIO.
+func readPEM(_ pem: [UInt8], _ reader: (OpaquePointer?) -> OpaquePointer?) -> OpaquePointer? {
+    pem.withUnsafeBytes { raw in
+        let bio = copenssl_bio_from(raw.baseAddress, Int32(raw.count))
+        defer { BIO_free(bio) }
+        return reader(bio)
+    }
+}
+
 public enum Digest {
     public static func sha256(_ data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
@@ -45,12 +54,7 @@ public final class Certificate: @unchecked Sendable {
     private let x509: OpaquePointer
 
     public init(pem: [UInt8]) throws {
-        let cert: OpaquePointer? = pem.withUnsafeBytes { raw in
-            let bio = copenssl_bio_from(raw.baseAddress, Int32(raw.count))
-            defer { BIO_free(bio) }
-            return PEM_read_bio_X509(bio, nil, nil, nil)
-        }
-        guard let cert else { throw OpenSSLError.last("not a PEM certificate") }
+        guard let cert = readPEM(pem, { PEM_read_bio_X509($0, nil, nil, nil) }) else { throw OpenSSLError.last("not a PEM certificate") }
         x509 = cert
     }
 
@@ -83,12 +87,7 @@ public final class PrivateKey: @unchecked Sendable {
     private let key: OpaquePointer
 
     public init(pem: [UInt8]) throws {
-        let key: OpaquePointer? = pem.withUnsafeBytes { raw in
-            let bio = copenssl_bio_from(raw.baseAddress, Int32(raw.count))
-            defer { BIO_free(bio) }
-            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
-        }
-        guard let key else { throw OpenSSLError.last("not an unencrypted PEM private key") }
+        guard let key = readPEM(pem, { PEM_read_bio_PrivateKey($0, nil, nil, nil) }) else { throw OpenSSLError.last("not an unencrypted PEM private key") }
         self.key = key
     }
 

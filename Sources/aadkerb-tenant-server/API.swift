@@ -136,11 +136,7 @@ struct TenantAPIServer: Sendable {
     private func names(_ context: BasicRequestContext) throws -> (String, String) {
         let tenant = try context.parameters.require("tenant")
         let domain = try context.parameters.require("domain").lowercased()
-        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
-        guard !domain.isEmpty, domain.count <= 253, labels.allSatisfy({ label in
-            (1...63).contains(label.count) && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
-                && label.first != "-" && label.last != "-"
-        }) else {
+        guard DNSName.isValid(domain) else {
             throw Problem(title: "Bad Request", status: 400, detail: "'\(domain)' is not a DNS domain name")
         }
         return (tenant, domain)

@@ -3,24 +3,11 @@ import Foundation
 import OpenSSLSupport
 
 enum Crypto {
-    static func hmacSHA256(key: [UInt8], _ data: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 32
-        _ = key.withUnsafeBufferPointer { k in
-            data.withUnsafeBufferPointer { d in
-                HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), d.baseAddress, d.count, &out, &length)
-            }
-        }
-        return out
-    }
+    static func hmacSHA256(key: [UInt8], _ data: [UInt8]) -> [UInt8] { HMAC256.mac(key: key, data) }
 
     static func sha256(_ data: [UInt8]) -> [UInt8] { Digest.sha256(data) }
 
-    static func randomBytes(_ count: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        guard RAND_bytes(&out, Int32(count)) == 1 else { fatalError("RAND_bytes failed") }
-        return out
-    }
+    static func randomBytes(_ count: Int) -> [UInt8] { AESGCM.randomBytes(count) }
 
     /// Constant-time comparison.
     static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {

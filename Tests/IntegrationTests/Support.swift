@@ -149,14 +149,7 @@ actor Fixture {
         guard start.status == 0 else {
             throw FixtureError("scripts/samba-dc start \(name) failed (\(start.status)): \(start.stderr)")
         }
-        let envOut = try run(Paths.sambaDC, ["env", name])
-        var env: [String: String] = [:]
-        for line in envOut.stdout.split(separator: "\n") {
-            guard line.hasPrefix("export "), let eq = line.firstIndex(of: "=") else { continue }
-            let key = String(line[line.index(line.startIndex, offsetBy: 7)..<eq])
-            env[key] = String(line[line.index(after: eq)...]).trimmingCharacters(in: ["'"])
-        }
-        let dc = DomainController(name: name, env: env)
+        let dc = DomainController(name: name, env: parseExports(try run(Paths.sambaDC, ["env", name]).stdout))
         started[name] = dc
         return dc
     }
@@ -249,12 +242,7 @@ extension Fixture {
         let r = try run(Paths.tenantServerScript, ["start", "tenant", "127.0.0.40", "8443"],
                         environment: ["AADKERB_TENANT_SERVER": Paths.tenantServer.path])
         guard r.status == 0 else { throw FixtureError("scripts/tenant-server start tenant failed: \(r.stderr)") }
-        let envOut = try run(Paths.tenantServerScript, ["env", "tenant"])
-        var env: [String: String] = [:]
-        for line in envOut.stdout.split(separator: "\n") {
-            guard line.hasPrefix("export "), let eq = line.firstIndex(of: "=") else { continue }
-            env[String(line[line.index(line.startIndex, offsetBy: 7)..<eq])] = String(line[line.index(after: eq)...]).trimmingCharacters(in: ["'"])
-        }
+        let env = parseExports(try run(Paths.tenantServerScript, ["env", "tenant"]).stdout)
         let instance = TenantServerInstance(name: "tenant", env: env)
         // URLSession trusts only the system bundle: scripts/test bind-mounts one with the test CA.
         let bundle = (try? String(contentsOfFile: "/etc/ssl/certs/ca-certificates.crt", encoding: .utf8)) ?? ""
@@ -326,4 +314,14 @@ func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         if Array(haystack[i..<(i + needle.count)]) == needle { return true }
     }
     return false
+}
+
+/// The `export KEY='value'` lines the fixture scripts print for `env`.
+func parseExports(_ text: String) -> [String: String] {
+    var env: [String: String] = [:]
+    for line in text.split(separator: "\n") {
+        guard line.hasPrefix("export "), let eq = line.firstIndex(of: "=") else { continue }
+        env[String(line[line.index(line.startIndex, offsetBy: 7)..<eq])] = String(line[line.index(after: eq)...]).trimmingCharacters(in: ["'"])
+    }
+    return env
 }
