@@ -163,7 +163,9 @@ struct GetReport: Encodable {
             t.add("CloudKeyVersion", cloud.map { String($0.keyVersion) })
             t.add("CloudKeyUpdatedOn", cloud?.keyUpdatedOn)
             t.add("CloudKeyUpdatedFrom", cloud?.keyUpdatedFrom)
-            t.add("CloudKeyKvno", cloud?.currentKey.map { "\($0.kvno) (previous: \($0.kvno == cloud?.previousKey?.kvno ? "-" : cloud?.previousKey.map { String($0.kvno) } ?? "-"))" })
+            t.add("CloudKeyKvno", cloud?.currentKey.map { current in
+                cloud?.previousKey.map { "\(current.kvno) (previous \($0.kvno))" } ?? String(current.kvno)
+            })
         }
         if let comparison { t.add("SyncStatus", comparison.status.rawValue) }
         var text = t.rendered
