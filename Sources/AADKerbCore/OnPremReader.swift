@@ -129,6 +129,8 @@ public struct OnPremReader: Sendable {
         } else {
             server.problems.append("\(objects.serviceConnectionPoint.description) is missing")
         }
+        // Nothing at all is not a list of problems: it is "not configured".
+        if server.status == .notConfigured { server.problems = [] }
         return server
     }
 

@@ -31,7 +31,10 @@ enum JSON {
             try c.encode(iso8601(date))
         }
         // Encoding our own plain structs cannot fail.
-        return String(decoding: try! encoder.encode(value), as: UTF8.self)
+        let text = String(decoding: try! encoder.encode(value), as: UTF8.self)
+        // Foundation on Linux prints an empty array as "[\n\n  ]"; a JSON string cannot hold a raw
+        // newline, so this pattern only ever matches an empty array.
+        return text.replacingOccurrences(of: #"\[\n\s*\n\s*\]"#, with: "[]", options: .regularExpression)
     }
 
     static func iso8601(_ date: Date) -> String {

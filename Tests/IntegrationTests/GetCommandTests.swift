@@ -82,6 +82,7 @@ extension SharedServers {
             #expect(json.status == 3)
             let obj = try jsonObject(json.stdout)
             #expect(obj["Status"] as? String == "NotConfigured")
+            #expect((obj["Problems"] as? [Any])?.isEmpty == true)
             for key in ["Id", "UserAccount", "ComputerAccount", "DisplayName", "KeyVersion", "Kvno", "KeyUpdatedOn", "KeyUpdatedFrom"] {
                 #expect(obj.keys.contains(key), "key \(key) must be present")
                 #expect(obj[key] is NSNull, "\(key) should be null")
