@@ -17,13 +17,17 @@ public struct TenantEndpoint: Sendable {
     public var timeout: Duration
     /// Retries after 429/502/503/504 or a dropped connection (idempotent requests only).
     public var maxRetries: Int
+    /// A cached token is renewed this long before it expires (clock skew, request time).
+    public var tokenRefreshMargin: Duration
 
-    public init(tenant: String, apiURL: URL, authority: URL, timeout: Duration = .seconds(30), maxRetries: Int = 3) {
+    public init(tenant: String, apiURL: URL, authority: URL, timeout: Duration = .seconds(30), maxRetries: Int = 3,
+                tokenRefreshMargin: Duration = .seconds(60)) {
         self.tenant = tenant
         self.apiURL = apiURL
         self.authority = authority
         self.timeout = timeout
         self.maxRetries = maxRetries
+        self.tokenRefreshMargin = tokenRefreshMargin
     }
 }
 
@@ -193,9 +197,13 @@ public actor TenantClient {
             }
             let token = try decode(TokenResponse.self, data, from: response)
             let value = Secret(token.access_token)
-            cachedToken = (value, Date().addingTimeInterval(TimeInterval(max(0, token.expires_in - 60))))
+            cacheToken(value, expiresIn: token.expires_in)
             return value
         }
+    }
+
+    private func cacheToken(_ value: Secret, expiresIn: Int) {
+        cachedToken = (value, Date().addingTimeInterval(max(0, TimeInterval(expiresIn) - endpoint.tokenRefreshMargin.seconds)))
     }
 
     private var tokenURL: URL {
@@ -241,7 +249,7 @@ public actor TenantClient {
             if response.statusCode == 200 {
                 let token = try decode(TokenResponse.self, data, from: response)
                 let value = Secret(token.access_token)
-                cachedToken = (value, Date().addingTimeInterval(TimeInterval(max(0, token.expires_in - 60))))
+                cacheToken(value, expiresIn: token.expires_in)
                 return value
             }
             let error = try? JSONDecoder().decode(TokenError.self, from: data)

@@ -204,6 +204,26 @@ extension SharedServers {
             #expect(refused?.description.contains("does not open") == true)
         }
 
+        @Test func aCachedTokenIsReusedUntilItIsDueThenRenewed() async throws {
+            let server = try await Fixture.shared.tenant()
+            let secret = try server.secret(server.adminSecretFile)
+            // lifetime 3600 s: with the default margin the token is reused...
+            let reusing = TenantClient(endpoint: TenantEndpoint(tenant: server.tenant, apiURL: server.url, authority: server.url),
+                                       credentials: .clientSecret(clientID: "admin", secret: secret))
+            _ = try await reusing.list()
+            let a = await reusing.requestCount
+            _ = try await reusing.list()
+            #expect(await reusing.requestCount - a == 1)
+            // ...and with a margin of the whole lifetime it is due at once, so each call renews it.
+            let renewing = TenantClient(endpoint: TenantEndpoint(tenant: server.tenant, apiURL: server.url, authority: server.url,
+                                                                 tokenRefreshMargin: .seconds(3600)),
+                                        credentials: .clientSecret(clientID: "admin", secret: secret))
+            _ = try await renewing.list()
+            let b = await renewing.requestCount
+            _ = try await renewing.list()
+            #expect(await renewing.requestCount - b == 2)
+        }
+
         @Test func aForgedTokenIsRejected() async throws {
             let server = try await Fixture.shared.tenant()
             let forged = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
