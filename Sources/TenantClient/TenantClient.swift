@@ -354,11 +354,12 @@ public actor TenantClient {
             || text.contains("certificate has expired") || text.contains("self-signed certificate")
     }
 
-    /// A connection that the server closed or reset without an answer (also code -1 on Linux).
+    /// A connection that the server closed or reset without an answer (code -1 or -1011 on Linux;
+    /// curl's message says which).
     static func isDroppedConnection(_ error: URLError) -> Bool {
         let text = error.localizedDescription.lowercased()
-        return error.code == .unknown && (text.contains("ssl_error_syscall") || text.contains("connection reset")
-            || text.contains("empty reply") || text.contains("recv failure") || text.contains("server returned nothing"))
+        return error.code == .badServerResponse || text.contains("ssl_error_syscall") || text.contains("connection reset")
+            || text.contains("empty reply") || text.contains("recv failure") || text.contains("server returned nothing")
     }
 
     static func classify(_ error: URLError, name: String, attempts: Int) -> TenantError {

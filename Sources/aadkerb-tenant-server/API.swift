@@ -1,8 +1,21 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Secrets
 import TenantAPI
+
+/// The request context, keeping the connection so that fault injection can drop it.
+struct TenantRequestContext: RequestContext {
+    typealias Source = ApplicationRequestContextSource
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: Source) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
 
 struct TenantAPIServer: Sendable {
     let store: Store
@@ -15,17 +28,17 @@ struct TenantAPIServer: Sendable {
 
     static let json: HTTPFields = [.contentType: "application/json"]
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    func router() -> Router<TenantRequestContext> {
+        let router = Router(context: TenantRequestContext.self)
         router.get("/healthz") { _, _ in "ok" }
         router.post("/:tenant/oauth2/v2.0/token") { request, context in
-            try await guarded(request) { try await token(request, tenant: context.parameters.require("tenant")) }
+            try await guarded(request, context) { try await token(request, tenant: context.parameters.require("tenant")) }
         }
         router.post("/:tenant/oauth2/v2.0/devicecode") { request, context in
-            try await guarded(request) { try await deviceCode(request, tenant: context.parameters.require("tenant")) }
+            try await guarded(request, context) { try await deviceCode(request, tenant: context.parameters.require("tenant")) }
         }
         router.get("/v1/tenants/:tenant/syncConfig") { request, context in
-            try await guarded(request) {
+            try await guarded(request, context) {
                 let tenant = try context.parameters.require("tenant")
                 _ = try authorize(request, tenant: tenant, write: false)
                 let key = try await vault.tenantKey(tenant)
@@ -35,14 +48,14 @@ struct TenantAPIServer: Sendable {
             }
         }
         router.get("/v1/tenants/:tenant/kerberosDomains") { request, context in
-            try await guarded(request) {
+            try await guarded(request, context) {
                 let tenant = try context.parameters.require("tenant")
                 _ = try authorize(request, tenant: tenant, write: false)
                 return Self.respond(.ok, KerberosDomainList(value: try await store.list(tenant: tenant)))
             }
         }
         router.get("/v1/tenants/:tenant/kerberosDomains/:domain") { request, context in
-            try await guarded(request) {
+            try await guarded(request, context) {
                 let (tenant, domain) = try names(context)
                 _ = try authorize(request, tenant: tenant, write: false)
                 guard let (value, version) = try await store.get(tenant: tenant, domain: domain) else {
@@ -52,10 +65,10 @@ struct TenantAPIServer: Sendable {
             }
         }
         router.put("/v1/tenants/:tenant/kerberosDomains/:domain") { request, context in
-            try await guarded(request) { try await put(request, context) }
+            try await guarded(request, context) { try await put(request, context) }
         }
         router.delete("/v1/tenants/:tenant/kerberosDomains/:domain") { request, context in
-            try await guarded(request) {
+            try await guarded(request, context) {
                 let (tenant, domain) = try names(context)
                 _ = try authorize(request, tenant: tenant, write: true)
                 switch try await store.delete(tenant: tenant, domain: domain, ifMatch: try ifMatch(request)) {
@@ -96,9 +109,15 @@ struct TenantAPIServer: Sendable {
     }
 
     /// Applies injected faults, then turns thrown problems into problem+json responses.
-    private func guarded(_ request: Request, _ body: () async throws -> Response) async throws -> Response {
+    private func guarded(_ request: Request, _ context: TenantRequestContext,
+                         _ body: () async throws -> Response) async throws -> Response {
         if let faults, let rule = await faults.take(method: request.method.rawValue, path: request.uri.path) {
             if let delay = rule.delayMs { try await Task.sleep(for: .milliseconds(delay)) }
+            if rule.drop == true {
+                // Close the connection without an answer, as a crashed or cut-off server would.
+                try await context.channel.close()
+                return Response(status: .internalServerError)
+            }
             if let status = rule.status {
                 var headers = Self.problemHeaders
                 if let retryAfter = rule.retryAfter { headers[.retryAfter] = String(retryAfter) }
@@ -133,7 +152,7 @@ struct TenantAPIServer: Sendable {
                         body: .init(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(value)) ?? Data())))
     }
 
-    private func names(_ context: BasicRequestContext) throws -> (String, String) {
+    private func names(_ context: TenantRequestContext) throws -> (String, String) {
         let tenant = try context.parameters.require("tenant")
         let domain = try context.parameters.require("domain").lowercased()
         guard DNSName.isValid(domain) else {
@@ -170,7 +189,7 @@ struct TenantAPIServer: Sendable {
         return version
     }
 
-    private func put(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func put(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let (tenant, domain) = try names(context)
         _ = try authorize(request, tenant: tenant, write: true)
         let createOnly = request.headers[.ifNoneMatch]?.trimmingCharacters(in: .whitespaces) == "*"

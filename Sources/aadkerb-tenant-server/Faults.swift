@@ -2,8 +2,8 @@ import Foundation
 
 /// Fault injection for tests (only with --enable-fault-injection): `POST /_emulator/faults` adds a
 /// rule, `DELETE /_emulator/faults` clears them. A rule matches requests by method and path
-/// prefix, lets `skip` of them through, then applies to the next `times`: a delay, and/or an
-/// error status with an optional Retry-After.
+/// prefix, lets `skip` of them through, then applies to the next `times`: a delay, then an error
+/// status with an optional Retry-After, or a dropped connection.
 struct FaultRule: Codable, Sendable {
     var method: String?
     var pathPrefix: String?
@@ -12,6 +12,8 @@ struct FaultRule: Codable, Sendable {
     var status: Int?
     var retryAfter: Int?
     var delayMs: Int?
+    /// Close the connection without answering.
+    var drop: Bool?
 }
 
 actor Faults {

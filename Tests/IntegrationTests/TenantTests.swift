@@ -263,6 +263,26 @@ extension SharedServers {
             _ = try await client.list()
         }
 
+        /// libcurl itself resends once when a reused keep-alive connection is closed before any
+        /// answer, so a single drop is invisible; two in a row reach aadkerb's own retry.
+        @Test func droppedConnectionsAreRetriedForReadsAndReportedWithoutRetries() async throws {
+            let server = try await Fixture.shared.tenant()
+            let client = try server.client(maxRetries: 3)
+            _ = try await client.list()
+            try server.inject(["method": "GET", "pathPrefix": "/v1/", "drop": true, "times": 2])
+            let before = await client.requestCount
+            _ = try await client.list()
+            #expect(await client.requestCount - before >= 2)
+
+            let strict = try server.client(maxRetries: 0)
+            _ = try await strict.list()
+            try server.inject(["method": "GET", "pathPrefix": "/v1/", "drop": true, "times": 2])
+            let error = await #expect(throws: TenantError.self) { try await strict.list() }
+            #expect(error?.kind == .unreachable)
+            #expect(error?.description.contains("/v1/tenants/contoso/kerberosDomains") == true)
+            try server.clearFaults()
+        }
+
         @Test func dataAndTokensSurviveARestart() async throws {
             let server = try await Fixture.shared.tenant()
             let client = try server.client()
