@@ -3,12 +3,6 @@ import Foundation
 import OpenSSLSupport
 
 enum Crypto {
-    static func hmacSHA256(key: [UInt8], _ data: [UInt8]) -> [UInt8] { HMAC256.mac(key: key, data) }
-
-    static func sha256(_ data: [UInt8]) -> [UInt8] { Digest.sha256(data) }
-
-    static func randomBytes(_ count: Int) -> [UInt8] { AESGCM.randomBytes(count) }
-
     /// Constant-time comparison.
     static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         a.count == b.count && CRYPTO_memcmp(a, b, a.count) == 0

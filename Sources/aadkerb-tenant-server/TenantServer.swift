@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTLS
 import NIOSSL
+import OpenSSLSupport
 
 @main
 struct TenantServer: AsyncParsableCommand {
@@ -32,7 +33,7 @@ struct TenantServer: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let store = try Store(path: data + "/tenant.sqlite")
-        let signingKey = try await store.setting("token-signing-key") { Crypto.randomBytes(32) }
+        let signingKey = try await store.setting("token-signing-key") { AESGCM.randomBytes(32) }
         let registry = try JSONDecoder().decode(ClientRegistry.self, from: Data(contentsOf: URL(fileURLWithPath: clients)))
         let api = TenantAPIServer(
             store: store,

@@ -30,7 +30,7 @@ struct TokenIssuer: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let payload = Base64URL.encode(Array(try! encoder.encode(claims)))
-        let signature = Base64URL.encode(Crypto.hmacSHA256(key: signingKey, Array("\(header).\(payload)".utf8)))
+        let signature = Base64URL.encode(HMAC256.mac(key: signingKey, Array("\(header).\(payload)".utf8)))
         return ("\(header).\(payload).\(signature)", Int(lifetime))
     }
 
@@ -55,7 +55,7 @@ struct TokenIssuer: Sendable {
               let signature = Base64URL.decode(parts[2]),
               (try? JSONSerialization.jsonObject(with: Data(header)) as? [String: Any])?["alg"] as? String == "HS256"
         else { throw .malformed }
-        let expected = Crypto.hmacSHA256(key: signingKey, Array("\(parts[0]).\(parts[1])".utf8))
+        let expected = HMAC256.mac(key: signingKey, Array("\(parts[0]).\(parts[1])".utf8))
         guard Crypto.equal(expected, signature) else { throw .badSignature }
         guard let claims = try? JSONDecoder().decode(Claims.self, from: Data(payload)) else { throw .malformed }
         let t = Int(now.timeIntervalSince1970)
@@ -93,7 +93,7 @@ struct ClientRegistry: Codable, Sendable {
     var users: [User]?
 
     func authenticate(tenant: String, clientID: String, secret: String) -> Client? {
-        let hash = Crypto.sha256(Array(secret.utf8))
+        let hash = Digest.sha256(Array(secret.utf8))
         // Compare every candidate in constant time; do not stop early on the client id.
         var found: Client?
         for c in clients where c.tenant == tenant && c.clientId == clientID {

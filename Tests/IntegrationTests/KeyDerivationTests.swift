@@ -16,16 +16,10 @@ import Testing
         return try jsonObject(oracle.stdout)
     }
 
-    func scratchOU(_ dc: DomainController, _ c: LDAPConnection) async throws -> String {
-        let ou = "OU=k-\(UUID().uuidString.prefix(8)),\(dc.baseDN)"
-        try await c.add(ou, attributes: [LDAPModification(.add, "objectClass", strings: ["organizationalUnit"])])
-        return ou
-    }
-
     @Test func derivedKeysEqualTheKeysTheDCStoresForAnAccount() async throws {
         let dc = try await Fixture.shared.dc("fabrikam")
         let c = try await dc.adminConnection()
-        let ou = try await scratchOU(dc, c)
+        let ou = try await dc.scratchOU(c)
         let sam = "k\(UUID().uuidString.prefix(8).lowercased())"
         let dn = "CN=\(sam),\(ou)"
         try await c.add(dn, attributes: [LDAPModification(.add, "objectClass", strings: ["user"]),
@@ -50,7 +44,7 @@ import Testing
     @Test func sambaReplacesTheGivenPasswordOfAnRODCKrbtgtAccount() async throws {
         let dc = try await Fixture.shared.dc("fabrikam")
         let c = try await dc.adminConnection()
-        let ou = try await scratchOU(dc, c)
+        let ou = try await dc.scratchOU(c)
         let dn = "CN=krbtgt_probe,\(ou)"
         try await c.add(dn, attributes: [LDAPModification(.add, "objectClass", strings: ["user"]),
                                          LDAPModification(.add, "userAccountControl", strings: ["514"])],

@@ -5,17 +5,10 @@ import Testing
 /// The LDAP layer against a real Samba AD DC: writes with controls, server diagnostics, paging,
 /// escaping and concurrency.
 @Suite struct LDAPConnectionTests {
-    /// A container of its own for each test, so tests can run side by side.
-    func scratch(_ dc: DomainController, _ c: LDAPConnection) async throws -> String {
-        let dn = "OU=t-\(UUID().uuidString.prefix(8)),\(dc.baseDN)"
-        try await c.add(dn, attributes: [LDAPModification(.add, "objectClass", strings: ["organizationalUnit"])])
-        return dn
-    }
-
     @Test func writesReadsAndKeepsTheServersDiagnostics() async throws {
         let dc = try await Fixture.shared.dc("fabrikam")
         let c = try await dc.adminConnection()
-        let ou = try await scratch(dc, c)
+        let ou = try await dc.scratchOU(c)
         let user = "CN=u1,\(ou)"
         try await c.add(user, attributes: [
             LDAPModification(.add, "objectClass", strings: ["user"]),
@@ -51,7 +44,7 @@ import Testing
     @Test func theDCPromoControlMakesTheDCAssignTheKrbtgtNumber() async throws {
         let dc = try await Fixture.shared.dc("fabrikam")
         let c = try await dc.adminConnection()
-        let ou = try await scratch(dc, c)
+        let ou = try await dc.scratchOU(c)
         defer { Task { try? await c.delete(ou, controls: [.treeDelete]) } }
         let dn = "CN=krbtgt_probe,\(ou)"
         try await c.add(dn, attributes: [LDAPModification(.add, "objectClass", strings: ["user"]),
@@ -67,7 +60,7 @@ import Testing
     @Test func pagedSearchReturnsEverythingAcrossPages() async throws {
         let dc = try await Fixture.shared.dc("fabrikam")
         let c = try await dc.adminConnection()
-        let ou = try await scratch(dc, c)
+        let ou = try await dc.scratchOU(c)
         for i in 0..<23 {
             try await c.add("CN=c\(i),\(ou)", attributes: [LDAPModification(.add, "objectClass", strings: ["container"])])
         }
@@ -87,7 +80,7 @@ import Testing
     @Test func escapedValuesMatchLiterallyOnTheServer() async throws {
         let dc = try await Fixture.shared.dc("fabrikam")
         let c = try await dc.adminConnection()
-        let ou = try await scratch(dc, c)
+        let ou = try await dc.scratchOU(c)
         let odd = "we*ird)(name"
         try await c.add(DistinguishedName(parsing: ou).child("CN", odd).description,
                         attributes: [LDAPModification(.add, "objectClass", strings: ["container"])])

@@ -124,6 +124,14 @@ struct DomainController: Sendable {
         ["--domain", domain, "--server", uri, "--ca-file", caFile, "--user", "Administrator", "--password-file", passwordFile]
     }
 
+    /// A new, uniquely named OU under the domain, so tests can write side by side; the caller
+    /// tree-deletes it.
+    func scratchOU(_ c: LDAPConnection) async throws -> String {
+        let ou = "OU=t-\(UUID().uuidString.prefix(8)),\(baseDN)"
+        try await c.add(ou, attributes: [LDAPModification(.add, "objectClass", strings: ["organizationalUnit"])])
+        return ou
+    }
+
     func adminConnection() async throws -> LDAPConnection {
         let c = try await LDAPConnection.open(LDAPConfiguration(uri: uri, caFile: caFile))
         try await c.bind(.simple(bindName: adminUPN, password: try password))

@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func clientSecretsAreCheckedAgainstTheirHash() {
-        let hash = Crypto.sha256(Array("s3cret".utf8)).hex
+        let hash = Digest.sha256(Array("s3cret".utf8)).hex
         let registry = ClientRegistry(clients: [.init(tenant: "contoso", clientId: "app", secretSHA256: hash, roles: [])])
         #expect(registry.authenticate(tenant: "contoso", clientID: "app", secret: "s3cret") != nil)
         #expect(registry.authenticate(tenant: "contoso", clientID: "app", secret: "s3cret ") == nil)
