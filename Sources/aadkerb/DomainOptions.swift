@@ -6,13 +6,14 @@ import LDAPClient
 /// How to reach and authenticate to the domain's DC: shared by every command that touches AD DS.
 struct DomainOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The AD DS domain's DNS name, e.g. contoso.corp.com.", valueName: "dns-name"))
-    var domain: String
+        "The AD DS domain's DNS name, e.g. contoso.corp.com. Repeat for several domains: they are processed concurrently, each with its own result.",
+        valueName: "dns-name"))
+    var domain: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
-        "LDAP URI of a DC of the domain: ldaps://host (TLS, port 636) or ldap://host (StartTLS on 389). Default: ldaps://<domain>.",
+        "LDAP URI of a DC of the domain: ldaps://host (TLS, port 636) or ldap://host (StartTLS on 389). Default: ldaps://<domain>. With several --domain, give one --server per --domain, in the same order.",
         valueName: "uri"))
-    var server: String?
+    var server: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
         "PEM file of CA certificates to trust for the DC's certificate (default: the system's). Certificates are always verified.",
@@ -45,27 +46,38 @@ struct DomainOptions: ParsableArguments {
     var timeout: Double = 30
 
     func validate() throws {
+        if domain.isEmpty { throw ValidationError("give the domain: --domain <dns-name>") }
+        if !server.isEmpty && server.count != domain.count {
+            throw ValidationError("give one --server per --domain, in the same order (\(domain.count) domains, \(server.count) servers)")
+        }
+        if Set(domain.map { $0.lowercased() }).count != domain.count { throw ValidationError("a --domain is given twice") }
         if passwordStdin && passwordFile != nil {
             throw ValidationError("--password-stdin and --password-file exclude each other")
         }
         if kerberos && (passwordStdin || passwordFile != nil) {
             throw ValidationError("--kerberos uses the credential cache; it takes no password")
         }
-        if noStarttls, let server, server.lowercased().hasPrefix("ldaps://") {
+        if noStarttls, server.contains(where: { $0.lowercased().hasPrefix("ldaps://") }) {
             throw ValidationError("--no-starttls applies to ldap:// servers; an ldaps:// server always uses TLS")
         }
-        if kerberos && server == nil {
+        if kerberos && server.isEmpty {
             throw ValidationError("--kerberos needs --server naming a DC by its host name (the service principal is ldap/<host>)")
         }
         guard connectTimeout > 0, timeout > 0 else { throw ValidationError("timeouts must be positive") }
-        guard !(server?.contains(where: { $0 == " " || $0 == "\n" }) ?? false) else {
+        guard !server.contains(where: { $0.contains(where: { $0 == " " || $0 == "\n" }) }) else {
             throw ValidationError("--server must be one URI")
         }
     }
 
-    func domainName() throws -> DomainName { try DomainName(domain) }
+    /// The domains to work on, each with the DC to ask, in the order given.
+    func targets() throws -> [DomainTarget] {
+        try domain.enumerated().map { index, name in
+            let domain = try DomainName(name)
+            return DomainTarget(domain: domain, configuration: ldapConfiguration(for: domain, server: server.isEmpty ? nil : server[index]))
+        }
+    }
 
-    func ldapConfiguration(for domain: DomainName) -> LDAPConfiguration {
+    func ldapConfiguration(for domain: DomainName, server: String?) -> LDAPConfiguration {
         let uri = server ?? "ldaps://\(domain.value)"
         // With --kerberos on ldap://, SASL GSSAPI signs and seals the connection itself (as
         // Windows tools do on port 389); AD refuses sign/seal inside TLS.
@@ -77,32 +89,53 @@ struct DomainOptions: ParsableArguments {
             operationTimeout: .milliseconds(Int64(timeout * 1000)))
     }
 
-    func credentials(for domain: DomainName, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LDAPCredentials {
-        if kerberos { return .gssapi }
-        guard let rawUser = user ?? environment["AADKERB_DOMAIN_USER"], !rawUser.isEmpty else {
-            throw CLIError.usage("no account: give --user (or AADKERB_DOMAIN_USER), or --kerberos")
-        }
-        // A bare name is qualified with the domain, as Windows does for the current domain.
-        let bindName = rawUser.contains("@") || rawUser.contains("\\") || rawUser.contains("=")
-            ? rawUser : "\(rawUser)@\(domain.value)"
-        let password = try PasswordSource.read(
-            file: passwordFile, stdin: passwordStdin, environment: environment, prompt: "Password for \(bindName): ")
-        return .simple(bindName: bindName, password: password)
-    }
-
-    /// Connects and binds; warns on stderr when a simple bind would go out unencrypted.
-    func connect() async throws -> (DomainName, LDAPConnection) {
-        let domain = try domainName()
+    /// Reads the password once (a prompt, a file or standard input), for every domain of the run.
+    func credentials(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DomainCredentials {
         if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
             throw CLIError.unreadable("cannot read the CA file \(caFile)")
         }
-        let credentials = try self.credentials(for: domain)
-        let configuration = ldapConfiguration(for: domain)
-        if configuration.security == .none, case .simple = credentials {
+        if kerberos { return .gssapi }
+        guard let user = user ?? environment["AADKERB_DOMAIN_USER"], !user.isEmpty else {
+            throw CLIError.usage("no account: give --user (or AADKERB_DOMAIN_USER), or --kerberos")
+        }
+        let shown = domain.count == 1 ? DomainCredentials.bindName(user, in: domain[0]) : user
+        let password = try PasswordSource.read(
+            file: passwordFile, stdin: passwordStdin, environment: environment, prompt: "Password for \(shown): ")
+        return .simple(user: user, password: password)
+    }
+}
+
+/// One domain of a run and the DC to ask.
+struct DomainTarget: Sendable {
+    let domain: DomainName
+    let configuration: LDAPConfiguration
+
+    /// Connects and binds; warns on stderr when a simple bind would go out unencrypted.
+    func connect(_ credentials: DomainCredentials) async throws -> LDAPConnection {
+        let bind = credentials.ldap(for: domain)
+        if configuration.security == .none, case .simple = bind {
             Terminal.writeErr("aadkerb: warning: --no-starttls with a password sends it unencrypted to \(configuration.uri)")
         }
         let connection = try await LDAPConnection.open(configuration)
-        try await connection.bind(credentials)
-        return (domain, connection)
+        try await connection.bind(bind)
+        return connection
+    }
+}
+
+/// The domain account, read once per run.
+enum DomainCredentials: Sendable {
+    case gssapi
+    case simple(user: String, password: Secret)
+
+    /// A bare name is qualified with the domain, as Windows does for the current domain.
+    static func bindName(_ user: String, in domain: String) -> String {
+        user.contains("@") || user.contains("\\") || user.contains("=") ? user : "\(user)@\(domain)"
+    }
+
+    func ldap(for domain: DomainName) -> LDAPCredentials {
+        switch self {
+        case .gssapi: return .gssapi
+        case let .simple(user, password): return .simple(bindName: Self.bindName(user, in: domain.value), password: password)
+        }
     }
 }

@@ -20,7 +20,8 @@ struct GetCommand: AsyncParsableCommand {
             4 drifted: both sides exist but a pair differs; 5 incomplete, or missing on one side; \
             10 authentication failed; 11 access denied; 12 unreachable; 13 TLS failure; 14 the DC \
             requires encryption; 15 timed out; 16 the DC serves another domain; 17 the tenant API \
-            failed; 64 bad usage; 66 unreadable input file.
+            failed; 64 bad usage; 66 unreadable input file. With several --domain, the domains \
+            are read concurrently and the exit code combines theirs (docs/exit-codes.md).
 
             Examples:
               aadkerb get --domain contoso.corp.com --user admin --password-file ~/.aadkerb-pass
@@ -28,6 +29,8 @@ struct GetCommand: AsyncParsableCommand {
                   --tenant contoso --tenant-endpoint https://tenant-api.example --client-id app \\
                   --client-secret-file app.secret < pass | jq .SyncStatus
               aadkerb get --domain contoso.corp.com --cloud-only --tenant contoso ...
+              aadkerb get --domain contoso.corp.com --domain fabrikam.com --user admin@contoso.corp.com \\
+                  --password-file ~/.aadkerb-pass -o json    # one array element per domain
             """)
 
     @OptionGroup var connection: DomainOptions
@@ -52,24 +55,24 @@ struct GetCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors(format: output.output) {
             let readCloud = !onPremOnly && (cloudOnly || tenant.tenantName() != nil)
-            let domain = try connection.domainName()
+            let targets = try connection.targets()
             let client = readCloud ? try tenant.client() : nil
-            // Both sides at once: the cloud read runs while the DC is bound and searched.
-            async let cloudRead: TenantClient.Versioned? = Self.readCloud(client, domain.value)
-            var onPrem: OnPremKerberosServer?
-            var uri: String?
-            if !cloudOnly {
-                let (_, ldap) = try await connection.connect()
-                uri = ldap.configuration.uri
-                onPrem = try await OnPremReader(connection: ldap, domain: domain).read()
+            let credentials = cloudOnly ? nil : try connection.credentials()
+            return try await PerDomain.run(targets, format: output.output) { target in
+                let domain = target.domain
+                // Both sides at once: the cloud read runs while the DC is bound and searched.
+                async let cloudRead: TenantClient.Versioned? = Self.readCloud(client, domain.value)
+                var onPrem: OnPremKerberosServer?
+                var uri: String?
+                if let credentials {
+                    let ldap = try await target.connect(credentials)
+                    uri = ldap.configuration.uri
+                    onPrem = try await OnPremReader(connection: ldap, domain: domain).read()
+                }
+                let cloud = try await cloudRead
+                let report = GetReport(domain: domain.value, onPrem: onPrem, uri: uri, cloudRead: readCloud, cloud: cloud?.value)
+                return DomainResult(report, table: report.table, status: report.exitStatus)
             }
-            let cloud = try await cloudRead
-            let report = GetReport(domain: domain.value, onPrem: onPrem, uri: uri, cloudRead: readCloud, cloud: cloud?.value)
-            switch output.output {
-            case .json: Terminal.writeOut(JSON.encode(report))
-            case .table: Terminal.writeOut(report.table)
-            }
-            return report.exitStatus
         }
     }
 }

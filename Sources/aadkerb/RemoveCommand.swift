@@ -26,17 +26,21 @@ struct RemoveCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(format: output.output) {
-            let domain = try connection.domainName()
+            let targets = try connection.targets()
             if !dryRun && !yes {
-                try confirm("Remove the Azure AD Kerberos server of \(domain.value) (on-prem objects\(tenant.tenantName() != nil ? " and the cloud object" : ""))? [y/N] ")
+                let names = targets.map(\.domain.value).joined(separator: ", ")
+                try confirm("Remove the Azure AD Kerberos server of \(names) (on-prem objects\(tenant.tenantName() != nil ? " and the cloud object" : ""))? [y/N] ")
             }
             let cloud = tenant.tenantName() != nil ? TenantStore(client: try tenant.client()) : nil
-            let (_, ldap) = try await connection.connect()
-            let steps = try await KerberosServerSetter(connection: ldap, domain: domain, cloud: cloud, dryRun: dryRun).remove()
-            let report = StepsReport(command: "remove", domain: domain.value, dryRun: dryRun, steps: steps,
-                                     notes: cloud == nil ? ["the cloud side was not touched (no --tenant)"] : [])
-            Terminal.writeOut(output.output == .json ? JSON.encode(report) : report.table)
-            return .success
+            let credentials = try connection.credentials()
+            let dryRun = dryRun
+            return try await PerDomain.run(targets, format: output.output) { target in
+                let ldap = try await target.connect(credentials)
+                let steps = try await KerberosServerSetter(connection: ldap, domain: target.domain, cloud: cloud, dryRun: dryRun).remove()
+                let report = StepsReport(command: "remove", domain: target.domain.value, dryRun: dryRun, steps: steps,
+                                         notes: cloud == nil ? ["the cloud side was not touched (no --tenant)"] : [])
+                return DomainResult(report, table: report.table, status: .success)
+            }
         }
     }
 

@@ -16,6 +16,9 @@ struct SetCommand: AsyncParsableCommand {
 
             Key material is not published yet: see docs/key-material.md.
 
+            Several --domain values are handled concurrently, each with its own result; the exit \
+            code combines theirs (docs/exit-codes.md).
+
             Exit codes: 0 done (or nothing to do); 10/11 authentication or access denied (the \
             message names the object and quotes the DC); 12-17 as for get; 64 bad usage.
             """)
@@ -29,14 +32,18 @@ struct SetCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(format: output.output) {
+            let targets = try connection.targets()
             let cloud = tenant.tenantName() != nil ? TenantStore(client: try tenant.client()) : nil
-            let (domain, ldap) = try await connection.connect()
-            let steps = try await KerberosServerSetter(connection: ldap, domain: domain, cloud: cloud, dryRun: dryRun).set()
-            var notes = ["key material is not published to the tenant yet (docs/key-material.md)"]
-            if cloud == nil { notes.append("the cloud side was not touched (no --tenant)") }
-            let report = StepsReport(command: "set", domain: domain.value, dryRun: dryRun, steps: steps, notes: notes)
-            Terminal.writeOut(output.output == .json ? JSON.encode(report) : report.table)
-            return .success
+            let credentials = try connection.credentials()
+            let dryRun = dryRun
+            return try await PerDomain.run(targets, format: output.output) { target in
+                let ldap = try await target.connect(credentials)
+                let steps = try await KerberosServerSetter(connection: ldap, domain: target.domain, cloud: cloud, dryRun: dryRun).set()
+                var notes = ["key material is not published to the tenant yet (docs/key-material.md)"]
+                if cloud == nil { notes.append("the cloud side was not touched (no --tenant)") }
+                let report = StepsReport(command: "set", domain: target.domain.value, dryRun: dryRun, steps: steps, notes: notes)
+                return DomainResult(report, table: report.table, status: .success)
+            }
         }
     }
 }

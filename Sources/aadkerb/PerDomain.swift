@@ -1,0 +1,85 @@
+import AADKerbCore
+import Foundation
+
+/// What one domain's run produced: its report (JSON and table) and its exit status.
+struct DomainResult: Sendable {
+    let json: String
+    let table: String
+    let status: ExitStatus
+
+    init<Report: Encodable>(_ report: Report, table: String, status: ExitStatus) {
+        json = JSON.encode(report)
+        self.table = table
+        self.status = status
+    }
+}
+
+/// Runs a command over one or several domains. One domain prints its report as before (an
+/// object; errors go through `reportingErrors`). Several run concurrently, each to its own end:
+/// one domain's failure does not stop the others. JSON is then an array with one element per
+/// domain in the order given (the report, or an error object naming the domain), and the exit
+/// code combines theirs (`combined`).
+enum PerDomain {
+    static func run(_ targets: [DomainTarget], format: OutputFormat,
+                    _ body: @escaping @Sendable (DomainTarget) async throws -> DomainResult) async throws -> ExitStatus {
+        if targets.count == 1 {
+            let result = try await body(targets[0])
+            Terminal.writeOut(format == .json ? result.json : result.table)
+            return result.status
+        }
+        let outcomes = await withTaskGroup(of: (Int, Result<DomainResult, any Error>).self) { group in
+            for (index, target) in targets.enumerated() {
+                group.addTask {
+                    do { return (index, .success(try await body(target))) } catch { return (index, .failure(error)) }
+                }
+            }
+            var outcomes = [Result<DomainResult, any Error>?](repeating: nil, count: targets.count)
+            for await (index, outcome) in group { outcomes[index] = outcome }
+            return outcomes.map { $0! }
+        }
+        var json: [String] = []
+        var tables: [String] = []
+        var statuses: [ExitStatus] = []
+        for (target, outcome) in zip(targets, outcomes) {
+            let name = target.domain.value
+            switch outcome {
+            case let .success(result):
+                json.append(result.json)
+                tables.append("== \(name) ==\n" + result.table)
+                statuses.append(result.status)
+            case let .failure(error):
+                let status = ExitStatus(error)
+                Terminal.writeErr("aadkerb: error: \(name): \(error)")
+                json.append(JSON.encode(DomainError(DomainDnsName: name, Error: status.name, ExitCode: status.rawValue, Message: "\(error)")))
+                tables.append("== \(name) ==\nerror: \(error)")
+                statuses.append(status)
+            }
+        }
+        if format == .json {
+            // Each element is already pretty-printed JSON; indent it as an array element.
+            let elements = json.map { "  " + $0.replacingOccurrences(of: "\n", with: "\n  ") }
+            Terminal.writeOut("[\n" + elements.joined(separator: ",\n") + "\n]")
+        } else {
+            Terminal.writeOut(tables.joined(separator: "\n\n"))
+        }
+        return combined(statuses)
+    }
+
+    /// The exit code of a run over several domains: 0 when every domain returned 0; otherwise
+    /// a failure to run (1, 10-17, 64, 66) outranks a state found (5 incomplete > 4 drifted > 3
+    /// not configured), and among failures the first domain's, in the order given, wins.
+    static func combined(_ statuses: [ExitStatus]) -> ExitStatus {
+        if let failure = statuses.first(where: { ![.success, .notConfigured, .drifted, .incomplete].contains($0) }) {
+            return failure
+        }
+        for state in [ExitStatus.incomplete, .drifted, .notConfigured] where statuses.contains(state) { return state }
+        return .success
+    }
+
+    struct DomainError: Encodable {
+        let DomainDnsName: String
+        let Error: String
+        let ExitCode: Int32
+        let Message: String
+    }
+}
