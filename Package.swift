@@ -61,6 +61,7 @@ let package = Package(
             ]),
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient"]),
         .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore"]),
+        .testTarget(name: "DRSClientTests", dependencies: ["DRSClient"]),
         .testTarget(name: "TenantServerTests", dependencies: ["aadkerb-tenant-server", "OpenSSLSupport", "TenantAPI", "Secrets"]),
         // Against real servers (Samba AD DC); runs the built `aadkerb` binary as a user would.
         .testTarget(

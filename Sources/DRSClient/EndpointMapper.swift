@@ -48,7 +48,7 @@ enum EndpointMapper {
         var r = NDRReader(stub)
         _ = try r.contextHandle("entry_handle")
         let numTowers = Int(try r.u32("num_towers"))
-        let max = try r.count("towers conformance", elementSize: 4)
+        let max = try r.count("towers conformance", elementSize: 0)  // max_towers: only the actual count is sent
         _ = try r.u32("towers offset")
         let actual = try r.count("towers variance", elementSize: 4)
         guard actual <= max, actual == numTowers else { throw NDRError(what: "tower counts: num \(numTowers), max \(max), actual \(actual)") }

@@ -94,6 +94,10 @@ struct NTLMChallenge {
 }
 
 enum NTLM {
+    /// The VERSION field, sent only if VERSION is negotiated (this client does not ask for it):
+    /// 6.1 build 7601, NTLMSSP revision 15.
+    static let version: [UInt8] = [6, 1, 0xb1, 0x1d, 0, 0, 0, 15]
+
     /// NEGOTIATE_MESSAGE with no domain or workstation (MS-NLMP 2.2.1.1).
     static func negotiateMessage(flags: NTLMFlags = .requested) -> [UInt8] {
         var w = ByteWriter()
@@ -153,7 +157,7 @@ enum NTLM {
     /// AUTHENTICATE_MESSAGE (MS-NLMP 2.2.1.3) without a MIC; payload in the order Windows uses.
     static func authenticateMessage(flags: NTLMFlags, domain: String, user: String, workstation: String,
                                     lmResponse: [UInt8], ntResponse: [UInt8], encryptedSessionKey: [UInt8],
-                                    version: [UInt8] = [6, 1, 0xb1, 0x1d, 0, 0, 0, 15]) -> [UInt8] {
+                                    version: [UInt8] = NTLM.version) -> [UInt8] {
         let fields = [UTF16LE.encode(domain), UTF16LE.encode(user), UTF16LE.encode(workstation),
                       lmResponse, ntResponse, encryptedSessionKey]
         let headerLength = 64 + (flags.contains(.version) ? 8 : 0)
@@ -214,8 +218,8 @@ struct NTLMClient {
     }
 
     /// Deterministic core (the MS-NLMP 4.2.4 examples drive it with fixed inputs).
-    func authenticate(challenge: NTLMChallenge, flags: NTLMFlags, clientChallenge: [UInt8],
-                      exportedSessionKey: [UInt8], time: UInt64) -> (message: [UInt8], security: NTLMSecurity) {
+    func authenticate(challenge: NTLMChallenge, flags: NTLMFlags, clientChallenge: [UInt8], exportedSessionKey: [UInt8],
+                      time: UInt64, version: [UInt8] = NTLM.version) -> (message: [UInt8], security: NTLMSecurity) {
         var key = NTLM.ntowfv2(password: password, user: user, domain: domain)
         defer { wipe(&key) }
         var r = NTLM.v2Responses(responseKeyNT: key, serverChallenge: challenge.serverChallenge, clientChallenge: clientChallenge,
@@ -225,7 +229,7 @@ struct NTLMClient {
         let encrypted = RC4.crypt(key: r.sessionBaseKey, exportedSessionKey)
         let message = NTLM.authenticateMessage(flags: flags, domain: domain, user: user, workstation: workstation,
                                                lmResponse: r.lmChallengeResponse, ntResponse: r.ntChallengeResponse,
-                                               encryptedSessionKey: encrypted)
+                                               encryptedSessionKey: encrypted, version: version)
         return (message, NTLMSecurity(exportedSessionKey: exportedSessionKey, isClient: true))
     }
 }
