@@ -72,7 +72,7 @@ struct Session {
     let cancellation: CancellationSwitch
 
     func readKeys(user: String, domain: String, password: Secret, objectDN: String) throws -> ReplicatedKerberosKeys {
-        let drsPort = try port ?? mapEndpoint()
+        let drsPort = try port ?? endpoint()
 
         let rpc = RPCConnection(transport: try connect(drsPort, purpose: "DRSUAPI"))
         defer { rpc.close() }
@@ -170,7 +170,7 @@ struct Session {
         }
     }
 
-    private func mapEndpoint() throws -> UInt16 {
+    func endpoint() throws -> UInt16 {
         let rpc = RPCConnection(transport: try connect(EndpointMapper.port, purpose: "endpoint mapper"))
         defer { rpc.close() }
         do {
