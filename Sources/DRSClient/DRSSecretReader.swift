@@ -70,11 +70,12 @@ struct Session {
     let port: UInt16?
     let deadline: ContinuousClock.Instant
     let cancellation: CancellationSwitch
+    var fragmentSize = RPCConnection.defaultFragment
 
     func readKeys(user: String, domain: String, password: Secret, objectDN: String) throws -> ReplicatedKerberosKeys {
         let drsPort = try port ?? endpoint()
 
-        let rpc = RPCConnection(transport: try connect(drsPort, purpose: "DRSUAPI"))
+        let rpc = RPCConnection(transport: try connect(drsPort, purpose: "DRSUAPI"), fragmentSize: fragmentSize)
         defer { rpc.close() }
         do {
             try rpc.bind(interface: DRSUAPI.interface, ntlm: NTLMClient(user: user, domain: domain, password: password))

@@ -71,15 +71,19 @@ final class RPCConnection {
     static let authLevelPrivacy: UInt8 = 6       // RPC_C_AUTHN_LEVEL_PKT_PRIVACY
     static let authContextID: UInt32 = 0x0001_0001
     static let signatureLength = 16
-    static let proposedFragment = 5840
+    /// The fragment size proposed in bind (both directions); the server may lower it, never below 1432.
+    static let defaultFragment = 5840
 
     private let transport: TCPConnection
     private(set) var security: NTLMSecurity?
     private var callID: UInt32 = 1
-    private var maxTransmit = RPCConnection.proposedFragment
+    private let proposedFragment: Int
+    private var maxTransmit: Int
 
-    init(transport: TCPConnection) {
+    init(transport: TCPConnection, fragmentSize: Int = RPCConnection.defaultFragment) {
         self.transport = transport
+        proposedFragment = max(1432, min(fragmentSize, 65535))
+        maxTransmit = proposedFragment
     }
 
     func close() { transport.close() }
@@ -89,8 +93,8 @@ final class RPCConnection {
     /// Binds to `interface` with NDR; with `ntlm`, runs NTLM at PKT_PRIVACY through bind, bind_ack and auth3.
     func bind(interface: SyntaxID, ntlm: NTLMClient?) throws {
         var body = ByteWriter()
-        body.u16(UInt16(Self.proposedFragment))  // max_xmit_frag
-        body.u16(UInt16(Self.proposedFragment))  // max_recv_frag
+        body.u16(UInt16(proposedFragment))  // max_xmit_frag
+        body.u16(UInt16(proposedFragment))  // max_recv_frag
         body.u32(0)                              // assoc_group_id: a new group
         body.u8(1); body.u8(0); body.u16(0)      // one context element
         body.u16(0)                              // p_cont_id
@@ -100,7 +104,7 @@ final class RPCConnection {
 
         let auth = ntlm.map { _ in NTLM.negotiateMessage() }
         let id = nextCallID()
-        try send(pdu(.bind, flags: PDUFlags.firstFragment | PDUFlags.lastFragment, callID: id, body: body.bytes, auth: auth, pad: 0))
+        try send(RPCFraming.pdu(.bind, flags: PDUFlags.firstFragment | PDUFlags.lastFragment, callID: id, body: body.bytes, auth: auth))
 
         let ack = try receivePDU()
         guard ack.callID == id else { throw RPCError.protocolError("bind_ack for call \(ack.callID), expected \(id)") }
@@ -117,7 +121,7 @@ final class RPCConnection {
         guard let challenge else { throw RPCError.protocolError("bind_ack carries no NTLM CHALLENGE") }
         let (authenticate, security) = try ntlm.authenticate(challengeMessage: challenge)
         // auth3: four bytes of padding (where max_xmit/max_recv would be), then the auth trailer.
-        try send(pdu(.auth3, flags: PDUFlags.firstFragment | PDUFlags.lastFragment, callID: id, body: [0, 0, 0, 0], auth: authenticate, pad: 0))
+        try send(RPCFraming.pdu(.auth3, flags: PDUFlags.firstFragment | PDUFlags.lastFragment, callID: id, body: [0, 0, 0, 0], auth: authenticate))
         self.security = security
     }
 
@@ -128,7 +132,7 @@ final class RPCConnection {
             let maxXmit = Int(try r.u16("max_xmit_frag")), maxRecv = Int(try r.u16("max_recv_frag"))
             // The server's max_recv bounds what we send; its max_xmit what it will send.
             guard maxXmit >= 1432, maxRecv >= 1432 else { throw RPCError.protocolError("fragment sizes \(maxXmit)/\(maxRecv) below the 1432 minimum") }
-            maxTransmit = min(Self.proposedFragment, maxRecv)
+            maxTransmit = min(proposedFragment, maxRecv)
             _ = try r.u32("assoc_group_id")
             let secondaryLength = Int(try r.u16("sec_addr length"))
             try r.skip(secondaryLength, "sec_addr")
@@ -147,25 +151,13 @@ final class RPCConnection {
 
     // MARK: calls
 
+    var framing: RPCFraming { RPCFraming(security: security, maxTransmit: maxTransmit) }
+
     /// Sends one request (fragmented if needed) and returns the reassembled response stub.
     func call(opnum: UInt16, stub: [UInt8]) throws -> [UInt8] {
         let id = nextCallID()
-        let overhead = 24 + (security != nil ? 8 + Self.signatureLength + 15 : 0)
-        let chunkSize = max(16, (maxTransmit - overhead) / 16 * 16)
-        var offset = 0
-        repeat {
-            let chunk = Array(stub[offset..<min(stub.count, offset + chunkSize)])
-            var flags: UInt8 = 0
-            if offset == 0 { flags |= PDUFlags.firstFragment }
-            offset += chunk.count
-            if offset >= stub.count { flags |= PDUFlags.lastFragment }
-            var body = ByteWriter()
-            body.u32(UInt32(stub.count - (offset - chunk.count)))  // alloc_hint: what is left, this fragment included
-            body.u16(0)                                            // p_cont_id
-            body.u16(opnum)
-            body.append(chunk)
-            try send(pdu(.request, flags: flags, callID: id, body: body.bytes, auth: nil, pad: chunk.count))
-        } while offset < stub.count
+        let framing = self.framing
+        for fragment in framing.requestFragments(opnum: opnum, stub: stub, callID: id) { try send(fragment) }
 
         var response: [UInt8] = []
         var first = true
@@ -178,81 +170,16 @@ final class RPCConnection {
             }
             guard pdu.type == PDUType.response.rawValue else { throw RPCError.protocolError("expected a response, got PDU type \(pdu.type)") }
             guard !first || pdu.flags & PDUFlags.firstFragment != 0 else { throw RPCError.protocolError("the first response fragment lacks PFC_FIRST_FRAG") }
-            response += try responseStub(pdu)
+            response += try framing.responseStub(pdu.bytes)
             first = false
             if pdu.flags & PDUFlags.lastFragment != 0 { return response }
             guard response.count <= 64 << 20 else { throw RPCError.protocolError("response larger than 64 MiB") }
         }
     }
 
-    /// The stub of one response fragment, unsealed and verified when the connection is sealed.
-    private func responseStub(_ pdu: ReceivedPDU) throws -> [UInt8] {
-        var bytes = pdu.bytes
-        guard bytes.count >= 24 else { throw RPCError.protocolError("response fragment of \(bytes.count) bytes") }
-        guard let security else {
-            guard pdu.authLength == 0 else { throw RPCError.protocolError("an auth trailer on an unauthenticated connection") }
-            return Array(bytes[24...])
-        }
-        guard pdu.authLength == Self.signatureLength else {
-            throw RPCError.protocolError("response fragment with auth_length \(pdu.authLength), expected a \(Self.signatureLength)-byte NTLM signature")
-        }
-        let trailer = bytes.count - pdu.authLength - 8
-        guard trailer >= 24 else { throw RPCError.protocolError("auth trailer overlaps the response header") }
-        let authType = bytes[trailer], level = bytes[trailer + 1], padLength = Int(bytes[trailer + 2])
-        guard authType == Self.authTypeNTLM, level == Self.authLevelPrivacy else {
-            throw RPCError.protocolError("response auth trailer type \(authType) level \(level), expected NTLM privacy")
-        }
-        guard padLength <= trailer - 24 else { throw RPCError.protocolError("auth padding \(padLength) longer than the stub") }
-        let signature = Array(bytes[(bytes.count - pdu.authLength)...])
-        bytes.removeLast(pdu.authLength)
-        do {
-            try security.unseal(&bytes, decrypt: 24..<trailer, signature: signature)
-        } catch {
-            throw RPCError.signature("\(error)")
-        }
-        return Array(bytes[24..<(trailer - padLength)])
-    }
-
-    // MARK: PDUs
-
     private func nextCallID() -> UInt32 {
         defer { callID &+= 1 }
         return callID
-    }
-
-    /// Builds a PDU. For requests on a sealed connection, `pad` is the stub length: the stub is
-    /// padded to 16 bytes, sealed and signed, and the signature appended. For bind and auth3,
-    /// `auth` is the NTLM token carried in the trailer.
-    private func pdu(_ type: PDUType, flags: UInt8, callID: UInt32, body: [UInt8], auth: [UInt8]?, pad stubLength: Int) throws -> [UInt8] {
-        var w = ByteWriter()
-        w.append([5, 0, type.rawValue, flags, 0x10, 0, 0, 0])  // version 5.0, little-endian ASCII IEEE
-        w.u16(0)                                                // frag_length, set below
-        w.u16(0)                                                // auth_length, set below
-        w.u32(callID)
-        w.append(body)
-
-        if let auth {
-            // bind / auth3: the body is 4-aligned already.
-            w.append([Self.authTypeNTLM, Self.authLevelPrivacy, 0, 0])
-            w.u32(Self.authContextID)
-            w.append(auth)
-            w.set16(UInt16(w.bytes.count), at: 8)
-            w.set16(UInt16(auth.count), at: 10)
-            return w.bytes
-        }
-        guard type == .request, let security else {
-            w.set16(UInt16(w.bytes.count), at: 8)
-            return w.bytes
-        }
-        let padLength = (16 - stubLength % 16) % 16
-        w.zeros(padLength)
-        w.append([Self.authTypeNTLM, Self.authLevelPrivacy, UInt8(padLength), 0])
-        w.u32(Self.authContextID)
-        w.set16(UInt16(w.bytes.count + Self.signatureLength), at: 8)
-        w.set16(UInt16(Self.signatureLength), at: 10)
-        var bytes = w.bytes
-        let signature = security.seal(&bytes, encrypt: 24..<(24 + stubLength + padLength))
-        return bytes + signature
     }
 
     private func send(_ bytes: [UInt8]) throws {
@@ -279,5 +206,106 @@ final class RPCConnection {
         } catch let e as TransportError {
             throw RPCError.transport(e)
         }
+    }
+}
+
+/// Building request fragments and reading response fragments, sealed with NTLM at PKT_PRIVACY
+/// when there is a security context: no I/O here.
+struct RPCFraming {
+    let security: NTLMSecurity?
+    let maxTransmit: Int
+
+    /// The request PDUs for one call: the stub cut into fragments that fit `maxTransmit`, each
+    /// padded to 16 bytes, sealed and signed (header, stub, padding and trailer) on its own.
+    func requestFragments(opnum: UInt16, stub: [UInt8], callID: UInt32) -> [[UInt8]] {
+        let overhead = 24 + (security != nil ? 8 + RPCConnection.signatureLength + 15 : 0)
+        let chunkSize = max(16, (maxTransmit - overhead) / 16 * 16)
+        var fragments: [[UInt8]] = []
+        var offset = 0
+        repeat {
+            let chunk = Array(stub[offset..<min(stub.count, offset + chunkSize)])
+            var flags: UInt8 = 0
+            if offset == 0 { flags |= PDUFlags.firstFragment }
+            let allocHint = stub.count - offset  // what is left, this fragment included
+            offset += chunk.count
+            if offset >= stub.count { flags |= PDUFlags.lastFragment }
+            var body = ByteWriter()
+            body.u32(UInt32(allocHint))
+            body.u16(0)                          // p_cont_id
+            body.u16(opnum)
+            body.append(chunk)
+            fragments.append(sealedRequest(flags: flags, callID: callID, body: body.bytes, stubLength: chunk.count))
+        } while offset < stub.count
+        return fragments
+    }
+
+    private func sealedRequest(flags: UInt8, callID: UInt32, body: [UInt8], stubLength: Int) -> [UInt8] {
+        guard let security else { return Self.pdu(.request, flags: flags, callID: callID, body: body, auth: nil) }
+        var w = ByteWriter()
+        w.append(Self.header(.request, flags: flags, callID: callID))
+        w.append(body)
+        let padLength = (16 - stubLength % 16) % 16
+        w.zeros(padLength)
+        w.append([RPCConnection.authTypeNTLM, RPCConnection.authLevelPrivacy, UInt8(padLength), 0])
+        w.u32(RPCConnection.authContextID)
+        w.set16(UInt16(w.bytes.count + RPCConnection.signatureLength), at: 8)
+        w.set16(UInt16(RPCConnection.signatureLength), at: 10)
+        var bytes = w.bytes
+        let signature = security.seal(&bytes, encrypt: 24..<(24 + stubLength + padLength))
+        return bytes + signature
+    }
+
+    static func header(_ type: PDUType, flags: UInt8, callID: UInt32) -> [UInt8] {
+        var w = ByteWriter()
+        w.append([5, 0, type.rawValue, flags, 0x10, 0, 0, 0])  // version 5.0, little-endian ASCII IEEE
+        w.u16(0)                                                // frag_length, set by the caller
+        w.u16(0)                                                // auth_length, set by the caller
+        w.u32(callID)
+        return w.bytes
+    }
+
+    /// An unsealed PDU; with `auth` (bind, auth3), the NTLM token rides in the auth trailer.
+    static func pdu(_ type: PDUType, flags: UInt8, callID: UInt32, body: [UInt8], auth: [UInt8]?) -> [UInt8] {
+        var w = ByteWriter()
+        w.append(header(type, flags: flags, callID: callID))
+        w.append(body)
+        if let auth {
+            // bind / auth3: the body is 4-aligned already.
+            w.append([RPCConnection.authTypeNTLM, RPCConnection.authLevelPrivacy, 0, 0])
+            w.u32(RPCConnection.authContextID)
+            w.append(auth)
+            w.set16(UInt16(auth.count), at: 10)
+        }
+        w.set16(UInt16(w.bytes.count), at: 8)
+        return w.bytes
+    }
+
+    /// The stub of one response fragment, unsealed and verified when the connection is sealed.
+    func responseStub(_ pdu: [UInt8]) throws -> [UInt8] {
+        var bytes = pdu
+        guard bytes.count >= 24 else { throw RPCError.protocolError("response fragment of \(bytes.count) bytes") }
+        let authLength = Int(bytes.le16(at: 10))
+        guard let security else {
+            guard authLength == 0 else { throw RPCError.protocolError("an auth trailer on an unauthenticated connection") }
+            return Array(bytes[24...])
+        }
+        guard authLength == RPCConnection.signatureLength else {
+            throw RPCError.protocolError("response fragment with auth_length \(authLength), expected a \(RPCConnection.signatureLength)-byte NTLM signature")
+        }
+        let trailer = bytes.count - authLength - 8
+        guard trailer >= 24 else { throw RPCError.protocolError("auth trailer overlaps the response header") }
+        let authType = bytes[trailer], level = bytes[trailer + 1], padLength = Int(bytes[trailer + 2])
+        guard authType == RPCConnection.authTypeNTLM, level == RPCConnection.authLevelPrivacy else {
+            throw RPCError.protocolError("response auth trailer type \(authType) level \(level), expected NTLM privacy")
+        }
+        guard padLength <= trailer - 24 else { throw RPCError.protocolError("auth padding \(padLength) longer than the stub") }
+        let signature = Array(bytes[(bytes.count - authLength)...])
+        bytes.removeLast(authLength)
+        do {
+            try security.unseal(&bytes, decrypt: 24..<trailer, signature: signature)
+        } catch {
+            throw RPCError.signature("\(error)")
+        }
+        return Array(bytes[24..<(trailer - padLength)])
     }
 }

@@ -134,12 +134,13 @@ struct LiveDCTests {
         #expect(keys.current.map(\.encryptionType).contains(17))
     }
 
-    /// krbtgt_AzureAD as the product creates it (RODC dcpromo control, so Samba gives it
+    /// An account like krbtgt_AzureAD, made as the product makes it (RODC dcpromo control, so Samba gives it
     /// msDS-SecondaryKrbTgtNumber and random keys), then a password reset, which Samba replaces by
     /// random bytes again: both the new and the previous key must be read, with the key version.
     @Test func anRODCKrbtgtAccountsCurrentAndPreviousKeysEqualWhatSambaHolds() async throws {
         let c = try LiveDC.config()
-        let dn = "CN=krbtgt_AzureAD,CN=Users,\(c.baseDN)"
+        // Not krbtgt_AzureAD itself: the DC may be shared with tests of the real objects.
+        let dn = "CN=drs-test-krbtgt,CN=Users,\(c.baseDN)"
         if !LiveDC.exists(dn) {
             try LiveDC.ldap("ldapadd", ["-e", "1.2.840.113556.1.4.1341"], ldif: "dn: \(dn)\nobjectClass: user\nuserAccountControl: 514\n")
         }
@@ -190,6 +191,19 @@ struct LiveDCTests {
             _ = try await LiveDC.keys(dn, user: "drs-test-user", password: Secret(password))
         }
         #expect(e.step == .getNCChanges && e.statusName == "WERR_DS_DRA_ACCESS_DENIED")
+    }
+
+    /// With 1432-byte fragments (the least a server may offer) Samba splits the reply; each
+    /// fragment is unsealed and checked on its own and the stub reassembled.
+    @Test func smallFragmentsAreReassembled() async throws {
+        let c = try LiveDC.config()
+        let password = try c.adminPassword
+        let keys = try await Task.detached {
+            var s = Session(host: c.ip, port: nil, deadline: .now + .seconds(20), cancellation: CancellationSwitch())
+            s.fragmentSize = 1432
+            return try s.readKeys(user: "Administrator", domain: c.netbiosDomain, password: password, objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)")
+        }.value
+        #expect(keys.current.hex(ofType: 18) == (try LiveDC.oracle("krbtgt")).keys)
     }
 
     @Test func aGivenPortSkipsTheEndpointMapper() async throws {
