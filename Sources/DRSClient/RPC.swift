@@ -146,6 +146,10 @@ final class RPCConnection {
             throw RPCError.protocolError("bind_ack: \(e.what)")
         }
         guard ack.authLength > 0 else { return nil }
+        let trailer = ack.bytes.count - ack.authLength - 8
+        guard trailer >= r.offset, ack.bytes[trailer] == Self.authTypeNTLM, ack.bytes[trailer + 1] == Self.authLevelPrivacy else {
+            throw RPCError.protocolError("bind_ack auth trailer is not NTLM at PKT_PRIVACY")
+        }
         return Array(ack.bytes[(ack.bytes.count - ack.authLength)...])
     }
 
