@@ -33,6 +33,9 @@ let package = Package(
         .target(name: "Secrets"),
         // The Azure AD Kerberos server model, readers and plans; knows nothing of the terminal.
         .target(name: "AADKerbCore", dependencies: ["LDAPClient", "TenantAPI", "OpenSSLSupport", "Secrets"]),
+        // Reads an account's Kerberos keys from a DC the way a replica does: DRSUAPI GetNCChanges
+        // over DCE/RPC (TCP, NTLMv2, sealed). Blocking socket I/O on a dedicated thread.
+        .target(name: "DRSClient", dependencies: ["OpenSSLSupport", "Secrets", "COpenSSL"]),
         // The command-line tool: thin commands over AADKerbCore.
         .executableTarget(
             name: "aadkerb",
@@ -58,6 +61,7 @@ let package = Package(
             ]),
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient"]),
         .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore"]),
+        .testTarget(name: "DRSClientTests", dependencies: ["DRSClient"]),
         .testTarget(name: "TenantServerTests", dependencies: ["aadkerb-tenant-server", "OpenSSLSupport", "TenantAPI", "Secrets"]),
         // Against real servers (Samba AD DC); runs the built `aadkerb` binary as a user would.
         .testTarget(

@@ -1,0 +1,235 @@
+import Dispatch
+import Secrets
+
+/// The Kerberos keys a DC holds for an account, as replicated to another DC.
+public struct ReplicatedKerberosKeys: Sendable {
+    /// The default salt, e.g. "CONTOSO.CORP.COMkrbtgt_1234".
+    public let salt: String
+    /// Primary:Kerberos-Newer-Keys "keys" (aes256 = 18, aes128 = 17, ...).
+    public let current: [KerberosKeyBlob]
+    /// "old_keys" (empty until the password has been changed once).
+    public let previous: [KerberosKeyBlob]
+    /// The version of the account's unicodePwd in its replication metadata, which is what
+    /// msDS-KeyVersionNumber reports; nil if the reply did not carry it.
+    public let keyVersion: UInt32?
+
+    public init(salt: String, current: [KerberosKeyBlob], previous: [KerberosKeyBlob], keyVersion: UInt32?) {
+        self.salt = salt
+        self.current = current
+        self.previous = previous
+        self.keyVersion = keyVersion
+    }
+}
+
+public struct KerberosKeyBlob: Sendable {
+    public let encryptionType: Int32
+    public let key: Secret
+    public let iterationCount: UInt32
+
+    public init(encryptionType: Int32, key: Secret, iterationCount: UInt32) {
+        self.encryptionType = encryptionType
+        self.key = key
+        self.iterationCount = iterationCount
+    }
+}
+
+/// Reads an account's Kerberos keys from a domain controller with DRSUAPI IDL_DRSGetNCChanges,
+/// extended operation EXOP_REPL_SECRET, over DCE/RPC on TCP with NTLMv2 at PKT_PRIVACY.
+/// The caller needs the right to replicate secrets (Domain Admins have it).
+public enum DRSSecretReader {
+    static let supplementalCredentialsOID = "1.2.840.113556.1.4.125"
+    static let unicodePwdOID = "1.2.840.113556.1.4.90"
+
+    /// host: DC IP or name; user: sAMAccountName (or UPN); domain: NetBIOS or DNS domain name for NTLM;
+    /// objectDN: DN of the account whose keys to read. Port found via the endpoint mapper (TCP 135) unless given.
+    /// `timeout` bounds the whole exchange. The blocking socket work runs on a dispatch queue of its
+    /// own, never on Swift's cooperative pool; cancelling the task shuts the socket down.
+    public static func readKeys(host: String, port: UInt16? = nil, user: String, domain: String,
+                                password: Secret, objectDN: String, timeout: Duration = .seconds(10)) async throws -> ReplicatedKerberosKeys {
+        try Task.checkCancellation()
+        let cancellation = CancellationSwitch()
+        let queue = DispatchQueue(label: "aadkerb.drs.\(host)")
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ReplicatedKerberosKeys, any Error>) in
+                queue.async {
+                    continuation.resume(with: Result {
+                        let session = Session(host: host, port: port, deadline: .now + timeout, cancellation: cancellation)
+                        return try session.readKeys(user: user, domain: domain, password: password, objectDN: objectDN)
+                    })
+                }
+            }
+        } onCancel: {
+            cancellation.cancel()
+        }
+    }
+}
+
+/// One key read, start to finish, on the calling (dedicated) thread.
+struct Session {
+    let host: String
+    let port: UInt16?
+    let deadline: ContinuousClock.Instant
+    let cancellation: CancellationSwitch
+    var fragmentSize = RPCConnection.defaultFragment
+
+    func readKeys(user: String, domain: String, password: Secret, objectDN: String) throws -> ReplicatedKerberosKeys {
+        let drsPort = try port ?? endpoint()
+
+        let rpc = RPCConnection(transport: try connect(drsPort, purpose: "DRSUAPI"), fragmentSize: fragmentSize)
+        defer { rpc.close() }
+        do {
+            try rpc.bind(interface: DRSUAPI.interface, ntlm: NTLMClient(user: user, domain: domain, password: password))
+        } catch {
+            throw mapped(error, .authentication)
+        }
+        guard let security = rpc.security else { throw DRSError(.authentication, "no NTLM session after bind") }
+
+        var bind = try dsBind(rpc, user: user, epoch: 0, first: true)
+        if let epoch = bind.server?.replicationEpoch, epoch != 0 {
+            // A DC whose replication epoch changed refuses GetNCChanges from another epoch: bind again with its own.
+            unbind(rpc, bind.handle)
+            bind = try dsBind(rpc, user: user, epoch: epoch, first: false)
+        }
+        if let flags = bind.server?.flags {
+            guard flags & DRSUAPI.Extension.getChgReqV8 != 0 else {
+                throw DRSError(.dsBind, String(format: "the DC does not support GetNCChanges request V8 (its extensions are 0x%08x)", flags))
+            }
+        }
+        defer { unbind(rpc, bind.handle) }
+
+        let attributes = [DRSSecretReader.supplementalCredentialsOID, DRSSecretReader.unicodePwdOID]
+            .compactMap { PrefixTable.requestDefaults.attrType(for: $0) }
+        let request = DRSUAPI.GetNCChangesRequest(objectDN: objectDN, extendedOperation: DRSUAPI.ExtendedOperation.replicateSecret,
+                                                  partialAttributeSet: attributes)
+        let stub: [UInt8]
+        do {
+            stub = try rpc.call(opnum: DRSUAPI.Opnum.getNCChanges, stub: DRSUAPI.getNCChangesRequest(bind.handle, request))
+        } catch {
+            throw mapped(error, .getNCChanges)
+        }
+        let reply: DRSUAPI.GetNCChangesReply
+        do {
+            reply = try DRSUAPI.parseGetNCChangesReply(stub)
+        } catch {
+            throw mapped(error, .parse, prefix: "GetNCChanges reply: ")
+        }
+        return try Self.keys(from: reply, objectDN: objectDN, sessionKey: security.exportedSessionKey)
+    }
+
+    /// Checks the reply's status codes, finds the object's secrets, decrypts and decodes them.
+    static func keys(from reply: DRSUAPI.GetNCChangesReply, objectDN: String, sessionKey: [UInt8]) throws -> ReplicatedKerberosKeys {
+        guard reply.status == 0 else {
+            throw DRSError(.getNCChanges, "the DC refused to replicate \(objectDN)", status: reply.status, statusName: Status.werrorName(reply.status))
+        }
+        guard reply.drsError == 0 else {
+            throw DRSError(.getNCChanges, "the reply reports an error for \(objectDN)", status: reply.drsError, statusName: Status.werrorName(reply.drsError))
+        }
+        guard reply.extendedResult == DRSUAPI.ExtendedOperation.success else {
+            throw DRSError(.getNCChanges, "EXOP_REPL_SECRET for \(objectDN) did not succeed", status: reply.extendedResult,
+                           statusName: DRSUAPI.ExtendedOperation.resultName(reply.extendedResult))
+        }
+        let wanted = objectDN.lowercased()
+        guard let object = reply.objects.first(where: { $0.name?.dn.lowercased() == wanted }) ?? (reply.objects.count == 1 ? reply.objects.first : nil) else {
+            throw DRSError(.getNCChanges, "the reply holds \(reply.objects.count) objects and none is \(objectDN)")
+        }
+        let oids = object.attributes.map { reply.prefixTable.oid(for: $0.type) }
+        guard let index = oids.firstIndex(of: DRSSecretReader.supplementalCredentialsOID), let encrypted = object.attributes[index].values.first else {
+            throw DRSError(.getNCChanges, "the reply for \(object.name?.dn ?? objectDN) carries no supplementalCredentials: the DC did not reveal the account's secrets (or the account has none)")
+        }
+        var keyVersion: UInt32?
+        if let p = oids.firstIndex(of: DRSSecretReader.unicodePwdOID), object.metaData.count == object.attributes.count {
+            keyVersion = object.metaData[p].version
+        }
+
+        var blob: [UInt8]
+        do {
+            blob = try SecretDecryption.decrypt(encrypted, sessionKey: sessionKey)
+        } catch {
+            throw DRSError(.decrypt, "supplementalCredentials of \(objectDN): \(error)")
+        }
+        defer { wipe(&blob) }
+        do {
+            var properties = try SupplementalCredentials.properties(blob)
+            defer { for i in properties.indices { wipe(&properties[i].value) } }
+            guard let newer = properties.first(where: { $0.name == SupplementalCredentials.kerberosNewerKeys }) else {
+                throw SupplementalCredentials.ParseError(what: "no \(SupplementalCredentials.kerberosNewerKeys) property (properties: \(properties.map(\.name).joined(separator: ", ")))")
+            }
+            let keys = try SupplementalCredentials.kerberosNewerKeys(newer.value)
+            return ReplicatedKerberosKeys(salt: keys.salt, current: keys.current, previous: keys.previous, keyVersion: keyVersion)
+        } catch {
+            throw DRSError(.parse, "\(error)")
+        }
+    }
+
+    // MARK: steps
+
+    private func connect(_ port: UInt16, purpose: String) throws -> TCPConnection {
+        do {
+            return try TCPConnection(host: host, port: port, deadline: deadline, cancellation: cancellation)
+        } catch {
+            throw mapped(error, .connect, prefix: "\(purpose): ")
+        }
+    }
+
+    func endpoint() throws -> UInt16 {
+        let rpc = RPCConnection(transport: try connect(EndpointMapper.port, purpose: "endpoint mapper"))
+        defer { rpc.close() }
+        do {
+            try rpc.bind(interface: EndpointMapper.interface, ntlm: nil)
+            let stub = try rpc.call(opnum: EndpointMapper.mapOpnum, stub: EndpointMapper.mapRequest(for: DRSUAPI.interface))
+            return try EndpointMapper.parseMapReply(stub)
+        } catch {
+            throw mapped(error, .endpointMapper)
+        }
+    }
+
+    /// Faults that, on the first call after auth3, mean the NTLM logon failed.
+    static let authenticationFaults: Set<UInt32> = [0x5, 0x1c01000b, 0x721]
+
+    private func dsBind(_ rpc: RPCConnection, user: String, epoch: UInt32, first: Bool) throws -> DRSUAPI.BindReply {
+        let reply: DRSUAPI.BindReply
+        do {
+            reply = try DRSUAPI.parseBindReply(try rpc.call(opnum: DRSUAPI.Opnum.bind, stub: DRSUAPI.bindRequest(epoch: epoch)))
+        } catch let RPCError.fault(status) where first && Self.authenticationFaults.contains(status) {
+            // auth3 has no reply: a DC that rejects the NTLM logon says so on the first sealed call,
+            // Windows with access denied, Samba with a protocol error (it logs NT_STATUS_WRONG_PASSWORD).
+            throw DRSError(.authentication, "the DC rejected the NTLM logon of \(user) (wrong password, unknown or disabled account?): its first sealed reply is a fault",
+                           status: status, statusName: Status.rpcFaultName(status))
+        } catch RPCError.transport(TransportError.closed) where first {
+            throw DRSError(.authentication, "the DC closed the connection after the NTLM logon of \(user) (credentials rejected?)")
+        } catch {
+            throw mapped(error, .dsBind)
+        }
+        guard reply.status == 0 else {
+            throw DRSError(.dsBind, "IDL_DRSBind was refused", status: reply.status, statusName: Status.werrorName(reply.status))
+        }
+        return reply
+    }
+
+    /// IDL_DRSUnbind, best effort: the connection closes anyway.
+    private func unbind(_ rpc: RPCConnection, _ handle: ContextHandle) {
+        _ = try? rpc.call(opnum: DRSUAPI.Opnum.unbind, stub: DRSUAPI.unbindRequest(handle))
+    }
+
+    private func mapped(_ error: any Error, _ step: DRSError.Step, prefix: String = "") -> any Error {
+        switch error {
+        case let e as DRSError: return e
+        case TransportError.cancelled, RPCError.transport(.cancelled): return CancellationError()
+        case let RPCError.transport(t): return transportError(t, step, prefix)
+        case let t as TransportError: return transportError(t, step, prefix)
+        case let RPCError.fault(status):
+            return DRSError(step, prefix + "the DC answered with an RPC fault", status: status, statusName: Status.rpcFaultName(status))
+        case let RPCError.bindRejected(reason):
+            return DRSError(step, prefix + "the DC rejected the bind (\(RPCError.bindNakReason(reason)))", status: UInt32(reason), statusName: "bind_nak")
+        case let failure as EndpointMapper.MapFailed:
+            return DRSError(step, prefix + failure.description, status: failure.status, statusName: "ept_map")
+        case let e as NDRError: return DRSError(step == .endpointMapper ? step : .parse, prefix + e.what)
+        default: return DRSError(step, prefix + "\(error)")
+        }
+    }
+
+    private func transportError(_ t: TransportError, _ step: DRSError.Step, _ prefix: String) -> DRSError {
+        if case .timedOut = t { return DRSError(step, prefix + t.description, isTimeout: true) }
+        return DRSError(step, prefix + t.description)
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+import Secrets
+import Testing
+@testable import DRSClient
+
+/// Against a real Samba AD DC started with scripts/samba-dc, named by AADKERB_DRS_TEST_DC_DIR
+/// (e.g. /tmp/aadkerb-dc/drs). The keys read over DRSUAPI must equal what Samba holds in its
+/// database, read by scripts/oracle/samba-keys.py with Samba's own Python bindings (as root).
+enum LiveDC {
+    static let directory = ProcessInfo.processInfo.environment["AADKERB_DRS_TEST_DC_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+    static var enabled: Bool { directory != nil }
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    struct Config {
+        var ip: String
+        var netbiosDomain: String
+        var dnsDomain: String
+        var baseDN: String
+        var dir: String
+        var adminPasswordFile: String { dir + "/admin.pass" }
+        var adminPassword: Secret {
+            get throws { Secret(try String(contentsOfFile: adminPasswordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+    }
+
+    /// dc.conf holds shell assignments: KEY='value'.
+    static func config() throws -> Config {
+        let dir = try #require(directory)
+        var values: [String: String] = [:]
+        for line in try String(contentsOfFile: dir + "/dc.conf", encoding: .utf8).split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            values[String(parts[0])] = String(parts[1]).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+        }
+        return Config(ip: try #require(values["IP"]), netbiosDomain: try #require(values["DOMAIN"]),
+                      dnsDomain: try #require(values["DNSDOMAIN"]), baseDN: try #require(values["BASEDN"]), dir: dir)
+    }
+
+    struct Oracle: Decodable {
+        var salt: String
+        var keys: [String]
+        var old_keys: [String]
+        var iterations: Int
+    }
+
+    static func oracle(_ samAccountName: String) throws -> Oracle {
+        let c = try config()
+        let out = try run("/usr/bin/python3", [packageRoot.appendingPathComponent("scripts/oracle/samba-keys.py").path, c.dir, samAccountName])
+        return try JSONDecoder().decode(Oracle.self, from: Data(out.utf8))
+    }
+
+    /// Runs a program; its output goes through files, so no pipe can fill up. Throws on a non-zero exit.
+    @discardableResult
+    static func run(_ program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("drs-live-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let out = tmp.appendingPathComponent("out"), err = tmp.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: program)
+        p.arguments = arguments
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = try FileHandle(forWritingTo: out)
+        p.standardError = try FileHandle(forWritingTo: err)
+        try p.run()
+        p.waitUntilExit()
+        let stdout = try String(contentsOf: out, encoding: .utf8)
+        guard p.terminationStatus == 0 else {
+            throw LiveError("\(program) \(arguments.first ?? "") exited \(p.terminationStatus): \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
+        }
+        return stdout
+    }
+
+    /// ldapadd / ldapmodify / ldapsearch as Administrator over LDAPS; LDIF goes through a 0600 file.
+    @discardableResult
+    static func ldap(_ tool: String, _ arguments: [String] = [], ldif: String? = nil) throws -> String {
+        let c = try config()
+        var args = ["-x", "-H", "ldaps://\(c.ip)", "-D", "Administrator@\(c.dnsDomain)", "-y", c.adminPasswordFile] + arguments
+        var file: URL?
+        if let ldif {
+            let f = FileManager.default.temporaryDirectory.appendingPathComponent("drs-live-\(UUID().uuidString).ldif")
+            _ = FileManager.default.createFile(atPath: f.path, contents: Data(ldif.utf8), attributes: [.posixPermissions: 0o600])
+            args += ["-f", f.path]
+            file = f
+        }
+        defer { if let file { try? FileManager.default.removeItem(at: file) } }
+        return try run("/usr/bin/" + tool, args, environment: ["LDAPTLS_CACERT": c.dir + "/tls/ca.pem", "LDAPTLS_REQCERT": "demand"])
+    }
+
+    static func attribute(_ name: String, of dn: String) throws -> String? {
+        let out = try ldap("ldapsearch", ["-LLL", "-o", "ldif-wrap=no", "-b", dn, "-s", "base", "(objectClass=*)", name])
+        return out.split(separator: "\n").first { $0.hasPrefix("\(name): ") }.map { String($0.dropFirst(name.count + 2)) }
+    }
+
+    static func exists(_ dn: String) -> Bool { (try? attribute("objectClass", of: dn)) != nil }
+
+    /// A fresh password that meets AD's complexity rules.
+    static func randomPassword() -> String { "Aa1." + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16) }
+
+    /// unicodePwd as LDIF wants it: the quoted password in UTF-16LE, base64.
+    static func unicodePwd(_ password: String) -> String { Data(UTF16LE.encode("\"\(password)\"")).base64EncodedString() }
+
+    static func keys(_ dn: String, user: String = "Administrator", domain: String? = nil, password: Secret? = nil, port: UInt16? = nil) async throws -> ReplicatedKerberosKeys {
+        let c = try config()
+        return try await DRSSecretReader.readKeys(host: c.ip, port: port, user: user, domain: domain ?? c.netbiosDomain,
+                                                  password: try password ?? c.adminPassword, objectDN: dn, timeout: .seconds(20))
+    }
+}
+
+struct LiveError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+extension [KerberosKeyBlob] {
+    func hex(ofType type: Int32) -> [String] {
+        filter { $0.encryptionType == type }.map { $0.key.withUnsafeBytes { [UInt8]($0).hex } }
+    }
+}
+
+@Suite(.serialized, .enabled(if: LiveDC.enabled, "needs AADKERB_DRS_TEST_DC_DIR: a DC directory of scripts/samba-dc, running"))
+struct LiveDCTests {
+    @Test func theDomainsKrbtgtKeysEqualWhatSambaHolds() async throws {
+        let c = try LiveDC.config()
+        let keys = try await LiveDC.keys("CN=krbtgt,CN=Users,\(c.baseDN)")
+        let oracle = try LiveDC.oracle("krbtgt")
+        #expect(keys.salt == oracle.salt)
+        #expect(keys.current.hex(ofType: 18) == oracle.keys)
+        #expect(keys.previous.hex(ofType: 18) == oracle.old_keys)
+        #expect(keys.current.allSatisfy { $0.iterationCount == UInt32(oracle.iterations) })
+        #expect(keys.current.map(\.encryptionType).contains(17))
+    }
+
+    /// An account like krbtgt_AzureAD, made as the product makes it (RODC dcpromo control, so Samba gives it
+    /// msDS-SecondaryKrbTgtNumber and random keys), then a password reset, which Samba replaces by
+    /// random bytes again: both the new and the previous key must be read, with the key version.
+    @Test func anRODCKrbtgtAccountsCurrentAndPreviousKeysEqualWhatSambaHolds() async throws {
+        let c = try LiveDC.config()
+        // Not krbtgt_AzureAD itself: the DC may be shared with tests of the real objects.
+        let dn = "CN=drs-test-krbtgt,CN=Users,\(c.baseDN)"
+        if !LiveDC.exists(dn) {
+            try LiveDC.ldap("ldapadd", ["-e", "1.2.840.113556.1.4.1341"], ldif: "dn: \(dn)\nobjectClass: user\nuserAccountControl: 514\n")
+        }
+        try LiveDC.ldap("ldapmodify", ldif: "dn: \(dn)\nchangetype: modify\nreplace: unicodePwd\nunicodePwd:: \(LiveDC.unicodePwd(LiveDC.randomPassword()))\n")
+        let sam = try #require(try LiveDC.attribute("sAMAccountName", of: dn))
+        #expect(sam.hasPrefix("krbtgt_"))
+
+        // The DNS domain name works for NTLM as well as the NetBIOS one.
+        let keys = try await LiveDC.keys(dn, domain: c.dnsDomain)
+        let oracle = try LiveDC.oracle(sam)
+        #expect(keys.salt == oracle.salt && keys.salt == c.dnsDomain.uppercased() + sam)
+        #expect(keys.current.hex(ofType: 18) == oracle.keys)
+        #expect(keys.previous.hex(ofType: 18) == oracle.old_keys)
+        #expect(!oracle.old_keys.isEmpty)
+        let kvno = try LiveDC.attribute("msDS-KeyVersionNumber", of: dn)
+        #expect(keys.keyVersion.map { String($0) } == kvno)
+    }
+
+    @Test func aWrongPasswordFailsAtBindAuth() async throws {
+        let c = try LiveDC.config()
+        let e = try await #require(throws: DRSError.self) {
+            _ = try await LiveDC.keys("CN=krbtgt,CN=Users,\(c.baseDN)", password: Secret(LiveDC.randomPassword()))
+        }
+        #expect(e.step == .authentication)
+        #expect(e.description.hasPrefix("DRS bind/auth failed"))
+        #expect(e.detail.contains("Administrator"))
+    }
+
+    @Test func aMissingObjectIsNamedByTheDC() async throws {
+        let c = try LiveDC.config()
+        let e = try await #require(throws: DRSError.self) {
+            _ = try await LiveDC.keys("CN=no such account,CN=Users,\(c.baseDN)")
+        }
+        #expect(e.step == .getNCChanges && e.statusName == "WERR_DS_DRA_BAD_DN")
+    }
+
+    /// An ordinary user may not replicate secrets, not even its own.
+    @Test func anUnprivilegedUserIsRefused() async throws {
+        let c = try LiveDC.config()
+        let dn = "CN=drs-test-user,CN=Users,\(c.baseDN)"
+        let password = LiveDC.randomPassword()
+        if LiveDC.exists(dn) {
+            try LiveDC.ldap("ldapmodify", ldif: "dn: \(dn)\nchangetype: modify\nreplace: unicodePwd\nunicodePwd:: \(LiveDC.unicodePwd(password))\n")
+        } else {
+            try LiveDC.ldap("ldapadd", ldif: "dn: \(dn)\nobjectClass: user\nsAMAccountName: drs-test-user\nuserAccountControl: 512\nunicodePwd:: \(LiveDC.unicodePwd(password))\n")
+        }
+        let e = try await #require(throws: DRSError.self) {
+            _ = try await LiveDC.keys(dn, user: "drs-test-user", password: Secret(password))
+        }
+        #expect(e.step == .getNCChanges && e.statusName == "WERR_DS_DRA_ACCESS_DENIED")
+    }
+
+    /// With 1432-byte fragments (the least a server may offer) Samba splits the reply; each
+    /// fragment is unsealed and checked on its own and the stub reassembled.
+    @Test func smallFragmentsAreReassembled() async throws {
+        let c = try LiveDC.config()
+        let password = try c.adminPassword
+        let keys = try await Task.detached {
+            var s = Session(host: c.ip, port: nil, deadline: .now + .seconds(20), cancellation: CancellationSwitch())
+            s.fragmentSize = 1432
+            return try s.readKeys(user: "Administrator", domain: c.netbiosDomain, password: password, objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)")
+        }.value
+        #expect(keys.current.hex(ofType: 18) == (try LiveDC.oracle("krbtgt")).keys)
+    }
+
+    @Test func aGivenPortSkipsTheEndpointMapper() async throws {
+        let c = try LiveDC.config()
+        // Samba serves DRSUAPI on the ports of its RPC server; ask the endpoint mapper's answer directly.
+        let port = try await Task.detached {
+            let s = Session(host: c.ip, port: nil, deadline: .now + .seconds(10), cancellation: CancellationSwitch())
+            return try s.endpoint()
+        }.value
+        let keys = try await LiveDC.keys("CN=krbtgt,CN=Users,\(c.baseDN)", user: "Administrator@\(c.dnsDomain)", port: port)
+        #expect(keys.current.hex(ofType: 18) == (try LiveDC.oracle("krbtgt")).keys)
+    }
+}
