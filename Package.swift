@@ -40,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "aadkerb",
             dependencies: [
-                "AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI",
+                "AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "DRSClient", "OpenSSLSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Safe Swift wrappers over libcrypto (digests, certificates, RS256); no C types in its API.

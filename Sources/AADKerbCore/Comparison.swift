@@ -35,13 +35,15 @@ public struct KerberosServerComparison: Sendable, Equatable {
 
     public init(onPrem: OnPremKerberosServer, cloud: KerberosDomain?) {
         let configured = onPrem.status != .notConfigured
-        let values: [(String, String?, String?)] = [
+        var values: [(String, String?, String?)] = [
             ("Id", onPrem.id.map(String.init), cloud.map { String($0.id) }),
             ("DomainDnsName", configured ? onPrem.domainDNSName : nil, cloud?.domainDnsName.lowercased()),
             ("DisplayName", onPrem.displayName, cloud?.displayName),
             ("KeyVersion", onPrem.keyVersion.map(String.init), cloud.map { String($0.keyVersion) }),
             ("KeyUpdatedOn", onPrem.keyUpdatedOn.map(ISO8601.string), cloud?.keyUpdatedOn.flatMap(ISO8601.date).map(ISO8601.string)),
         ]
+        // Once the tenant holds a key, it must be the DC's current key version.
+        if let key = cloud?.currentKey { values.append(("Kvno", onPrem.kvno.map(String.init), String(key.kvno))) }
         pairs = values.map { name, local, remote in
             let verdict: Verdict
             switch (local, remote) {

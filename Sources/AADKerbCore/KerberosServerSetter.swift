@@ -21,7 +21,10 @@ public struct Step: Sendable, Equatable {
 /// HTTP client).
 public protocol KerberosDomainStore: Sendable {
     func read(domain: String) async throws -> (KerberosDomain, etag: String)?
-    func write(_ value: KerberosDomain, ifMatch: String?) async throws
+    /// Creates (ifMatch nil) or replaces the object; with `newKey`, the key is sealed to the
+    /// tenant and becomes its current key. Returns the new ETag.
+    @discardableResult
+    func write(_ value: KerberosDomain, ifMatch: String?, newKey: (key: Secret, kvno: Int64)?) async throws -> String
     func remove(domain: String) async throws -> Bool
 }
 
@@ -33,12 +36,16 @@ public struct KerberosServerSetter: Sendable {
     public let objects: KerberosServerObjects
     public let cloud: (any KerberosDomainStore)?
     public let dryRun: Bool
+    /// Reads the key the DC made, to publish it; nil: metadata only.
+    public let keyReader: (any AccountKeyReader)?
 
-    public init(connection: LDAPConnection, domain: DomainName, cloud: (any KerberosDomainStore)?, dryRun: Bool) {
+    public init(connection: LDAPConnection, domain: DomainName, cloud: (any KerberosDomainStore)?, dryRun: Bool,
+                keyReader: (any AccountKeyReader)? = nil) {
         self.connection = connection
         objects = KerberosServerObjects(domain: domain)
         self.cloud = cloud
         self.dryRun = dryRun
+        self.keyReader = keyReader
     }
 
     /// userAccountControl of the read-only DC computer object: WORKSTATION_TRUST_ACCOUNT | PARTIAL_SECRETS_ACCOUNT.
@@ -144,11 +151,11 @@ public struct KerberosServerSetter: Sendable {
             }
         }
 
-        // 4. the cloud twin: the metadata of what the DC now holds
+        // 4. the cloud twin: the metadata of what the DC now holds, and its current key
         if let cloud {
             let onPrem = dryRun && krbtgt == nil ? nil : try await OnPremReader(connection: connection, domain: objects.domain).read()
             let existing = try await cloud.read(domain: objects.domain.value)
-            if let onPrem, let id = onPrem.id, let name = onPrem.displayName, let keyVersion = onPrem.keyVersion {
+            if let onPrem, let id = onPrem.id, let name = onPrem.displayName, let keyVersion = onPrem.keyVersion, let userAccount = onPrem.userAccount {
                 var twin = existing?.0 ?? KerberosDomain(domainDnsName: objects.domain.value, id: id, displayName: name, keyVersion: keyVersion)
                 let before = twin
                 twin.id = id
@@ -156,13 +163,25 @@ public struct KerberosServerSetter: Sendable {
                 twin.keyVersion = keyVersion
                 twin.keyUpdatedOn = onPrem.keyUpdatedOn.map(ISO8601.string)
                 twin.keyUpdatedFrom = onPrem.keyUpdatedFrom
-                if existing == nil || twin != before {
-                    steps.append(Step(.cloud, existing == nil ? "Create" : "Update", objects.domain.value,
-                                      "KerberosDomain Id \(id), \(name), KeyVersion \(keyVersion)"))
-                    if !dryRun { try await cloud.write(twin, ifMatch: existing?.etag) }
+                // The tenant must hold the DC's current key: publish it when it does not (this
+                // also finishes a rotation interrupted after the DC's key was reset).
+                var newKey: (key: Secret, kvno: Int64)?
+                if let keyReader, let kvno = onPrem.kvno {
+                    let held = try await keyReader.keys(accountDN: userAccount)
+                    if twin.currentKey?.checkValue != KeyEnvelope.checkValue(held.current) {
+                        newKey = (held.current, kvno)
+                        twin.rotation = nil
+                    }
+                }
+                if existing == nil || twin != before || newKey != nil {
+                    let what = "KerberosDomain Id \(id), \(name), KeyVersion \(keyVersion)"
+                        + (newKey.map { ", key kvno \($0.kvno) (the DC's current key)" } ?? "")
+                    steps.append(Step(.cloud, existing == nil ? "Create" : "Update", objects.domain.value, what))
+                    if !dryRun { try await cloud.write(twin, ifMatch: existing?.etag, newKey: newKey) }
                 }
             } else if existing == nil {
-                steps.append(Step(.cloud, "Create", objects.domain.value, "KerberosDomain for the new krbtgt account"))
+                steps.append(Step(.cloud, "Create", objects.domain.value, "KerberosDomain for the new krbtgt account"
+                                  + (keyReader != nil ? ", with the key the DC makes" : "")))
             }
         }
         return steps

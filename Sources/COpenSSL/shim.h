@@ -34,4 +34,10 @@ static inline EVP_PKEY *copenssl_p256_public(const unsigned char *pub, size_t le
 static inline BIO *copenssl_bio_from(const void *bytes, int length) {
     return BIO_new_mem_buf(bytes, length);
 }
+/// Initialise libcrypto without its atexit cleanup (OpenSSL 3). Must run before anything else
+/// initialises OpenSSL. Returns 1 on success.
+static inline int copenssl_init_without_atexit(void) {
+    return OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+}
+
 #endif

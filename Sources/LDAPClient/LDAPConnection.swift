@@ -206,6 +206,26 @@ public actor LDAPConnection {
         }
     }
 
+    /// The numeric address of the server this connection talks to: other protocols (DRSUAPI)
+    /// then reach the same DC, even when the URI's name resolves to several DCs.
+    public func peerAddress() -> String? {
+        var fd: Int32 = -1
+        guard ldap_get_option(handle, LDAP_OPT_DESC, &fd) == LDAP_OPT_SUCCESS, fd >= 0 else { return nil }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        }
+        guard named == 0 else { return nil }
+        var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        let resolved = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getnameinfo($0, length, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST)
+            }
+        }
+        return resolved == 0 ? String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+    }
+
     /// The root DSE (namingContexts, dnsHostName, supportedControl, ...).
     public func rootDSE(attributes: [String] = ["*"]) throws -> LDAPEntry {
         guard let entry = try read("", attributes: attributes) else {

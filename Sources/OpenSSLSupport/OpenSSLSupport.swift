@@ -137,3 +137,14 @@ public enum AESBlock {
         return Array(out.prefix(16))
     }
 }
+
+/// Process-wide OpenSSL set-up.
+public enum OpenSSLProcess {
+    /// Keeps libcrypto from registering its atexit cleanup. URLSession's libcurl uses the same
+    /// libcrypto, and Swift tears curl's multi handle down while the process exits; when OpenSSL's
+    /// atexit cleanup has run first, that teardown can crash (swift-corelibs-foundation#5469:
+    /// an intermittent SIGSEGV at exit). Call first thing in main, before anything uses OpenSSL.
+    public static func disableExitCleanup() {
+        _ = copenssl_init_without_atexit()
+    }
+}

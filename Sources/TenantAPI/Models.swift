@@ -21,6 +21,9 @@ public struct KerberosDomain: Codable, Sendable, Equatable {
     /// `previousKey` and fills `currentKey` from it; it never returns this field. Slots sent by a
     /// client are ignored: only the server sets them.
     public var newKey: KeyUpload?
+    /// Set by a client while it rotates the key: a lease that tells other runs to keep off, and
+    /// where the rotation started. Cleared by the write that publishes the new key.
+    public var rotation: RotationLease?
     /// Set by the server.
     public var createdOn: String?
     public var updatedOn: String?
@@ -36,6 +39,27 @@ public struct KerberosDomain: Codable, Sendable, Equatable {
         self.keyUpdatedFrom = keyUpdatedFrom
         self.currentKey = currentKey
         self.previousKey = previousKey
+    }
+}
+
+/// A rotation in progress (docs/rotation.md): taken with If-Match, so only one run can hold it.
+public struct RotationLease: Codable, Sendable, Equatable {
+    /// Random id of the run that holds the lease.
+    public var id: String
+    /// Who holds it: host name and process id.
+    public var holder: String
+    public var startedOn: String
+    /// After this instant another run may take the lease over.
+    public var expiresOn: String
+    /// The DC key version number (msDS-KeyVersionNumber) the rotation started from.
+    public var fromKvno: Int64
+
+    public init(id: String, holder: String, startedOn: String, expiresOn: String, fromKvno: Int64) {
+        self.id = id
+        self.holder = holder
+        self.startedOn = startedOn
+        self.expiresOn = expiresOn
+        self.fromKvno = fromKvno
     }
 }
 

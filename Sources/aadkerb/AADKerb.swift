@@ -1,8 +1,20 @@
 import ArgumentParser
+import Foundation
+import OpenSSLSupport
 
 @main
 struct AADKerb: AsyncParsableCommand {
     static let version = "0.1.0"
+
+    static func main() async {
+        // A DC or tenant server that goes away mid-request must be an error the command reports
+        // (exit 12), not a SIGPIPE that kills the process while libldap writes to the socket.
+        signal(SIGPIPE, SIG_IGN)
+        // No OpenSSL cleanup at exit: it races URLSession's own teardown (an intermittent SIGSEGV
+        // after the work is done, seen once in the test suite; swift-corelibs-foundation#5469).
+        OpenSSLProcess.disableExitCleanup()
+        await Self.main(nil)
+    }
 
     static let configuration = CommandConfiguration(
         commandName: "aadkerb",
@@ -11,12 +23,13 @@ struct AADKerb: AsyncParsableCommand {
             An Azure AD Kerberos server is three objects in an AD DS domain (the read-only DC computer \
             CN=AzureADKerberos,OU=Domain Controllers; the disabled krbtgt_AzureAD account that holds the \
             TGT key; a service connection point under CN=AzureAD,CN=System) and a KerberosDomain object \
-            in the cloud tenant. aadkerb reads and compares them.
+            in the cloud tenant. aadkerb reads and compares them (get), creates and repairs them (set), \
+            rotates the key on both sides (rotate) and deletes them (remove).
 
             Passwords and keys are never taken from the command line: use a prompt, --password-file, \
             --password-stdin or AADKERB_DOMAIN_PASSWORD. Exit codes are listed in docs/exit-codes.md; \
             `aadkerb get --help` lists the ones get uses.
             """,
         version: version,
-        subcommands: [GetCommand.self, SetCommand.self, RemoveCommand.self])
+        subcommands: [GetCommand.self, SetCommand.self, RotateCommand.self, RemoveCommand.self])
 }

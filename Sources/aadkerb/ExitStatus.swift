@@ -1,4 +1,5 @@
 import AADKerbCore
+import DRSClient
 import ArgumentParser
 import LDAPClient
 import TenantClient
@@ -10,6 +11,8 @@ enum ExitStatus: Int32, CaseIterable {
     case notConfigured = 3
     case drifted = 4
     case incomplete = 5
+    case notDue = 6
+    case refused = 7
     case authenticationFailed = 10
     case accessDenied = 11
     case unreachable = 12
@@ -31,6 +34,8 @@ enum ExitStatus: Int32, CaseIterable {
         case .notConfigured: return "not-configured"
         case .drifted: return "drifted"
         case .incomplete: return "incomplete"
+        case .notDue: return "not-due"
+        case .refused: return "refused"
         case .authenticationFailed: return "authentication-failed"
         case .accessDenied: return "access-denied"
         case .unreachable: return "unreachable"
@@ -65,6 +70,22 @@ enum ExitStatus: Int32, CaseIterable {
             }
         case let error as LDAPError:
             self = ExitStatus(error)
+        case let error as DRSError:
+            if error.isTimeout { self = .timeout; break }
+            switch error.step {
+            case .connect, .endpointMapper: self = .unreachable
+            case .authentication: self = .authenticationFailed
+            case .getNCChanges where error.statusName == "WERR_DS_DRA_ACCESS_DENIED": self = .accessDenied
+            default: self = .failure
+            }
+        case is StoreConflict:
+            self = .tenantFailure
+        case let error as RotationError:
+            switch error {
+            case .notConfigured: self = .incomplete
+            case .cloudMissing: self = .incomplete
+            case .kvnoDidNotAdvance, .keyMismatch: self = .failure
+            }
         case let error as TenantError:
             switch error.kind {
             case .authentication: self = .authenticationFailed

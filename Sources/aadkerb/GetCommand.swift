@@ -109,7 +109,7 @@ struct GetReport: Encodable {
              DisplayName, KeyVersion, Kvno, KeyUpdatedOn, KeyUpdatedFrom, KeyUpdatedFromInvocationId,
              ServiceConnectionPoint, Problems,
              CloudId, CloudDomainDnsName, CloudDisplayName, CloudKeyVersion, CloudKeyUpdatedOn, CloudKeyUpdatedFrom,
-             CloudKeyKvno, CloudPreviousKeyKvno, SyncStatus, Comparison
+             CloudKeyKvno, CloudPreviousKeyKvno, CloudRotation, SyncStatus, Comparison
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -138,6 +138,9 @@ struct GetReport: Encodable {
         try c.encode(cloud?.keyUpdatedFrom, forKey: .CloudKeyUpdatedFrom)
         try c.encode(cloud?.currentKey?.kvno, forKey: .CloudKeyKvno)
         try c.encode(cloud?.previousKey?.kvno, forKey: .CloudPreviousKeyKvno)
+        struct Lease: Encodable { let Holder, StartedOn, ExpiresOn: String; let FromKvno: Int64 }
+        try c.encode(cloud?.rotation.map { Lease(Holder: $0.holder, StartedOn: $0.startedOn, ExpiresOn: $0.expiresOn, FromKvno: $0.fromKvno) },
+                     forKey: .CloudRotation)
         try c.encode(comparison?.status.rawValue, forKey: .SyncStatus)
         try c.encode(comparison.map { Dictionary(uniqueKeysWithValues: $0.pairs.map { ($0.name, $0.verdict.rawValue) }) },
                      forKey: .Comparison)
@@ -185,6 +188,9 @@ struct GetReport: Encodable {
         }
         if let cloud, cloud.currentKey == nil {
             text += "\n\nNote: the tenant holds no key for \(domain) yet; SyncStatus compares the metadata pairs only."
+        }
+        if let lease = cloud?.rotation {
+            text += "\n\nA rotation is unfinished: started \(lease.startedOn) by \(lease.holder) from kvno \(lease.fromKvno) (lease until \(lease.expiresOn)). Run aadkerb rotate to finish it."
         }
         if cloudRead, cloud == nil, onPrem?.status != .notConfigured {
             text += "\n\nThe tenant has no KerberosDomain for \(domain)."

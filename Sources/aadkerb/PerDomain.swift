@@ -33,9 +33,9 @@ enum PerDomain {
                     do { return (index, .success(try await body(target))) } catch { return (index, .failure(error)) }
                 }
             }
-            var outcomes = [Result<DomainResult, any Error>?](repeating: nil, count: targets.count)
-            for await (index, outcome) in group { outcomes[index] = outcome }
-            return outcomes.map { $0! }
+            var collected: [(Int, Result<DomainResult, any Error>)] = []
+            for await pair in group { collected.append(pair) }
+            return collected.sorted { $0.0 < $1.0 }.map(\.1)
         }
         var json: [String] = []
         var tables: [String] = []
@@ -67,12 +67,12 @@ enum PerDomain {
 
     /// The exit code of a run over several domains: 0 when every domain returned 0; otherwise
     /// a failure to run (1, 10-17, 64, 66) outranks a state found (5 incomplete > 4 drifted > 3
-    /// not configured), and among failures the first domain's, in the order given, wins.
+    /// not configured > 7 refused > 6 not due), and among failures the first domain's, in the
+    /// order given, wins.
     static func combined(_ statuses: [ExitStatus]) -> ExitStatus {
-        if let failure = statuses.first(where: { ![.success, .notConfigured, .drifted, .incomplete].contains($0) }) {
-            return failure
-        }
-        for state in [ExitStatus.incomplete, .drifted, .notConfigured] where statuses.contains(state) { return state }
+        let states: [ExitStatus] = [.incomplete, .drifted, .notConfigured, .refused, .notDue]  // most serious first
+        if let failure = statuses.first(where: { $0 != .success && !states.contains($0) }) { return failure }
+        for state in states where statuses.contains(state) { return state }
         return .success
     }
 

@@ -14,7 +14,11 @@ struct SetCommand: AsyncParsableCommand {
             with --tenant, the tenant's KerberosDomain twin. A healthy domain is left unchanged. \
             docs/set-and-remove.md lists every attribute written.
 
-            Key material is not published yet: see docs/key-material.md.
+            With --tenant, the tenant also gets the key the DC made for the krbtgt account: aadkerb \
+            reads it from the DC as a replicating DC does (DRSUAPI, signed in with NTLM as --user) \
+            and sends it sealed to the tenant's public key (docs/key-material.md). If the tenant's \
+            key is not the DC's current key (for example after an interrupted rotation), set \
+            publishes the DC's key.
 
             Several --domain values are handled concurrently, each with its own result; the exit \
             code combines theirs (docs/exit-codes.md).
@@ -30,6 +34,12 @@ struct SetCommand: AsyncParsableCommand {
     @Flag(help: "Print the exact plan and change nothing.")
     var dryRun = false
 
+    func validate() throws {
+        if connection.kerberos && tenant.tenantName() != nil {
+            throw ValidationError(KeyReaders.kerberosUnsupported + " (without --tenant, set works with --kerberos)")
+        }
+    }
+
     func run() async throws {
         try await reportingErrors(format: output.output) {
             let targets = try connection.targets()
@@ -38,8 +48,11 @@ struct SetCommand: AsyncParsableCommand {
             let dryRun = dryRun
             return try await PerDomain.run(targets, format: output.output) { target in
                 let ldap = try await target.connect(credentials)
-                let steps = try await KerberosServerSetter(connection: ldap, domain: target.domain, cloud: cloud, dryRun: dryRun).set()
-                var notes = ["key material is not published to the tenant yet (docs/key-material.md)"]
+                // The tenant gets the key the DC made, read back from the DC (docs/key-material.md).
+                let reader = cloud == nil ? nil : try await KeyReaders.forDC(target, connected: ldap, credentials: credentials)
+                let steps = try await KerberosServerSetter(connection: ldap, domain: target.domain, cloud: cloud, dryRun: dryRun,
+                                                           keyReader: reader).set()
+                var notes: [String] = []
                 if cloud == nil { notes.append("the cloud side was not touched (no --tenant)") }
                 let report = StepsReport(command: "set", domain: target.domain.value, dryRun: dryRun, steps: steps, notes: notes)
                 return DomainResult(report, table: report.table, status: .success)

@@ -2,6 +2,7 @@ import AADKerbCore
 import Foundation
 import TenantAPI
 import TenantClient
+import LDAPClient
 
 /// The tenant client as the core's cloud store.
 struct TenantStore: KerberosDomainStore {
@@ -9,7 +10,13 @@ struct TenantStore: KerberosDomainStore {
     func read(domain: String) async throws -> (KerberosDomain, etag: String)? {
         try await client.get(domain: domain).map { ($0.value, $0.etag) }
     }
-    func write(_ value: KerberosDomain, ifMatch: String?) async throws { _ = try await client.put(value, ifMatch: ifMatch) }
+    func write(_ value: KerberosDomain, ifMatch: String?, newKey: (key: Secret, kvno: Int64)?) async throws -> String {
+        do {
+            return try await client.put(value, ifMatch: ifMatch, newKey: newKey).etag
+        } catch let error as TenantError where error.kind == .preconditionFailed || error.kind == .conflict {
+            throw StoreConflict(error.description)
+        }
+    }
     func remove(domain: String) async throws -> Bool { try await client.delete(domain: domain) }
 }
 

@@ -77,7 +77,7 @@ extension SharedServers {
         }
 
         @Test func nothingConfiguredIsSaidPlainly() async throws {
-            let dc = try await Fixture.shared.dc("fabrikam")
+            let dc = try await Fixture.shared.emptyDC("fabrikam")
             let json = try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"])
             #expect(json.status == 3)
             let obj = try jsonObject(json.stdout)
@@ -115,7 +115,7 @@ extension SharedServers {
         }
 
         @Test func passwordFromStdinAndFromTheEnvironmentBothWork() async throws {
-            let dc = try await Fixture.shared.dc("fabrikam")
+            let dc = try await Fixture.shared.emptyDC("fabrikam")
             let password = try String(contentsOfFile: dc.passwordFile, encoding: .utf8)
             let common = ["get", "--domain", dc.domain, "--server", dc.uri, "--ca-file", dc.caFile, "--user", "Administrator"]
             #expect(try aadkerb(common + ["--password-stdin"], stdin: password + "\n").status == 3)
@@ -145,7 +145,7 @@ extension SharedServers {
         }
 
         @Test func kerberosBindsFromTheCredentialCacheWithoutAPassword() async throws {
-            let dc = try await Fixture.shared.dc("fabrikam")
+            let dc = try await Fixture.shared.emptyDC("fabrikam")
             let result = try withKerberos(dc, kinit: true)
             #expect(result.status == 3, "stderr: \(result.stderr)")
             #expect(try jsonObject(result.stdout)["Status"] as? String == "NotConfigured")
@@ -170,7 +170,7 @@ extension SharedServers {
         }
 
         @Test func startTLSOnPlainLDAPWorks() async throws {
-            let dc = try await Fixture.shared.dc("fabrikam")
+            let dc = try await Fixture.shared.emptyDC("fabrikam")
             let result = try aadkerb(["get", "--domain", dc.domain, "--server", dc.startTLSURI, "--ca-file", dc.caFile,
                                       "--user", "Administrator", "--password-file", dc.passwordFile])
             #expect(result.status == 3, "stderr: \(result.stderr)")

@@ -5,6 +5,14 @@ import Testing
 /// The LDAP layer against a real Samba AD DC: writes with controls, server diagnostics, paging,
 /// escaping and concurrency.
 @Suite struct LDAPConnectionTests {
+    /// DRSUAPI must reach the DC that LDAP talks to: the connection names its peer's address.
+    @Test func peerAddressIsTheDCConnectedTo() async throws {
+        for name in ["contoso", "fabrikam"] {
+            let dc = try await Fixture.shared.dc(name)
+            #expect(await (try dc.adminConnection()).peerAddress() == dc.ip)
+        }
+    }
+
     @Test func writesReadsAndKeepsTheServersDiagnostics() async throws {
         let dc = try await Fixture.shared.dc("fabrikam")
         let c = try await dc.adminConnection()

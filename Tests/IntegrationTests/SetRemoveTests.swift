@@ -38,8 +38,10 @@ extension SharedServers {
             let state = try jsonObject(get.stdout)
             #expect(state["SyncStatus"] as? String == "InSync")
             #expect((state["Problems"] as? [String])?.isEmpty == true)
-            #expect(state["CloudKeyKvno"] is NSNull)  // no key is published yet, and get says so
-            #expect(try aadkerb(["get"] + args).stdout.contains("the tenant holds no key"))
+            // the tenant holds the key the DC made (read back over DRSUAPI), at the DC's kvno
+            #expect(state["CloudKeyKvno"] as? Int == state["Kvno"] as? Int)
+            #expect((state["Comparison"] as? [String: String])?["Kvno"] == "Match")
+            #expect(!(try aadkerb(["get"] + args).stdout.contains("the tenant holds no key")))
 
             // the read-only DC object as documented: RODC bits, deny-by-default policy
             let c = try await dc.adminConnection()

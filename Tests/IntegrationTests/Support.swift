@@ -45,13 +45,38 @@ struct ProcessResult: Sendable {
 /// descriptors 0-2 (addclosefrom), so nothing of the test process leaks into servers it starts.
 func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
          stdin: String? = nil) throws -> ProcessResult {
+    try spawn(executable, arguments, environment: environment, stdin: stdin).wait()
+}
+
+/// A child started by `spawn`: wait for it, or kill it first.
+struct Spawned {
+    let pid: pid_t
+    let directory: URL
+    let start: ContinuousClock.Instant
+
+    func kill(_ signal: Int32 = SIGKILL) { _ = Glibc.kill(pid, signal) }
+
+    func wait() -> ProcessResult {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exited = (status & 0x7f) == 0
+        return ProcessResult(
+            status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f),
+            stdout: (try? String(contentsOf: directory.appendingPathComponent("out"), encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: directory.appendingPathComponent("err"), encoding: .utf8)) ?? "",
+            elapsed: ContinuousClock.now - start)
+    }
+}
+
+func spawn(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
+           stdin: String? = nil) throws -> Spawned {
     var env = ProcessInfo.processInfo.environment.filter {
         !$0.key.hasPrefix("AADKERB_") || $0.key.hasPrefix("AADKERB_DC_") || $0.key.hasPrefix("AADKERB_TENANT_")
     }
     env.merge(environment) { $1 }
     let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: tmp) }
     let out = tmp.appendingPathComponent("out"), err = tmp.appendingPathComponent("err"), inp = tmp.appendingPathComponent("in")
     try Data((stdin ?? "").utf8).write(to: inp)
 
@@ -68,15 +93,11 @@ func run(_ executable: URL, _ arguments: [String], environment: [String: String]
     let start = ContinuousClock.now
     var pid: pid_t = 0
     let rc = posix_spawn(&pid, executable.path, &actions, nil, argv, envp)
-    guard rc == 0 else { throw FixtureError("cannot run \(executable.path): \(String(cString: strerror(rc)))") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let exited = (status & 0x7f) == 0
-    return ProcessResult(
-        status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f),
-        stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-        stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "",
-        elapsed: ContinuousClock.now - start)
+    guard rc == 0 else {
+        try? FileManager.default.removeItem(at: tmp)
+        throw FixtureError("cannot run \(executable.path): \(String(cString: strerror(rc)))")
+    }
+    return Spawned(pid: pid, directory: tmp, start: start)
 }
 
 /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), which Swift's Glibc module does not
@@ -145,6 +166,8 @@ actor Fixture {
     static let known: [String: (realm: String, ip: String)] = [
         "contoso": ("contoso.corp.com", "127.0.0.21"),
         "fabrikam": ("fabrikam.com", "127.0.0.22"),
+        // stopped and restarted by tests (an outage mid-operation); nothing else uses it
+        "northwind": ("northwind.test", "127.0.0.23"),
     ]
 
     private var started: [String: DomainController] = [:]
@@ -159,6 +182,14 @@ actor Fixture {
         }
         let dc = DomainController(name: name, env: parseExports(try run(Paths.sambaDC, ["env", name]).stdout))
         started[name] = dc
+        return dc
+    }
+
+    /// The DC with no Azure AD Kerberos server objects: for tests that expect "not configured",
+    /// whatever an earlier test or run left behind.
+    func emptyDC(_ name: String) async throws -> DomainController {
+        let dc = try dc(name)
+        try await Seeder.remove(dc, try await dc.adminConnection())
         return dc
     }
 }

@@ -389,7 +389,7 @@ extension SharedServers {
         }
 
         @Test func cloudOnlyObjectIsMissingOnPrem() async throws {
-            let dc = try await Fixture.shared.dc("fabrikam")
+            let dc = try await Fixture.shared.emptyDC("fabrikam")
             let server = try await Fixture.shared.tenant()
             let client = try server.client()
             try await client.delete(domain: dc.domain)

@@ -1,0 +1,306 @@
+import Foundation
+import LDAPClient
+import TenantAPI
+
+/// The AES-256 keys a DC holds for an account: the current one and the one before it.
+public struct AccountKeys: Sendable {
+    public var current: Secret
+    public var previous: Secret?
+    public init(current: Secret, previous: Secret?) {
+        self.current = current
+        self.previous = previous
+    }
+}
+
+/// Reads the keys a DC holds for an account (the DC makes krbtgt keys itself; aadkerb reads them
+/// as a replicating DC would: docs/key-material.md).
+public protocol AccountKeyReader: Sendable {
+    func keys(accountDN: String) async throws -> AccountKeys
+}
+
+/// When `rotate` may rotate (docs/rotation.md).
+public struct RotationPolicy: Sendable {
+    /// Rotate only when the current key is at least this old (seconds); nil: always due.
+    public var minimumAge: TimeInterval?
+    /// A second rotation within this time of the last would invalidate tickets still in use
+    /// under the previous key: refused unless `force`. Default: 10 h ticket lifetime + 5 min skew.
+    public var ticketLifetime: TimeInterval = 10 * 3600 + 300
+    public var force = false
+    /// Take over another run's unexpired lease (when that run is known to be dead).
+    public var breakLease = false
+    /// How long a run's lease keeps other runs off before they may take it over.
+    public var leaseDuration: TimeInterval = 15 * 60
+    /// How long to wait for the other writable DCs to hold the new key (seconds); 0: do not wait.
+    public var convergenceTimeout: TimeInterval = 120
+    public var dryRun = false
+    public init() {}
+}
+
+/// What a DC reports for the krbtgt account's key after a rotation.
+public struct DCKeyState: Sendable, Equatable {
+    public var name: String
+    public var kvno: Int64?
+    public var converged: Bool
+    public var error: String?
+}
+
+/// The outcome of `rotate`, with the state before and after.
+public struct RotationResult: Sendable {
+    public enum Outcome: String, Sendable {
+        /// A new key on both sides.
+        case rotated = "Rotated"
+        /// An interrupted rotation was finished: the DC's key published, no new key made.
+        case completed = "Completed"
+        /// The tenant's key was missing or not the DC's: the DC's current key was published.
+        case repaired = "Repaired"
+        /// Not due (--min-age).
+        case skipped = "Skipped"
+        /// Refused: too soon after the last rotation, or another run holds the lease.
+        case refused = "Refused"
+    }
+    public struct KeyState: Sendable, Equatable {
+        public var kvno: Int64?
+        public var keyVersion: Int64?
+        public var keyUpdatedOn: Date?
+        public var cloudKvno: Int64?
+    }
+    public var outcome: Outcome
+    public var reason: String
+    public var before: KeyState
+    public var after: KeyState?
+    public var domainControllers: [DCKeyState] = []
+    public var steps: [Step] = []
+}
+
+public enum RotationError: Error, Sendable, CustomStringConvertible {
+    case notConfigured(domain: String, problems: [String])
+    case cloudMissing(domain: String)
+    case kvnoDidNotAdvance(dn: String, before: Int64, after: Int64?)
+    /// The keys read back contradict what the DC and the cloud should hold.
+    case keyMismatch(String)
+
+    public var description: String {
+        switch self {
+        case let .notConfigured(domain, problems):
+            return "the Azure AD Kerberos server of \(domain) is not complete"
+                + (problems.isEmpty ? "" : " (\(problems.joined(separator: "; ")))") + "; run aadkerb set first"
+        case let .cloudMissing(domain):
+            return "the tenant has no KerberosDomain for \(domain); run aadkerb set --tenant ... first"
+        case let .kvnoDidNotAdvance(dn, before, after):
+            return "\(dn): msDS-KeyVersionNumber did not advance after the key reset (was \(before), now \(after.map(String.init) ?? "unreadable"))"
+        case let .keyMismatch(what):
+            return what
+        }
+    }
+}
+
+/// `aadkerb rotate`: a new key on both sides, in an order that never leaves the cloud issuing
+/// tickets under a key the DCs do not hold (docs/rotation.md):
+///
+/// 1. read both sides; if the tenant's key is not the DC's current key, publish the DC's key and
+///    stop (finishing an interrupted rotation: no new key is made, so no third key appears);
+/// 2. policy: --min-age, the ticket-lifetime guard, the lease of another run;
+/// 3. take the lease (If-Match on the tenant object);
+/// 4. reset the krbtgt account's password: the DC makes a new random key (kvno + 1) and keeps the
+///    old one as previous, which is the tenant's current key, so the cloud stays valid;
+/// 5. wait (bounded) until the other writable DCs hold the new key;
+/// 6. read the new key from the DC and publish it (If-Match on the lease's ETag), releasing the lease.
+public struct KeyRotator: Sendable {
+    public let connection: LDAPConnection
+    public let objects: KerberosServerObjects
+    public let cloud: any KerberosDomainStore
+    public let keyReader: any AccountKeyReader
+    public let policy: RotationPolicy
+    /// Connects to another DC of the domain by host name (for the convergence report).
+    public let connectToDC: (@Sendable (String) async throws -> LDAPConnection)?
+    let now: @Sendable () -> Date
+
+    public init(connection: LDAPConnection, domain: DomainName, cloud: any KerberosDomainStore, keyReader: any AccountKeyReader,
+                policy: RotationPolicy, connectToDC: (@Sendable (String) async throws -> LDAPConnection)? = nil,
+                now: @escaping @Sendable () -> Date = Date.init) {
+        self.connection = connection
+        objects = KerberosServerObjects(domain: domain)
+        self.cloud = cloud
+        self.keyReader = keyReader
+        self.policy = policy
+        self.connectToDC = connectToDC
+        self.now = now
+    }
+
+    public func run() async throws -> RotationResult {
+        let onPrem = try await OnPremReader(connection: connection, domain: objects.domain).read()
+        guard onPrem.status == .configured, let krbtgtDN = onPrem.userAccount, let kvno = onPrem.kvno else {
+            throw RotationError.notConfigured(domain: objects.domain.value, problems: onPrem.problems)
+        }
+        guard let (twin, etag) = try await cloud.read(domain: objects.domain.value) else {
+            throw RotationError.cloudMissing(domain: objects.domain.value)
+        }
+        let before = RotationResult.KeyState(kvno: kvno, keyVersion: onPrem.keyVersion, keyUpdatedOn: onPrem.keyUpdatedOn,
+                                             cloudKvno: twin.currentKey?.kvno)
+        // Another run is at work (its lease has not expired): keep off, whatever state it left.
+        if let lease = twin.rotation, let expires = ISO8601.date(lease.expiresOn), expires > now(), !policy.breakLease {
+            return RotationResult(outcome: .refused, reason: "another rotation holds the lease: \(lease.holder) since \(lease.startedOn), until \(lease.expiresOn); --break-lease if that run is dead", before: before)
+        }
+        let held = try await keyReader.keys(accountDN: krbtgtDN)
+
+        // 1. The tenant must hold the DC's current key before a new one is made.
+        if twin.currentKey?.checkValue != KeyEnvelope.checkValue(held.current) {
+            let interrupted = held.previous.map { twin.currentKey?.checkValue == KeyEnvelope.checkValue($0) } ?? false
+            let reason = interrupted
+                ? "finished an interrupted rotation: the DC already holds kvno \(kvno) and the tenant still had the previous key"
+                : "the tenant's key (\(twin.currentKey.map { "kvno \($0.kvno)" } ?? "none")) is not the DC's current key (kvno \(kvno)); published the DC's key"
+            var result = RotationResult(outcome: interrupted ? .completed : .repaired, reason: reason, before: before)
+            result.steps.append(Step(.cloud, "Publish", objects.domain.value, "key kvno \(kvno) (the DC's current key), KeyVersion \(onPrem.keyVersion ?? 0)"))
+            if policy.dryRun { result.reason = "would have " + reason.replacingOccurrences(of: "published", with: "publish"); return result }
+            try await publish(onPrem, key: held.current, kvno: kvno, to: twin, ifMatch: etag)
+            result.after = RotationResult.KeyState(kvno: kvno, keyVersion: onPrem.keyVersion, keyUpdatedOn: onPrem.keyUpdatedOn, cloudKvno: kvno)
+            return result
+        }
+
+        // 2. Policy.
+        let age = onPrem.keyUpdatedOn.map { now().timeIntervalSince($0) } ?? .infinity
+        if let minimumAge = policy.minimumAge, age < minimumAge {
+            return RotationResult(outcome: .skipped, reason: "not due: the key is \(Self.duration(age)) old, --min-age is \(Self.duration(minimumAge))", before: before)
+        }
+        if age < policy.ticketLifetime && !policy.force {
+            return RotationResult(outcome: .refused, reason: "the key was changed \(Self.duration(age)) ago, within the ticket lifetime (\(Self.duration(policy.ticketLifetime))): tickets under the previous key would stop working; --force to rotate anyway", before: before)
+        }
+
+        var result = RotationResult(outcome: .rotated, reason: "rotated", before: before)
+        result.steps = [
+            Step(.cloud, "Lease", objects.domain.value, "rotation lease for \(Self.duration(policy.leaseDuration))"),
+            Step(.onPrem, "ResetKey", krbtgtDN, "unicodePwd reset: the DC makes a new key (kvno \(kvno) -> \(kvno + 1)) and keeps kvno \(kvno) as previous"),
+            Step(.onPrem, "Wait", objects.domain.value, "until every writable DC holds the new key (at most \(Self.duration(policy.convergenceTimeout)))"),
+            Step(.cloud, "Publish", objects.domain.value, "the new key, sealed to the tenant; the tenant keeps kvno \(kvno) as previous"),
+        ]
+        if policy.dryRun { result.reason = "would rotate"; return result }
+
+        // 3. The lease.
+        var leased = twin
+        leased.rotation = RotationLease(
+            id: UUID().uuidString, holder: "\(ProcessInfo.processInfo.hostName) pid \(getpid())",
+            startedOn: ISO8601.string(now()), expiresOn: ISO8601.string(now().addingTimeInterval(policy.leaseDuration)), fromKvno: kvno)
+        let leaseETag: String
+        do {
+            leaseETag = try await cloud.write(leased, ifMatch: etag, newKey: nil)
+        } catch is StoreConflict {
+            return RotationResult(outcome: .refused, reason: "another run changed the tenant object while this one took the lease; nothing was changed", before: before)
+        }
+
+        // 4. The new key, made by the DC.
+        try await connection.modify(krbtgtDN, [LDAPModification(.replace, "unicodePwd", values: [Self.randomPasswordValue()])])
+        let after = try await OnPremReader(connection: connection, domain: objects.domain).read()
+        guard let newKvno = after.kvno, newKvno > kvno else {
+            throw RotationError.kvnoDidNotAdvance(dn: krbtgtDN, before: kvno, after: after.kvno)
+        }
+
+        // 5. The other writable DCs.
+        result.domainControllers = try await waitForConvergence(krbtgtDN: krbtgtDN, kvno: newKvno, connectedDC: after.server)
+
+        // 6. Publish the DC's new key; its previous must be the key the tenant holds.
+        let fresh = try await keyReader.keys(accountDN: krbtgtDN)
+        guard let previous = fresh.previous, KeyEnvelope.checkValue(previous) == KeyEnvelope.checkValue(held.current) else {
+            throw RotationError.keyMismatch("\(krbtgtDN): after the reset, the DC's previous key is not the key the tenant holds; not publishing (run aadkerb rotate again to publish the DC's current key)")
+        }
+        do {
+            try await publish(after, key: fresh.current, kvno: newKvno, to: leased, ifMatch: leaseETag)
+        } catch is StoreConflict {
+            // Someone else wrote meanwhile (e.g. `set` finishing what it took for an interrupted
+            // rotation). Fine if the tenant now holds this key; otherwise say so.
+            let latest = try await cloud.read(domain: objects.domain.value)
+            guard latest?.0.currentKey?.checkValue == KeyEnvelope.checkValue(fresh.current) else {
+                throw RotationError.keyMismatch("\(objects.domain.value): the tenant object changed during the rotation and does not hold the new key (kvno \(newKvno)); run aadkerb rotate again to publish it")
+            }
+        }
+        result.after = RotationResult.KeyState(kvno: newKvno, keyVersion: after.keyVersion, keyUpdatedOn: after.keyUpdatedOn, cloudKvno: newKvno)
+        result.reason = "rotated: kvno \(kvno) -> \(newKvno) on both sides"
+        return result
+    }
+
+    /// Writes the metadata of `onPrem` and the key to the tenant; clears any lease.
+    func publish(_ onPrem: OnPremKerberosServer, key: Secret, kvno: Int64, to twin: KerberosDomain, ifMatch: String) async throws {
+        var value = twin
+        if let id = onPrem.id { value.id = id }
+        if let name = onPrem.displayName { value.displayName = name }
+        value.keyVersion = onPrem.keyVersion ?? value.keyVersion
+        value.keyUpdatedOn = onPrem.keyUpdatedOn.map(ISO8601.string)
+        value.keyUpdatedFrom = onPrem.keyUpdatedFrom
+        value.rotation = nil
+        try await cloud.write(value, ifMatch: ifMatch, newKey: (key, kvno))
+    }
+
+    /// Polls every other writable DC of the domain for the krbtgt account's kvno until all hold
+    /// `kvno` or the timeout passes. DCs are found in the directory: computer objects under
+    /// OU=Domain Controllers with SERVER_TRUST_ACCOUNT.
+    func waitForConvergence(krbtgtDN: String, kvno: Int64, connectedDC: String?) async throws -> [DCKeyState] {
+        let dcs = try await DomainControllers.writable(connection: connection, objects: objects)
+        var states = dcs.map { name in
+            DCKeyState(name: name, kvno: nil, converged: false, error: nil)
+        }
+        let deadline = now().addingTimeInterval(policy.convergenceTimeout)
+        var connections: [String: LDAPConnection] = [:]
+        while true {
+            for i in states.indices where !states[i].converged {
+                let name = states[i].name
+                do {
+                    let c: LDAPConnection
+                    if name.lowercased() == connectedDC?.lowercased() {
+                        c = connection
+                    } else if let open = connections[name] {
+                        c = open
+                    } else if let connectToDC {
+                        c = try await connectToDC(name)
+                        connections[name] = c
+                    } else {
+                        states[i].error = "not checked (no way to reach it)"
+                        continue
+                    }
+                    states[i].kvno = try await c.read(krbtgtDN, attributes: ["msDS-KeyVersionNumber"])?.integer("msDS-KeyVersionNumber")
+                    states[i].converged = (states[i].kvno ?? 0) >= kvno
+                    states[i].error = nil
+                } catch {
+                    states[i].error = "\(error)"
+                }
+            }
+            if states.allSatisfy({ $0.converged || $0.error == "not checked (no way to reach it)" }) || now() >= deadline { return states }
+            try await Task.sleep(for: .seconds(2))
+        }
+    }
+
+    /// A fresh 120-character password from the system CSPRNG, as unicodePwd wants it (quoted,
+    /// UTF-16LE). The DC replaces a krbtgt account's password with its own random one anyway.
+    static func randomPasswordValue() -> [UInt8] {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:+=!")
+        var generator = SystemRandomNumberGenerator()
+        let password = "\"" + String((0..<120).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }) + "\""
+        return Array(password.utf16).flatMap { [UInt8($0 & 0xff), UInt8($0 >> 8)] }
+    }
+
+    static func duration(_ seconds: TimeInterval) -> String {
+        guard seconds.isFinite else { return "unknown" }
+        let s = Int(seconds.rounded())
+        if s >= 86400 { return "\(s / 86400)d \((s % 86400) / 3600)h" }
+        if s >= 3600 { return "\(s / 3600)h \((s % 3600) / 60)m" }
+        if s >= 60 { return "\(s / 60)m \(s % 60)s" }
+        return "\(s)s"
+    }
+}
+
+/// A conditional write lost: the object changed (or appeared) since it was read. Stores throw
+/// it for If-Match / If-None-Match failures so the core can tell a race from a failure.
+public struct StoreConflict: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The writable DCs of a domain, from the directory.
+public enum DomainControllers {
+    /// dNSHostName of each computer under OU=Domain Controllers with SERVER_TRUST_ACCOUNT (0x2000).
+    public static func writable(connection: LDAPConnection, objects: KerberosServerObjects) async throws -> [String] {
+        let entries = try await connection.search(
+            base: "OU=Domain Controllers,\(objects.domainDN.description)", scope: .subtree,
+            filter: .and([.equal("objectClass", "computer"), .bitwiseAnd("userAccountControl", 0x2000)]),
+            attributes: ["dNSHostName"])
+        return entries.compactMap { $0.string("dNSHostName") }.sorted()
+    }
+}

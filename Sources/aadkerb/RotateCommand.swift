@@ -1,0 +1,205 @@
+import AADKerbCore
+import ArgumentParser
+import Foundation
+import LDAPClient
+
+struct RotateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate",
+        abstract: "Rotate the Azure AD Kerberos server key on both sides (like Set-AzureADKerberosServer -RotateServerKey); safe for cron.",
+        discussion: """
+            The DC makes the new key (it does for every krbtgt account); aadkerb reads it as a \
+            replicating DC would and publishes it to the tenant, sealed to the tenant's public key. \
+            The order keeps the tenant's current key among the keys every DC accepts (current or \
+            previous) at every instant, and a re-run after any failure finishes the job without \
+            making a third key. docs/rotation.md has the state machine.
+
+            Non-interactive. Two runs against one domain cannot interleave: the first takes a lease \
+            on the tenant object (If-Match), the second is refused.
+
+            Exit codes: 0 rotated (or an interrupted rotation completed, or the tenant's key \
+            repaired); 6 not due (--min-age); 7 refused (within the ticket lifetime of the last \
+            rotation, or another run holds the lease); 3/5 nothing or not everything configured \
+            (run aadkerb set); 10-17 as for get; 64 bad usage.
+
+            Examples:
+              # cron, monthly: rotate when the key is 30 days old
+              aadkerb rotate --domain contoso.corp.com --user svc-aadkerb --password-file /etc/aadkerb/pass \\
+                  --tenant contoso --client-id aadkerb-rotator --client-certificate cert.pem --client-key key.pem \\
+                  --min-age 30d -o json
+              aadkerb rotate --domain contoso.corp.com ... --dry-run
+            """)
+
+    @OptionGroup var connection: DomainOptions
+    @OptionGroup var tenant: TenantOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: ArgumentHelp("Rotate only when the current key is at least this old, e.g. 30d, 12h, 90m.", valueName: "age"))
+    var minAge: Interval?
+
+    @Option(help: ArgumentHelp("Kerberos ticket lifetime of the domain: a second rotation within it (plus --clock-skew) is refused without --force.", valueName: "duration"))
+    var ticketLifetime: Interval = Interval(seconds: 10 * 3600)
+
+    @Option(help: ArgumentHelp("Allowed clock skew, added to --ticket-lifetime.", valueName: "duration"))
+    var clockSkew: Interval = Interval(seconds: 300)
+
+    @Option(help: ArgumentHelp("How long to wait for every writable DC to hold the new key before publishing it; 0 to not wait.", valueName: "duration"))
+    var wait: Interval = Interval(seconds: 120)
+
+    @Option(help: ArgumentHelp("How long this run's lease on the tenant object keeps other runs off; after it, a run may take over.", valueName: "duration"))
+    var lease: Interval = Interval(seconds: 900)
+
+    @Flag(help: "Rotate even within the ticket lifetime of the last rotation: tickets issued under the key before it stop working.")
+    var force = false
+
+    @Flag(help: "Take over the lease of another run that has not expired yet (only when that run is known to be dead).")
+    var breakLease = false
+
+    @Flag(help: "Print what would be done and change nothing.")
+    var dryRun = false
+
+    func validate() throws {
+        if tenant.tenantName() == nil {
+            throw ValidationError("rotate changes both sides: give --tenant (or AADKERB_TENANT) and the tenant sign-in options")
+        }
+        if connection.kerberos {
+            throw ValidationError(KeyReaders.kerberosUnsupported)
+        }
+    }
+
+    func run() async throws {
+        try await reportingErrors(format: output.output) {
+            let targets = try connection.targets()
+            let cloud = TenantStore(client: try tenant.client())
+            let credentials = try connection.credentials()
+            var policy = RotationPolicy()
+            policy.minimumAge = minAge?.seconds
+            policy.ticketLifetime = ticketLifetime.seconds + clockSkew.seconds
+            policy.force = force
+            policy.breakLease = breakLease
+            policy.leaseDuration = lease.seconds
+            policy.dryRun = dryRun
+            policy.convergenceTimeout = wait.seconds
+            let connectOptions = connection
+            return try await PerDomain.run(targets, format: output.output) { [policy] target in
+                let ldap = try await target.connect(credentials)
+                let reader = try await KeyReaders.forDC(target, connected: ldap, credentials: credentials)
+                let rotator = KeyRotator(connection: ldap, domain: target.domain, cloud: cloud, keyReader: reader, policy: policy,
+                                         connectToDC: { host in
+                                             let other = DomainTarget(domain: target.domain,
+                                                                      configuration: connectOptions.ldapConfiguration(for: target.domain, server: "ldaps://\(host)"))
+                                             return try await other.connect(credentials)
+                                         })
+                let result = try await rotator.run()
+                let report = RotationReport(domain: target.domain.value, dryRun: policy.dryRun, result: result)
+                return DomainResult(report, table: report.table, status: report.exitStatus)
+            }
+        }
+    }
+}
+
+/// A duration on the command line: `30d`, `12h`, `90m`, `45s`, or combined (`1d12h`).
+struct Interval: ExpressibleByArgument, Sendable {
+    let seconds: TimeInterval
+    init(seconds: TimeInterval) { self.seconds = seconds }
+
+    init?(argument: String) {
+        var total: TimeInterval = 0
+        var digits = ""
+        for ch in argument.lowercased() {
+            if ch.isASCII && ch.isNumber { digits.append(ch); continue }
+            guard let n = Double(digits) else { return nil }
+            switch ch {
+            case "s": total += n
+            case "m": total += n * 60
+            case "h": total += n * 3600
+            case "d": total += n * 86400
+            default: return nil
+            }
+            digits = ""
+        }
+        if !digits.isEmpty {
+            guard let n = Double(digits) else { return nil }
+            total += n  // a bare number is seconds
+        }
+        guard !argument.isEmpty else { return nil }
+        seconds = total
+    }
+
+    static var defaultCompletionKind: CompletionKind { .default }
+}
+
+/// `rotate`'s output; JSON schema 1 (docs/json-output.md).
+struct RotationReport: Encodable {
+    let domain: String
+    let dryRun: Bool
+    let result: RotationResult
+
+    var exitStatus: ExitStatus {
+        switch result.outcome {
+        case .rotated, .completed, .repaired: return .success
+        case .skipped: return .notDue
+        case .refused: return .refused
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case SchemaVersion, Command, DomainDnsName, DryRun, Outcome, Reason, Before, After, DomainControllers, Steps }
+    enum StateKeys: String, CodingKey { case Kvno, KeyVersion, KeyUpdatedOn, CloudKeyKvno }
+    enum DCKeys: String, CodingKey { case Name, Kvno, Converged, Error }
+    enum StepKeys: String, CodingKey { case Side, Action, Object, Detail }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(1, forKey: .SchemaVersion)
+        try c.encode("rotate", forKey: .Command)
+        try c.encode(domain, forKey: .DomainDnsName)
+        try c.encode(dryRun, forKey: .DryRun)
+        try c.encode(result.outcome.rawValue, forKey: .Outcome)
+        try c.encode(result.reason, forKey: .Reason)
+        func state(_ s: RotationResult.KeyState?, _ key: CodingKeys) throws {
+            guard let s else { try c.encodeNil(forKey: key); return }
+            var o = c.nestedContainer(keyedBy: StateKeys.self, forKey: key)
+            try o.encode(s.kvno, forKey: .Kvno)
+            try o.encode(s.keyVersion, forKey: .KeyVersion)
+            try o.encode(s.keyUpdatedOn.map(JSON.iso8601), forKey: .KeyUpdatedOn)
+            try o.encode(s.cloudKvno, forKey: .CloudKeyKvno)
+        }
+        try state(result.before, .Before)
+        try state(result.after, .After)
+        var dcs = c.nestedUnkeyedContainer(forKey: .DomainControllers)
+        for dc in result.domainControllers {
+            var o = dcs.nestedContainer(keyedBy: DCKeys.self)
+            try o.encode(dc.name, forKey: .Name)
+            try o.encode(dc.kvno, forKey: .Kvno)
+            try o.encode(dc.converged, forKey: .Converged)
+            try o.encode(dc.error, forKey: .Error)
+        }
+        var steps = c.nestedUnkeyedContainer(forKey: .Steps)
+        for s in result.steps {
+            var o = steps.nestedContainer(keyedBy: StepKeys.self)
+            try o.encode(s.side.rawValue, forKey: .Side)
+            try o.encode(s.action, forKey: .Action)
+            try o.encode(s.object, forKey: .Object)
+            try o.encode(s.detail, forKey: .Detail)
+        }
+    }
+
+    var table: String {
+        var t = KeyValueTable()
+        t.add("DomainDnsName", domain)
+        t.add("Outcome", dryRun ? "\(result.outcome.rawValue) (dry run, nothing changed)" : result.outcome.rawValue)
+        t.add("Reason", result.reason)
+        t.add("KeyVersion", [result.before.keyVersion, result.after?.keyVersion].compactMap { $0 }.map(String.init).joined(separator: " -> "))
+        t.add("Kvno", [result.before.kvno, result.after?.kvno].compactMap { $0 }.map(String.init).joined(separator: " -> "))
+        t.add("CloudKeyKvno", [result.before.cloudKvno, result.after?.cloudKvno].map { $0.map(String.init) ?? "none" }
+            .prefix(result.after == nil ? 1 : 2).joined(separator: " -> "))
+        for dc in result.domainControllers {
+            t.add("DC \(dc.name)", dc.error.map { "not confirmed: \($0)" } ?? "kvno \(dc.kvno.map(String.init) ?? "?")\(dc.converged ? "" : " (not yet)")")
+        }
+        var text = t.rendered
+        if dryRun && !result.steps.isEmpty {
+            text += "\n\nWould do:\n" + result.steps.map { "  \($0.side.rawValue)  \($0.action)  \($0.object)\n      \($0.detail)" }.joined(separator: "\n")
+        }
+        return text
+    }
+}

@@ -1,0 +1,253 @@
+import Foundation
+import LDAPClient
+import TenantAPI
+import TenantClient
+import Testing
+
+extension SharedServers {
+    /// `aadkerb rotate` against northwind's DC (its own: one test stops it) and the tenant server. The invariant of
+    /// docs/rotation.md is checked against the keys Samba holds, read from its database
+    /// (scripts/oracle/samba-keys.py), by check value: the tenant never returns keys.
+    @Suite struct RotateTests {
+        struct Context {
+            let dc: DomainController
+            let server: TenantServerInstance
+            var args: [String] { dc.connectionArguments + server.arguments() }
+            var domainPath: String { "/v1/tenants/\(server.tenant)/kerberosDomains/\(dc.domain)" }
+        }
+
+        /// A fresh Kerberos server on both sides, made by `set` (which publishes the DC's key).
+        func freshlySet(on dcName: String = "northwind") async throws -> Context {
+            let ctx = Context(dc: try await Fixture.shared.dc(dcName), server: try await Fixture.shared.tenant())
+            try ctx.server.clearFaults()
+            try await Seeder.remove(ctx.dc, try await ctx.dc.adminConnection())
+            _ = try await ctx.server.client().delete(domain: ctx.dc.domain)
+            let set = try aadkerb(["set"] + ctx.args + ["-o", "json"])
+            try #require(set.status == 0, "\(set.stdout)\n\(set.stderr)")
+            return ctx
+        }
+
+        struct SambaKeys { let kvno: Int64; let current: String; let previous: String? }
+
+        /// The krbtgt_AzureAD keys Samba holds, as check values, and its kvno.
+        func sambaKeys(_ ctx: Context) async throws -> SambaKeys {
+            let entry = try #require(try await ctx.dc.adminConnection().read(
+                "CN=krbtgt_AzureAD,CN=Users,\(ctx.dc.baseDN)", attributes: ["sAMAccountName", "msDS-KeyVersionNumber"]))
+            let sam = try #require(entry.string("sAMAccountName"))
+            let oracle = try run(URL(fileURLWithPath: "/usr/bin/python3"),
+                                 [Paths.packageRoot.path + "/scripts/oracle/samba-keys.py", ctx.dc.dir, sam])
+            try #require(oracle.status == 0, "\(oracle.stderr)")
+            let keys = try jsonObject(oracle.stdout)
+            func check(_ hex: String) -> String {
+                let bytes = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
+                    let start = hex.index(hex.startIndex, offsetBy: i)
+                    return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+                }
+                return KeyEnvelope.checkValue(Secret(bytes: bytes))
+            }
+            let current = try #require((keys["keys"] as? [String])?.first)
+            return SambaKeys(kvno: try #require(entry.integer("msDS-KeyVersionNumber")), current: check(current),
+                             previous: (keys["old_keys"] as? [String])?.first.map(check))
+        }
+
+        func cloud(_ ctx: Context) async throws -> KerberosDomain {
+            try #require(try await ctx.server.client().get(domain: ctx.dc.domain)).value
+        }
+
+        /// docs/rotation.md's invariant: the tenant's current key is the DC's current or previous key.
+        func expectInvariant(_ ctx: Context, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            let samba = try await sambaKeys(ctx)
+            let current = try await cloud(ctx).currentKey?.checkValue
+            #expect(current != nil && [samba.current, samba.previous].contains(current), "tenant key is neither of the DC's keys",
+                    sourceLocation: sourceLocation)
+        }
+
+        /// In sync: the tenant's current key is exactly the DC's current key, previous likewise.
+        func expectInSync(_ ctx: Context, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            let samba = try await sambaKeys(ctx)
+            let twin = try await cloud(ctx)
+            #expect(twin.currentKey?.checkValue == samba.current, sourceLocation: sourceLocation)
+            #expect(twin.currentKey?.kvno == samba.kvno, sourceLocation: sourceLocation)
+            #expect(twin.rotation == nil, sourceLocation: sourceLocation)
+            let get = try aadkerb(["get"] + ctx.args + ["-o", "json"])
+            #expect(get.status == 0, "\(get.stdout)", sourceLocation: sourceLocation)
+            #expect(try jsonObject(get.stdout)["SyncStatus"] as? String == "InSync", sourceLocation: sourceLocation)
+        }
+
+        @Test func setPublishesTheKeyTheDCMade() async throws {
+            let ctx = try await freshlySet()
+            try await expectInSync(ctx)
+            let get = try jsonObject(try aadkerb(["get"] + ctx.args + ["-o", "json"]).stdout)
+            #expect(get["CloudKeyKvno"] as? Int == get["Kvno"] as? Int)
+            #expect((get["Comparison"] as? [String: String])?["Kvno"] == "Match")
+        }
+
+        @Test func refusedWithinTicketLifetimeSkippedWhenNotDueRotatedWithForce() async throws {
+            let ctx = try await freshlySet()
+            let start = try await sambaKeys(ctx)
+
+            let refused = try aadkerb(["rotate"] + ctx.args + ["-o", "json"])
+            #expect(refused.status == 7, "\(refused.stdout)\n\(refused.stderr)")
+            #expect(try jsonObject(refused.stdout)["Outcome"] as? String == "Refused")
+            #expect((try jsonObject(refused.stdout)["Reason"] as? String)?.contains("ticket lifetime") == true)
+
+            let skipped = try aadkerb(["rotate"] + ctx.args + ["--min-age", "30d", "-o", "json"])
+            #expect(skipped.status == 6, "\(skipped.stdout)\n\(skipped.stderr)")
+            #expect(try jsonObject(skipped.stdout)["Outcome"] as? String == "Skipped")
+
+            let dry = try aadkerb(["rotate", "--force", "--dry-run"] + ctx.args + ["-o", "json"])
+            #expect(dry.status == 0, "\(dry.stderr)")
+            #expect(try jsonObject(dry.stdout)["DryRun"] as? Bool == true)
+            #expect(try await sambaKeys(ctx).kvno == start.kvno)  // nothing refused, skipped or dry changed the DC
+            #expect(try await sambaKeys(ctx).current == start.current)
+
+            let rotated = try aadkerb(["rotate", "--force"] + ctx.args + ["-o", "json"])
+            #expect(rotated.status == 0, "\(rotated.stdout)\n\(rotated.stderr)")
+            let report = try jsonObject(rotated.stdout)
+            #expect(report["Outcome"] as? String == "Rotated")
+            let before = try #require(report["Before"] as? [String: Any]), after = try #require(report["After"] as? [String: Any])
+            #expect(before["Kvno"] as? Int == Int(start.kvno))
+            #expect(after["Kvno"] as? Int == Int(start.kvno) + 1)
+            #expect(after["CloudKeyKvno"] as? Int == Int(start.kvno) + 1)
+            let dcs = try #require(report["DomainControllers"] as? [[String: Any]])
+            #expect(dcs.count == 1 && dcs.first?["Converged"] as? Bool == true, "\(dcs)")
+
+            let end = try await sambaKeys(ctx)
+            #expect(end.kvno == start.kvno + 1)
+            #expect(end.previous == start.current)  // the DC keeps the old key as previous...
+            #expect(try await cloud(ctx).previousKey?.checkValue == start.current)  // ...and so does the tenant
+            try await expectInSync(ctx)
+            #expect(!rotated.stdout.contains(end.current) && !rotated.stderr.contains(end.current))
+        }
+
+        @Test func aFailedPublishLeavesAValidTenantAndAReRunCompletesWithoutAThirdKey() async throws {
+            let ctx = try await freshlySet()
+            let start = try await sambaKeys(ctx)
+            // The lease write gets through; the publish fails (503 beyond the client's retries).
+            try ctx.server.inject(["method": "PUT", "pathPrefix": ctx.domainPath, "skip": 1, "times": 10, "status": 503])
+            let failed = try aadkerb(["rotate", "--force", "--lease", "1s"] + ctx.args + ["--tenant-retries", "1"])
+            try ctx.server.clearFaults()
+            #expect(failed.status == 17, "\(failed.stdout)\n\(failed.stderr)")
+            #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)  // the DC has the new key
+            try await expectInvariant(ctx)                             // the tenant's is its previous
+
+            // get tells the truth: drifted, and a rotation unfinished
+            let get = try aadkerb(["get"] + ctx.args + ["-o", "json"])
+            #expect(get.status == 4, "\(get.stdout)")
+            let state = try jsonObject(get.stdout)
+            #expect(state["SyncStatus"] as? String == "Drifted")
+            #expect((state["CloudRotation"] as? [String: Any])?["FromKvno"] as? Int == Int(start.kvno))
+            #expect(try aadkerb(["get"] + ctx.args).stdout.contains("A rotation is unfinished"))
+
+            // the lease (1 s) has expired: a plain re-run, no --force, completes it
+            try await Task.sleep(for: .seconds(1.5))
+            let rerun = try aadkerb(["rotate"] + ctx.args + ["-o", "json"])
+            #expect(rerun.status == 0, "\(rerun.stdout)\n\(rerun.stderr)")
+            #expect(try jsonObject(rerun.stdout)["Outcome"] as? String == "Completed")
+            #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)  // no third key
+            try await expectInSync(ctx)
+        }
+
+        @Test func anUnexpiredLeaseKeepsOtherRunsOffUntilBroken() async throws {
+            let ctx = try await freshlySet()
+            try ctx.server.inject(["method": "PUT", "pathPrefix": ctx.domainPath, "skip": 1, "times": 10, "status": 503])
+            _ = try aadkerb(["rotate", "--force"] + ctx.args + ["--tenant-retries", "0"])  // leaves a 15-minute lease
+            try ctx.server.clearFaults()
+            let kept = try aadkerb(["rotate", "--force"] + ctx.args + ["-o", "json"])
+            #expect(kept.status == 7, "\(kept.stdout)\n\(kept.stderr)")
+            #expect((try jsonObject(kept.stdout)["Reason"] as? String)?.contains("holds the lease") == true)
+            try await expectInvariant(ctx)
+            // `set` repairs at once: it publishes the DC's current key and clears the lease
+            let set = try aadkerb(["set"] + ctx.args + ["-o", "json"])
+            #expect(set.status == 0, "\(set.stderr)")
+            try await expectInSync(ctx)
+        }
+
+        @Test func killedAtEachTenantWriteAReRunConverges() async throws {
+            for (step, skip) in [("lease", 0), ("publish", 1)] {
+                let ctx = try await freshlySet()
+                try ctx.server.inject(["method": "PUT", "pathPrefix": ctx.domainPath, "skip": skip, "times": 1, "delayMs": 3000])
+                let child = try spawn(Paths.aadkerb, ["rotate", "--force"] + ctx.args)
+                try await Task.sleep(for: .seconds(1.5))
+                child.kill(SIGKILL)
+                #expect(child.wait().status == 128 + SIGKILL, "killed during the \(step) write")
+                try await Task.sleep(for: .seconds(2.5))  // the delayed write lands (or not) meanwhile
+                try ctx.server.clearFaults()
+                try await expectInvariant(ctx)
+                let rerun = try aadkerb(["rotate", "--force", "--break-lease"] + ctx.args + ["-o", "json"])
+                #expect(rerun.status == 0, "after a kill during the \(step) write: \(rerun.stdout)\n\(rerun.stderr)")
+                #expect(["Rotated", "Completed"].contains(try jsonObject(rerun.stdout)["Outcome"] as? String))
+                try await expectInSync(ctx)
+            }
+        }
+
+        @Test func concurrentRunsMakeExactlyOneRotation() async throws {
+            let ctx = try await freshlySet()
+            let start = try await sambaKeys(ctx)
+            // Hold the first run's publish for 3 s so the second surely runs while it is at work.
+            try ctx.server.inject(["method": "PUT", "pathPrefix": ctx.domainPath, "skip": 1, "times": 1, "delayMs": 3000])
+            let first = try spawn(Paths.aadkerb, ["rotate", "--force"] + ctx.args + ["-o", "json"])
+            try await Task.sleep(for: .seconds(1))
+            let second = try aadkerb(["rotate", "--force"] + ctx.args + ["-o", "json"])
+            let firstResult = first.wait()
+            try ctx.server.clearFaults()
+            #expect(firstResult.status == 0, "\(firstResult.stdout)\n\(firstResult.stderr)")
+            #expect(second.status == 7, "\(second.stdout)\n\(second.stderr)")
+            #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)
+            try await expectInSync(ctx)
+        }
+
+        @Test func theDCStoppedMidRotationLeavesAValidTenant() async throws {
+            let ctx = try await freshlySet()
+            let start = try await sambaKeys(ctx)
+            // Stop the DC while the lease write is held (stopping takes ~3 s): the reset cannot happen.
+            try ctx.server.inject(["method": "PUT", "pathPrefix": ctx.domainPath, "skip": 0, "times": 1, "delayMs": 6000])
+            let child = try spawn(Paths.aadkerb, ["rotate", "--force", "--lease", "1s"] + ctx.args + ["--timeout", "5", "--connect-timeout", "3"])
+            try await Task.sleep(for: .seconds(0.7))
+            let stop = try run(Paths.sambaDC, ["stop", ctx.dc.name])
+            try #require(stop.status == 0, "\(stop.stderr)")
+            let result = child.wait()
+            _ = try run(Paths.sambaDC, ["start", ctx.dc.name])
+            try ctx.server.clearFaults()
+            #expect([12, 15, 1].contains(result.status), "\(result.stdout)\n\(result.stderr)")
+            #expect(try await sambaKeys(ctx).kvno == start.kvno)
+            try await expectInvariant(ctx)
+            try await Task.sleep(for: .seconds(1.2))  // the 1 s lease expires
+            let rerun = try aadkerb(["rotate", "--force"] + ctx.args + ["-o", "json"])
+            #expect(rerun.status == 0, "\(rerun.stdout)\n\(rerun.stderr)")
+            try await expectInSync(ctx)
+        }
+
+        @Test func usageAndPermissionFailuresAreClear() async throws {
+            let ctx = try await freshlySet()
+            let noTenant = try aadkerb(["rotate"] + ctx.dc.connectionArguments)
+            #expect(noTenant.status == 64)
+            #expect(noTenant.stderr.contains("--tenant"))
+            let kerberos = try aadkerb(["rotate", "--domain", ctx.dc.domain, "--server", "ldap://\(ctx.dc.fqdn)", "--kerberos"] + ctx.server.arguments())
+            #expect(kerberos.status == 64)
+            #expect(kerberos.stderr.contains("--kerberos cannot do that yet"))
+            let setKerberos = try aadkerb(["set", "--domain", ctx.dc.domain, "--server", "ldap://\(ctx.dc.fqdn)", "--kerberos"] + ctx.server.arguments())
+            #expect(setKerberos.status == 64)
+            #expect(try aadkerb(["rotate", "--min-age", "soon"] + ctx.args).status == 64)
+
+            // An ordinary account may read the objects but not the DC's keys: exit 11, naming the object.
+            let c = try await ctx.dc.adminConnection()
+            let user = "plain\(UUID().uuidString.prefix(6).lowercased())"
+            let password = "Aa1." + Seeder.randomPassword()
+            try await c.add("CN=\(user),CN=Users,\(ctx.dc.baseDN)", attributes: [
+                LDAPModification(.add, "objectClass", strings: ["user"]),
+                LDAPModification(.add, "sAMAccountName", strings: [user]),
+                LDAPModification(.add, "unicodePwd", values: [Seeder.utf16Quoted(password)]),
+                LDAPModification(.add, "userAccountControl", strings: ["512"]),
+            ])
+            let denied = try aadkerb(["rotate", "--force", "--domain", ctx.dc.domain, "--server", ctx.dc.uri, "--ca-file", ctx.dc.caFile,
+                                      "--user", user, "--password-stdin"] + ctx.server.arguments(), stdin: password + "\n")
+            try await c.delete("CN=\(user),CN=Users,\(ctx.dc.baseDN)")
+            #expect(denied.status == 11, "\(denied.stderr)")
+            #expect(denied.stderr.contains("WERR_DS_DRA_ACCESS_DENIED"))
+            #expect(denied.stderr.contains("CN=krbtgt_AzureAD,CN=Users,\(ctx.dc.baseDN)"))
+            #expect(!denied.stderr.contains(password))
+            try await expectInSync(ctx)  // nothing changed
+        }
+    }
+}
