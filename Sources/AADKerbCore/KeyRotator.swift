@@ -229,40 +229,15 @@ public struct KeyRotator: Sendable {
         try await cloud.write(value, ifMatch: ifMatch, newKey: (key, kvno))
     }
 
-    /// Polls every other writable DC of the domain for the krbtgt account's kvno until all hold
-    /// `kvno` or the timeout passes. DCs are found in the directory: computer objects under
-    /// OU=Domain Controllers with SERVER_TRUST_ACCOUNT.
+    /// Polls the writable DCs of the domain for the krbtgt account's kvno until all hold `kvno`
+    /// or the timeout passes.
     func waitForConvergence(krbtgtDN: String, kvno: Int64, connectedDC: String?) async throws -> [DCKeyState] {
-        let dcs = try await DomainControllers.writable(connection: connection, objects: objects)
-        var states = dcs.map { name in
-            DCKeyState(name: name, kvno: nil, converged: false, error: nil)
-        }
         let deadline = now().addingTimeInterval(policy.convergenceTimeout)
-        var connections: [String: LDAPConnection] = [:]
         while true {
-            for i in states.indices where !states[i].converged {
-                let name = states[i].name
-                do {
-                    let c: LDAPConnection
-                    if name.lowercased() == connectedDC?.lowercased() {
-                        c = connection
-                    } else if let open = connections[name] {
-                        c = open
-                    } else if let connectToDC {
-                        c = try await connectToDC(name)
-                        connections[name] = c
-                    } else {
-                        states[i].error = "not checked (no way to reach it)"
-                        continue
-                    }
-                    states[i].kvno = try await c.read(krbtgtDN, attributes: ["msDS-KeyVersionNumber"])?.integer("msDS-KeyVersionNumber")
-                    states[i].converged = (states[i].kvno ?? 0) >= kvno
-                    states[i].error = nil
-                } catch {
-                    states[i].error = "\(error)"
-                }
-            }
-            if states.allSatisfy({ $0.converged || $0.error == "not checked (no way to reach it)" }) || now() >= deadline { return states }
+            let states = try await DomainControllers.keyVersions(
+                connection: connection, objects: objects, accountDN: krbtgtDN, connectedDC: connectedDC, connectToDC: connectToDC,
+                expected: kvno)
+            if states.allSatisfy(\.converged) || now() >= deadline { return states }
             try await Task.sleep(for: .seconds(2))
         }
     }
@@ -302,5 +277,39 @@ public enum DomainControllers {
             filter: .and([.equal("objectClass", "computer"), .bitwiseAnd("userAccountControl", 0x2000)]),
             attributes: ["dNSHostName"])
         return entries.compactMap { $0.string("dNSHostName") }.sorted()
+    }
+
+    /// Reads an account's msDS-KeyVersionNumber on every writable DC, concurrently: the DC
+    /// `connection` talks to (named `connectedDC`) through it, the others through `connectToDC`.
+    /// A DC that cannot be reached is reported with its error, not thrown. `converged`: the DC
+    /// holds at least `expected` (or, without `expected`, answered).
+    public static func keyVersions(connection: LDAPConnection, objects: KerberosServerObjects, accountDN: String,
+                                   connectedDC: String?, connectToDC: (@Sendable (String) async throws -> LDAPConnection)?,
+                                   expected: Int64? = nil) async throws -> [DCKeyState] {
+        let names = try await writable(connection: connection, objects: objects)
+        return await withTaskGroup(of: DCKeyState.self) { group in
+            for name in names {
+                group.addTask {
+                    do {
+                        let c: LDAPConnection
+                        if name.lowercased() == connectedDC?.lowercased() {
+                            c = connection
+                        } else if let connectToDC {
+                            c = try await connectToDC(name)
+                        } else {
+                            return DCKeyState(name: name, kvno: nil, converged: false, error: "not checked")
+                        }
+                        let kvno = try await c.read(accountDN, attributes: ["msDS-KeyVersionNumber"])?.integer("msDS-KeyVersionNumber")
+                        let converged = expected.map { (kvno ?? 0) >= $0 } ?? (kvno != nil)
+                        return DCKeyState(name: name, kvno: kvno, converged: converged, error: kvno == nil ? "\(accountDN) not found" : nil)
+                    } catch {
+                        return DCKeyState(name: name, kvno: nil, converged: false, error: "\(error)")
+                    }
+                }
+            }
+            var states: [DCKeyState] = []
+            for await state in group { states.append(state) }
+            return states.sorted { $0.name < $1.name }
+        }
     }
 }

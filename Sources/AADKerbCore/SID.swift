@@ -9,3 +9,16 @@ public func formatSID(_ b: [UInt8]) -> String? {
     }
     return parts.joined(separator: "-")
 }
+
+/// Parses `S-1-5-21-...` into the binary form (the inverse of `formatSID`); nil if malformed.
+public func parseSID(_ sid: String) -> [UInt8]? {
+    let parts = sid.split(separator: "-", omittingEmptySubsequences: false)
+    guard parts.count >= 3, parts.count <= 3 + 15, parts[0] == "S", parts[1] == "1",
+          let authority = UInt64(parts[2]), authority < 1 << 48 else { return nil }
+    let subs = parts.dropFirst(3).compactMap { UInt32($0) }
+    guard subs.count == parts.count - 3 else { return nil }
+    var bytes: [UInt8] = [1, UInt8(subs.count)]
+    bytes += (0..<6).reversed().map { UInt8((authority >> (8 * UInt64($0))) & 0xff) }
+    for sub in subs { bytes += [UInt8(sub & 0xff), UInt8((sub >> 8) & 0xff), UInt8((sub >> 16) & 0xff), UInt8(sub >> 24)] }
+    return bytes
+}

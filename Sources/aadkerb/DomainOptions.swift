@@ -110,6 +110,13 @@ struct DomainTarget: Sendable {
     let domain: DomainName
     let configuration: LDAPConfiguration
 
+    /// Another DC of the same domain, by host name, reached the same way (scheme, CA, timeouts).
+    func otherDC(_ host: String) -> DomainTarget {
+        var c = configuration
+        c.uri = (c.uri.lowercased().hasPrefix("ldaps://") ? "ldaps://" : "ldap://") + host
+        return DomainTarget(domain: domain, configuration: c)
+    }
+
     /// Connects and binds; warns on stderr when a simple bind would go out unencrypted.
     func connect(_ credentials: DomainCredentials) async throws -> LDAPConnection {
         let bind = credentials.ldap(for: domain)

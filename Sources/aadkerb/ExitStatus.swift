@@ -13,6 +13,8 @@ enum ExitStatus: Int32, CaseIterable {
     case incomplete = 5
     case notDue = 6
     case refused = 7
+    case checksWarned = 8
+    case checksFailed = 9
     case authenticationFailed = 10
     case accessDenied = 11
     case unreachable = 12
@@ -36,6 +38,8 @@ enum ExitStatus: Int32, CaseIterable {
         case .incomplete: return "incomplete"
         case .notDue: return "not-due"
         case .refused: return "refused"
+        case .checksWarned: return "checks-warned"
+        case .checksFailed: return "checks-failed"
         case .authenticationFailed: return "authentication-failed"
         case .accessDenied: return "access-denied"
         case .unreachable: return "unreachable"

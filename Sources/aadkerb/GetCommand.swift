@@ -43,8 +43,12 @@ struct GetCommand: AsyncParsableCommand {
     @Flag(help: "Read only the cloud object: no domain credentials needed.")
     var cloudOnly = false
 
+    @Flag(help: "Also ask every writable DC of the domain (found under OU=Domain Controllers, reached by host name) for the key version it holds: has a rotation replicated everywhere?")
+    var allDcs = false
+
     func validate() throws {
         if onPremOnly && cloudOnly { throw ValidationError("--on-prem-only and --cloud-only exclude each other") }
+        if allDcs && cloudOnly { throw ValidationError("--all-dcs reads the DCs; it excludes --cloud-only") }
     }
 
     static func readCloud(_ client: TenantClient?, _ domain: String) async throws -> TenantClient.Versioned? {
@@ -58,19 +62,29 @@ struct GetCommand: AsyncParsableCommand {
             let targets = try connection.targets()
             let client = readCloud ? try tenant.client() : nil
             let credentials = cloudOnly ? nil : try connection.credentials()
+            let allDcs = allDcs
             return try await PerDomain.run(targets, format: output.output) { target in
                 let domain = target.domain
                 // Both sides at once: the cloud read runs while the DC is bound and searched.
                 async let cloudRead: TenantClient.Versioned? = Self.readCloud(client, domain.value)
                 var onPrem: OnPremKerberosServer?
                 var uri: String?
+                var dcs: [DCKeyState]?
                 if let credentials {
                     let ldap = try await target.connect(credentials)
                     uri = ldap.configuration.uri
                     onPrem = try await OnPremReader(connection: ldap, domain: domain).read()
+                    if allDcs, let account = onPrem?.userAccount {
+                        dcs = try await DomainControllers.keyVersions(
+                            connection: ldap, objects: KerberosServerObjects(domain: domain), accountDN: account,
+                            connectedDC: onPrem?.server, connectToDC: { host in try await target.otherDC(host).connect(credentials) })
+                    } else if allDcs {
+                        dcs = []
+                    }
                 }
                 let cloud = try await cloudRead
-                let report = GetReport(domain: domain.value, onPrem: onPrem, uri: uri, cloudRead: readCloud, cloud: cloud?.value)
+                var report = GetReport(domain: domain.value, onPrem: onPrem, uri: uri, cloudRead: readCloud, cloud: cloud?.value)
+                report.domainControllers = dcs
                 return DomainResult(report, table: report.table, status: report.exitStatus)
             }
         }
@@ -85,6 +99,13 @@ struct GetReport: Encodable {
     let uri: String?
     let cloudRead: Bool
     let cloud: KerberosDomain?
+    /// With --all-dcs: the key version each writable DC holds.
+    var domainControllers: [DCKeyState]?
+
+    /// DCs that answered with another key version than the DC that was read, or did not answer.
+    var laggingDCs: [DCKeyState] {
+        (domainControllers ?? []).filter { $0.error != nil || $0.kvno != onPrem?.kvno }
+    }
 
     var comparison: KerberosServerComparison? {
         guard cloudRead, let onPrem else { return nil }
@@ -92,6 +113,8 @@ struct GetReport: Encodable {
     }
 
     var exitStatus: ExitStatus {
+        // a DC that does not hold the key the others hold (yet) is drift too
+        if !laggingDCs.isEmpty, onPrem?.status == .configured, comparison == nil || comparison?.status == .inSync { return .drifted }
         if let comparison {
             switch comparison.status {
             case .inSync: return .success
@@ -109,7 +132,7 @@ struct GetReport: Encodable {
              DisplayName, KeyVersion, Kvno, KeyUpdatedOn, KeyUpdatedFrom, KeyUpdatedFromInvocationId,
              ServiceConnectionPoint, Problems,
              CloudId, CloudDomainDnsName, CloudDisplayName, CloudKeyVersion, CloudKeyUpdatedOn, CloudKeyUpdatedFrom,
-             CloudKeyKvno, CloudPreviousKeyKvno, CloudRotation, SyncStatus, Comparison
+             CloudKeyKvno, CloudPreviousKeyKvno, CloudRotation, SyncStatus, Comparison, DomainControllers
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -144,6 +167,8 @@ struct GetReport: Encodable {
         try c.encode(comparison?.status.rawValue, forKey: .SyncStatus)
         try c.encode(comparison.map { Dictionary(uniqueKeysWithValues: $0.pairs.map { ($0.name, $0.verdict.rawValue) }) },
                      forKey: .Comparison)
+        struct DC: Encodable { let Name: String; let Kvno: Int64?; let Error: String? }
+        try c.encode(domainControllers.map { $0.map { DC(Name: $0.name, Kvno: $0.kvno, Error: $0.error) } }, forKey: .DomainControllers)
     }
 
     var table: String {
@@ -174,6 +199,9 @@ struct GetReport: Encodable {
             })
         }
         if let comparison { t.add("SyncStatus", comparison.status.rawValue) }
+        for dc in domainControllers ?? [] {
+            t.add("DC \(dc.name)", dc.error.map { "not read: \($0)" } ?? "Kvno \(dc.kvno.map(String.init) ?? "-")\(dc.kvno == onPrem?.kvno ? "" : " (differs)")")
+        }
         var text = t.rendered
         if let comparison {
             let differing = comparison.pairs.filter { $0.verdict != .match }

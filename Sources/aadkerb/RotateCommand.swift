@@ -80,16 +80,11 @@ struct RotateCommand: AsyncParsableCommand {
             policy.leaseDuration = lease.seconds
             policy.dryRun = dryRun
             policy.convergenceTimeout = wait.seconds
-            let connectOptions = connection
             return try await PerDomain.run(targets, format: output.output) { [policy] target in
                 let ldap = try await target.connect(credentials)
                 let reader = try await KeyReaders.forDC(target, connected: ldap, credentials: credentials)
                 let rotator = KeyRotator(connection: ldap, domain: target.domain, cloud: cloud, keyReader: reader, policy: policy,
-                                         connectToDC: { host in
-                                             let other = DomainTarget(domain: target.domain,
-                                                                      configuration: connectOptions.ldapConfiguration(for: target.domain, server: "ldaps://\(host)"))
-                                             return try await other.connect(credentials)
-                                         })
+                                         connectToDC: { host in try await target.otherDC(host).connect(credentials) })
                 let result = try await rotator.run()
                 let report = RotationReport(domain: target.domain.value, dryRun: policy.dryRun, result: result)
                 return DomainResult(report, table: report.table, status: report.exitStatus)

@@ -46,6 +46,21 @@ extension SharedServers {
             #expect(after["Id"] as? Int == before["Id"] as? Int)
         }
 
+        @Test func allDCsListsTheKeyVersionEachWritableDCHolds() async throws {
+            let dc = try await Fixture.shared.dc("contoso")
+            try await Seeder.seed(dc, passwordResets: 1)
+            let plain = try jsonObject(try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"]).stdout)
+            #expect(plain["DomainControllers"] is NSNull)  // only asked for with --all-dcs
+            let result = try aadkerb(["get", "--all-dcs"] + dc.connectionArguments + ["-o", "json"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let got = try jsonObject(result.stdout)
+            let dcs = try #require(got["DomainControllers"] as? [[String: Any]])
+            #expect(dcs.map { $0["Name"] as? String } == [dc.fqdn])
+            #expect(dcs.first?["Kvno"] as? Int == got["Kvno"] as? Int)
+            #expect(try aadkerb(["get", "--all-dcs"] + dc.connectionArguments).stdout.contains("DC \(dc.fqdn)"))
+            #expect(try aadkerb(["get", "--all-dcs", "--cloud-only", "--domain", dc.domain]).status == 64)
+        }
+
         @Test func tableOutputNamesEveryField() async throws {
             let dc = try await Fixture.shared.dc("contoso")
             try await Seeder.seed(dc, passwordResets: 1)

@@ -1,0 +1,221 @@
+import Foundation
+import LDAPClient
+import TenantAPI
+
+/// One check of `aadkerb doctor`: what was checked, the verdict, and how to fix it.
+public struct DoctorCheck: Sendable, Equatable {
+    public enum Status: String, Sendable, Comparable {
+        case pass = "Pass", warn = "Warn", fail = "Fail", skipped = "Skipped"
+        var rank: Int { switch self { case .pass, .skipped: 0; case .warn: 1; case .fail: 2 } }
+        public static func < (a: Status, b: Status) -> Bool { a.rank < b.rank }
+    }
+    public var name: String
+    public var status: Status
+    public var detail: String
+    public var fix: String?
+
+    public init(_ name: String, _ status: Status, _ detail: String, fix: String? = nil) {
+        self.name = name
+        self.status = status
+        self.detail = detail
+        self.fix = fix
+    }
+}
+
+/// The checks the FAQ and troubleshooting pages list, against one domain: objects present and
+/// consistent, the key (AES-256, age, replicated to every writable DC), the reveal policy for
+/// privileged accounts, the DC's clock, and the tenant (reachable, authorised, holding the DC's
+/// key). Each check reads only; nothing is changed.
+public struct Doctor: Sendable {
+    public let connection: LDAPConnection
+    public let objects: KerberosServerObjects
+    public let cloud: (any KerberosDomainStore)?
+    public let keyReader: (any AccountKeyReader)?
+    public let connectToDC: (@Sendable (String) async throws -> LDAPConnection)?
+    /// A key older than this is a warning (Microsoft advises rotating it like any krbtgt key).
+    public var maximumKeyAge: TimeInterval = 180 * 86400
+    /// Clock skew tolerated by Kerberos (5 minutes by default); half of it is a warning.
+    public var maximumSkew: TimeInterval = 300
+    let now: @Sendable () -> Date
+
+    public init(connection: LDAPConnection, domain: DomainName, cloud: (any KerberosDomainStore)?, keyReader: (any AccountKeyReader)?,
+                connectToDC: (@Sendable (String) async throws -> LDAPConnection)?, now: @escaping @Sendable () -> Date = Date.init) {
+        self.connection = connection
+        objects = KerberosServerObjects(domain: domain)
+        self.cloud = cloud
+        self.keyReader = keyReader
+        self.connectToDC = connectToDC
+        self.now = now
+    }
+
+    public func run() async -> [DoctorCheck] {
+        var checks: [DoctorCheck] = []
+        // The clock first: Kerberos fails in confusing ways when it is off.
+        checks.append(await clock())
+        let onPrem: OnPremKerberosServer
+        do {
+            onPrem = try await OnPremReader(connection: connection, domain: objects.domain).read()
+        } catch {
+            checks.append(DoctorCheck("objects", .fail, "cannot read the objects: \(error)"))
+            return checks
+        }
+        switch onPrem.status {
+        case .configured:
+            checks.append(DoctorCheck("objects", .pass, "the krbtgt account, the read-only DC object and the service connection point exist and agree (Id \(onPrem.id.map(String.init) ?? "?"))"))
+        case .notConfigured:
+            checks.append(DoctorCheck("objects", .fail, "no Azure AD Kerberos server is configured in \(objects.domain.value)",
+                                      fix: "aadkerb set --domain \(objects.domain.value) --tenant ..."))
+            return checks
+        case .incomplete:
+            checks.append(DoctorCheck("objects", .fail, onPrem.problems.joined(separator: "; "),
+                                      fix: "aadkerb set --domain \(objects.domain.value) repairs it"))
+        }
+        checks.append(await revealPolicy())
+        checks.append(keyAge(onPrem))
+        if let account = onPrem.userAccount {
+            checks.append(await aes256(account))
+            checks.append(await replication(account, onPrem))
+        }
+        checks += await tenant(onPrem)
+        return checks
+    }
+
+    /// The DC's currentTime (root DSE) against this host's clock.
+    func clock() async -> DoctorCheck {
+        do {
+            let root = try await connection.rootDSE(attributes: ["currentTime"])
+            guard let raw = root.string("currentTime"), let dcTime = Self.generalizedTime(raw) else {
+                return DoctorCheck("clock", .warn, "the DC did not report currentTime")
+            }
+            let skew = now().timeIntervalSince(dcTime)
+            let text = String(format: "this host's clock is %.0f s %@ the DC's", abs(skew), skew >= 0 ? "ahead of" : "behind")
+            if abs(skew) > maximumSkew {
+                return DoctorCheck("clock", .fail, text + " (Kerberos allows \(Int(maximumSkew)) s)", fix: "synchronise this host and the DCs with NTP")
+            }
+            return DoctorCheck("clock", abs(skew) > maximumSkew / 2 ? .warn : .pass, text)
+        } catch {
+            return DoctorCheck("clock", .fail, "cannot read the DC's time: \(error)")
+        }
+    }
+
+    /// Privileged groups must be in msDS-NeverRevealGroup; none of them in msDS-RevealOnDemandGroup.
+    func revealPolicy() async -> DoctorCheck {
+        do {
+            guard let computer = try await connection.read(objects.computer.description, attributes: ["msDS-NeverRevealGroup", "msDS-RevealOnDemandGroup"]),
+                  let domainSID = try await connection.read(objects.domainDN.description, attributes: ["objectSid"])?.bytes("objectSid").flatMap(formatSID)
+            else { return DoctorCheck("reveal-policy", .skipped, "the read-only DC object is missing") }
+            func sids(_ dns: [String]) async throws -> [String: String] {
+                var out: [String: String] = [:]
+                for dn in dns {
+                    if let sid = try await connection.read(dn, attributes: ["objectSid"])?.bytes("objectSid").flatMap(formatSID) { out[sid] = dn }
+                }
+                return out
+            }
+            let denied = try await sids(computer.strings("msDS-NeverRevealGroup"))
+            let allowed = try await sids(computer.strings("msDS-RevealOnDemandGroup"))
+            let privileged = KerberosServerSetter.neverRevealBuiltin + KerberosServerSetter.neverRevealDomainRIDs.map { "\(domainSID)-\($0)" }
+            var existing: [String: String] = [:]
+            for sid in privileged {
+                if let entry = try await connection.search(base: objects.domainDN.description, scope: .subtree,
+                                                           filter: .equalBytes("objectSid", parseSID(sid) ?? []), attributes: ["cn"]).first {
+                    existing[sid] = entry.string("cn") ?? entry.dn
+                }
+                if existing[sid] == nil, sid.hasPrefix("S-1-5-32-") { existing[sid] = sid }
+            }
+            let notDenied = existing.filter { denied[$0.key] == nil }.map(\.value).sorted()
+            let allowedPrivileged = existing.filter { allowed[$0.key] != nil }.map(\.value).sorted()
+            if !allowedPrivileged.isEmpty {
+                return DoctorCheck("reveal-policy", .fail, "privileged groups are allowed in msDS-RevealOnDemandGroup: \(allowedPrivileged.joined(separator: ", "))",
+                                   fix: "remove them from msDS-RevealOnDemandGroup of \(objects.computer.description)")
+            }
+            if !notDenied.isEmpty {
+                return DoctorCheck("reveal-policy", .fail, "not denied by msDS-NeverRevealGroup: \(notDenied.joined(separator: ", ")); their members' keys could be sent to the cloud",
+                                   fix: "aadkerb set adds the deny-by-default list when it is empty; or add these groups to msDS-NeverRevealGroup of \(objects.computer.description)")
+            }
+            return DoctorCheck("reveal-policy", .pass, "every privileged group present in the domain is denied (\(existing.count) groups)")
+        } catch {
+            return DoctorCheck("reveal-policy", .fail, "cannot read the reveal policy: \(error)")
+        }
+    }
+
+    func keyAge(_ onPrem: OnPremKerberosServer) -> DoctorCheck {
+        guard let updated = onPrem.keyUpdatedOn else { return DoctorCheck("key-age", .warn, "KeyUpdatedOn is unknown") }
+        let age = now().timeIntervalSince(updated)
+        let text = "the key was changed \(KeyRotator.duration(age)) ago (\(ISO8601.string(updated)))"
+        return age > maximumKeyAge
+            ? DoctorCheck("key-age", .warn, text + ", more than \(KeyRotator.duration(maximumKeyAge))", fix: "aadkerb rotate --domain \(objects.domain.value) ...")
+            : DoctorCheck("key-age", .pass, text)
+    }
+
+    /// Entra Kerberos uses AES-256 only: the DC must hold an AES-256 key for the account.
+    func aes256(_ account: String) async -> DoctorCheck {
+        guard let keyReader else {
+            return DoctorCheck("aes256", .skipped, "reading the DC's keys needs a password sign-in (not --kerberos)")
+        }
+        do {
+            _ = try await keyReader.keys(accountDN: account)
+            return DoctorCheck("aes256", .pass, "the DC holds an AES256-CTS-HMAC-SHA1-96 key for \(account)")
+        } catch {
+            return DoctorCheck("aes256", .fail, "\(error)", fix: "allow AES256-CTS-HMAC-SHA1-96 on the DCs, then aadkerb rotate")
+        }
+    }
+
+    /// Every writable DC holds the key the DC read holds.
+    func replication(_ account: String, _ onPrem: OnPremKerberosServer) async -> DoctorCheck {
+        do {
+            let dcs = try await DomainControllers.keyVersions(connection: connection, objects: objects, accountDN: account,
+                                                              connectedDC: onPrem.server, connectToDC: connectToDC)
+            let behind = dcs.filter { $0.error != nil || $0.kvno != onPrem.kvno }
+            if behind.isEmpty {
+                return DoctorCheck("replication", .pass, "all \(dcs.count) writable DC(s) hold kvno \(onPrem.kvno.map(String.init) ?? "?")")
+            }
+            return DoctorCheck("replication", .warn, behind.map { "\($0.name): " + ($0.error ?? "kvno \($0.kvno.map(String.init) ?? "?")") }.joined(separator: "; "),
+                               fix: "wait for replication (repadmin /syncall or samba-tool drs replicate), then aadkerb get --all-dcs")
+        } catch {
+            return DoctorCheck("replication", .warn, "cannot list the DCs: \(error)")
+        }
+    }
+
+    func tenant(_ onPrem: OnPremKerberosServer) async -> [DoctorCheck] {
+        guard let cloud else { return [DoctorCheck("tenant", .skipped, "no --tenant given")] }
+        let twin: KerberosDomain?
+        do {
+            twin = try await cloud.read(domain: objects.domain.value)?.0
+        } catch {
+            return [DoctorCheck("tenant", .fail, "\(error)", fix: "check --tenant-endpoint, the client's credentials and its role (KerberosDomain.Read.All)")]
+        }
+        var checks = [DoctorCheck("tenant", .pass, "the tenant API answered and authorised the client")]
+        guard let twin else {
+            checks.append(DoctorCheck("cloud-object", .fail, "the tenant has no KerberosDomain for \(objects.domain.value)",
+                                      fix: "aadkerb set --domain \(objects.domain.value) --tenant ..."))
+            return checks
+        }
+        let comparison = KerberosServerComparison(onPrem: onPrem, cloud: twin)
+        let differing = comparison.pairs.filter { $0.verdict != .match }
+        if twin.currentKey == nil {
+            checks.append(DoctorCheck("cloud-object", .fail, "the tenant holds no key for \(objects.domain.value)", fix: "aadkerb set --domain \(objects.domain.value) --tenant ... publishes the DC's key"))
+        } else if differing.isEmpty {
+            checks.append(DoctorCheck("cloud-object", .pass, "in sync: the tenant holds kvno \(twin.currentKey!.kvno), the DC's current key"))
+        } else {
+            checks.append(DoctorCheck("cloud-object", .fail, "drifted: " + differing.map { "\($0.name) on-prem \($0.onPrem ?? "-"), cloud \($0.cloud ?? "-")" }.joined(separator: "; "),
+                                      fix: "aadkerb set (or aadkerb rotate, which finishes an interrupted rotation)"))
+        }
+        if let lease = twin.rotation {
+            checks.append(DoctorCheck("rotation", .warn, "a rotation is unfinished: started \(lease.startedOn) by \(lease.holder), lease until \(lease.expiresOn)",
+                                      fix: "aadkerb rotate finishes it once the lease has expired"))
+        }
+        return checks
+    }
+
+    /// `20261124224352.0Z` -> Date.
+    static func generalizedTime(_ text: String) -> Date? {
+        let digits = text.prefix(14)
+        guard digits.count == 14, digits.allSatisfy(\.isNumber) else { return nil }
+        var c = DateComponents()
+        c.timeZone = TimeZone(identifier: "UTC")
+        let n = Array(digits).map { Int(String($0))! }
+        func v(_ i: Int, _ len: Int) -> Int { n[i..<(i + len)].reduce(0) { $0 * 10 + $1 } }
+        c.year = v(0, 4); c.month = v(4, 2); c.day = v(6, 2); c.hour = v(8, 2); c.minute = v(10, 2); c.second = v(12, 2)
+        return Calendar(identifier: .gregorian).date(from: c)
+    }
+}

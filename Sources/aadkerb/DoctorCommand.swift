@@ -1,0 +1,100 @@
+import AADKerbCore
+import ArgumentParser
+import Foundation
+import LDAPClient
+
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check a domain's Azure AD Kerberos server end to end and say how to fix what is wrong.",
+        discussion: """
+            Read-only checks, each printed with its verdict and a fix: the DC's clock against this \
+            host's (Kerberos allows 5 minutes), the three objects present and consistent, the reveal \
+            policy denying every privileged group, the key's age, an AES-256 key held by the DC \
+            (read as a replicating DC would; needs a password sign-in), the key version on every \
+            writable DC, and with --tenant: the tenant reachable and the client authorised, the \
+            cloud object in sync and holding the DC's key, no rotation left unfinished.
+
+            Exit codes (for monitoring): 0 every check passed; 8 warnings only; 9 at least one \
+            check failed; 64 bad usage.
+            """)
+
+    @OptionGroup var connection: DomainOptions
+    @OptionGroup var tenant: TenantOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: ArgumentHelp("Warn when the key is older than this, e.g. 90d.", valueName: "age"))
+    var maxKeyAge: Interval = Interval(seconds: 180 * 86400)
+
+    func run() async throws {
+        try await reportingErrors(format: output.output) {
+            let targets = try connection.targets()
+            let cloud = tenant.tenantName() != nil ? TenantStore(client: try tenant.client()) : nil
+            let credentials = try connection.credentials()
+            let maxKeyAge = maxKeyAge.seconds
+            return try await PerDomain.run(targets, format: output.output) { target in
+                var checks: [DoctorCheck]
+                do {
+                    let ldap = try await target.connect(credentials)
+                    let reader = try? await KeyReaders.forDC(target, connected: ldap, credentials: credentials)
+                    var doctor = Doctor(connection: ldap, domain: target.domain, cloud: cloud, keyReader: reader,
+                                        connectToDC: { host in try await target.otherDC(host).connect(credentials) })
+                    doctor.maximumKeyAge = maxKeyAge
+                    checks = [DoctorCheck("connect", .pass, "bound to \(target.configuration.uri)")] + (await doctor.run())
+                } catch {
+                    checks = [DoctorCheck("connect", .fail, "\(error)", fix: "check --server, --ca-file and the account (exit code \(ExitStatus(error).rawValue) of get names the cause)")]
+                }
+                let report = DoctorReport(domain: target.domain.value, checks: checks)
+                return DomainResult(report, table: report.table, status: report.exitStatus)
+            }
+        }
+    }
+}
+
+/// `doctor`'s output. JSON schema 1: {"SchemaVersion", "Command", "DomainDnsName", "Result",
+/// "Checks": [{"Name", "Status", "Detail", "Fix"}]}.
+struct DoctorReport: Encodable {
+    let domain: String
+    let checks: [DoctorCheck]
+
+    var result: DoctorCheck.Status { checks.map(\.status).max() ?? .pass }
+
+    var exitStatus: ExitStatus {
+        switch result {
+        case .pass, .skipped: return .success
+        case .warn: return .checksWarned
+        case .fail: return .checksFailed
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case SchemaVersion, Command, DomainDnsName, Result, Checks }
+    enum CheckKeys: String, CodingKey { case Name, Status, Detail, Fix }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(1, forKey: .SchemaVersion)
+        try c.encode("doctor", forKey: .Command)
+        try c.encode(domain, forKey: .DomainDnsName)
+        try c.encode(result == .skipped ? DoctorCheck.Status.pass.rawValue : result.rawValue, forKey: .Result)
+        var list = c.nestedUnkeyedContainer(forKey: .Checks)
+        for check in checks {
+            var o = list.nestedContainer(keyedBy: CheckKeys.self)
+            try o.encode(check.name, forKey: .Name)
+            try o.encode(check.status.rawValue, forKey: .Status)
+            try o.encode(check.detail, forKey: .Detail)
+            try o.encode(check.fix, forKey: .Fix)
+        }
+    }
+
+    var table: String {
+        let width = checks.map(\.name.count).max() ?? 0
+        var lines = checks.map { check in
+            "\(check.status.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)) "
+                + check.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + check.detail
+                + (check.fix.map { "\n" + String(repeating: " ", count: 8 + width + 2) + "fix: " + $0 } ?? "")
+        }
+        let failed = checks.filter { $0.status == .fail }.count, warned = checks.filter { $0.status == .warn }.count
+        lines.append("\n\(domain): \(failed) failed, \(warned) warning(s), \(checks.count - failed - warned) passed or skipped")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,69 @@
+import AADKerbCore
+import Foundation
+import LDAPClient
+import Testing
+
+extension SharedServers {
+    /// `aadkerb doctor` against contoso's DC and the tenant server: healthy, then seeded faults.
+    @Suite struct DoctorTests {
+        func checks(_ result: ProcessResult) throws -> [String: [String: Any]] {
+            let report = try jsonObject(result.stdout)
+            let list = try #require(report["Checks"] as? [[String: Any]], "\(result.stdout)\n\(result.stderr)")
+            return Dictionary(uniqueKeysWithValues: list.map { ($0["Name"] as! String, $0) })
+        }
+
+        @Test func healthyThenEachSeededFaultIsFlaggedWithAFix() async throws {
+            let dc = try await Fixture.shared.dc("contoso")
+            let server = try await Fixture.shared.tenant()
+            let args = dc.connectionArguments + server.arguments()
+            try await Seeder.remove(dc, try await dc.adminConnection())
+            try await server.client().delete(domain: dc.domain)
+            #expect(try aadkerb(["set"] + args).status == 0)
+
+            let healthy = try aadkerb(["doctor"] + args + ["-o", "json"])
+            #expect(healthy.status == 0, "\(healthy.stdout)\n\(healthy.stderr)")
+            let all = try checks(healthy)
+            for name in ["connect", "clock", "objects", "reveal-policy", "key-age", "aes256", "replication", "tenant", "cloud-object"] {
+                #expect(all[name]?["Status"] as? String == "Pass", "\(name): \(all[name] ?? [:])")
+            }
+            #expect(try jsonObject(healthy.stdout)["Result"] as? String == "Pass")
+
+            // A key older than --max-key-age is a warning: exit 8.
+            let old = try aadkerb(["doctor", "--max-key-age", "0s"] + args + ["-o", "json"])
+            #expect(old.status == 8, "\(old.stdout)")
+            #expect(try checks(old)["key-age"]?["Status"] as? String == "Warn")
+
+            // Domain Admins no longer denied: the reveal policy fails, with a fix; exit 9.
+            let c = try await dc.adminConnection()
+            let domainSID = try #require(try await c.read(dc.baseDN, attributes: ["objectSid"])?.bytes("objectSid"))
+            let sid = try #require(formatSID(domainSID)) + "-512"
+            try await c.modify("CN=AzureADKerberos,OU=Domain Controllers,\(dc.baseDN)",
+                               [LDAPModification(.delete, "msDS-NeverRevealGroup", strings: ["<SID=\(sid)>"])])
+            let leaky = try aadkerb(["doctor"] + args + ["-o", "json"])
+            #expect(leaky.status == 9)
+            let policy = try #require(try checks(leaky)["reveal-policy"])
+            #expect(policy["Status"] as? String == "Fail")
+            #expect((policy["Detail"] as? String)?.contains("Domain Admins") == true, "\(policy)")
+            #expect(policy["Fix"] is String)
+            #expect(try aadkerb(["doctor"] + args).stdout.contains("fix:"))
+
+            // The cloud object gone: flagged, with the command that repairs it.
+            try await server.client().delete(domain: dc.domain)
+            let cloudless = try checks(try aadkerb(["doctor"] + args + ["-o", "json"]))
+            #expect(cloudless["cloud-object"]?["Status"] as? String == "Fail")
+            #expect((cloudless["cloud-object"]?["Fix"] as? String)?.contains("aadkerb set") == true)
+
+            // Nothing configured at all.
+            try await Seeder.remove(dc, c)
+            let empty = try aadkerb(["doctor"] + dc.connectionArguments + ["-o", "json"])
+            #expect(empty.status == 9)
+            #expect(try checks(empty)["objects"]?["Status"] as? String == "Fail")
+
+            // A DC that cannot be reached is a failed check, not a crash.
+            let gone = try aadkerb(["doctor", "--domain", dc.domain, "--server", "ldaps://\(dc.ip):1", "--ca-file", dc.caFile,
+                                    "--user", "Administrator", "--password-file", dc.passwordFile, "--connect-timeout", "2", "-o", "json"])
+            #expect(gone.status == 9)
+            #expect(try checks(gone)["connect"]?["Status"] as? String == "Fail")
+        }
+    }
+}
