@@ -82,6 +82,11 @@ enum ExitStatus: Int32, CaseIterable {
             case .getNCChanges where error.statusName == "WERR_DS_DRA_ACCESS_DENIED": self = .accessDenied
             default: self = .failure
             }
+        case let error as RevealPolicyError:
+            switch error {
+            case .notFound, .ambiguous: self = .usage
+            case .noComputerObject: self = .notConfigured
+            }
         case is StoreConflict:
             self = .tenantFailure
         case let error as RotationError:

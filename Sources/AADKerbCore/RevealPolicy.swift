@@ -1,0 +1,131 @@
+import Foundation
+import LDAPClient
+
+/// The password replication ("reveal") policy of the AzureADKerberos read-only DC object:
+/// msDS-RevealOnDemandGroup (allowed) and msDS-NeverRevealGroup (denied; denial wins).
+public struct RevealPolicy: Sendable {
+    public struct Principal: Sendable, Equatable, Hashable {
+        public var dn: String
+        public var sid: String?
+        public var name: String
+    }
+    public enum List: String, Sendable {
+        case allowed = "msDS-RevealOnDemandGroup"
+        case denied = "msDS-NeverRevealGroup"
+    }
+    public var allowed: [Principal]
+    public var denied: [Principal]
+}
+
+/// Why a user would (not) get a partial TGT from the cloud: the user's own SID and every group
+/// it belongs to, nested and primary included (tokenGroups), against the two lists.
+public struct RevealExplanation: Sendable {
+    public enum Verdict: String, Sendable {
+        case allowed = "Allowed"
+        case denied = "Denied"
+        case notAllowed = "NotAllowed"
+    }
+    public var principal: RevealPolicy.Principal
+    public var verdict: Verdict
+    /// The entries of the denied list that match (any match denies).
+    public var deniedBy: [RevealPolicy.Principal]
+    /// The entries of the allowed list that match.
+    public var allowedBy: [RevealPolicy.Principal]
+    /// How many groups the principal belongs to, nested and primary included.
+    public var groupCount: Int
+}
+
+public enum RevealPolicyError: Error, Sendable, CustomStringConvertible {
+    case notFound(String)
+    case ambiguous(String, [String])
+    case noComputerObject(String)
+
+    public var description: String {
+        switch self {
+        case let .notFound(name): return "no user, group or computer named '\(name)' in the domain"
+        case let .ambiguous(name, dns): return "'\(name)' matches several objects: \(dns.joined(separator: "; ")); give the DN or the SID"
+        case let .noComputerObject(dn): return "\(dn) does not exist; run aadkerb set first"
+        }
+    }
+}
+
+public struct RevealPolicyEditor: Sendable {
+    public let connection: LDAPConnection
+    public let objects: KerberosServerObjects
+
+    public init(connection: LDAPConnection, domain: DomainName) {
+        self.connection = connection
+        objects = KerberosServerObjects(domain: domain)
+    }
+
+    public func read() async throws -> RevealPolicy {
+        let computerDN = objects.computer.description
+        guard let computer = try await connection.read(computerDN, attributes: [RevealPolicy.List.allowed.rawValue, RevealPolicy.List.denied.rawValue]) else {
+            throw RevealPolicyError.noComputerObject(computerDN)
+        }
+        var allowed: [RevealPolicy.Principal] = []
+        for dn in computer.strings(RevealPolicy.List.allowed.rawValue) { allowed.append(try await principal(dn: dn)) }
+        var denied: [RevealPolicy.Principal] = []
+        for dn in computer.strings(RevealPolicy.List.denied.rawValue) { denied.append(try await principal(dn: dn)) }
+        return RevealPolicy(allowed: allowed, denied: denied)
+    }
+
+    /// A user, group or computer by SID (`S-1-...`), DN, UPN (`name@domain`) or sAMAccountName.
+    public func resolve(_ name: String) async throws -> RevealPolicy.Principal {
+        let filter: LDAPFilter
+        if name.uppercased().hasPrefix("S-1-"), let sid = parseSID(name) {
+            filter = .equalBytes("objectSid", sid)
+        } else if name.contains("=") {
+            guard try await connection.read(name, attributes: ["objectSid"]) != nil else { throw RevealPolicyError.notFound(name) }
+            return try await principal(dn: name)
+        } else if name.contains("@") {
+            filter = .equal("userPrincipalName", name)
+        } else {
+            filter = .or([.equal("sAMAccountName", name), .equal("sAMAccountName", name + "$")])
+        }
+        let found = try await connection.search(base: objects.domainDN.description, scope: .subtree,
+                                                filter: .and([filter, .present("objectSid")]), attributes: ["objectSid", "sAMAccountName", "cn"])
+        guard let first = found.first else { throw RevealPolicyError.notFound(name) }
+        guard found.count == 1 else { throw RevealPolicyError.ambiguous(name, found.map(\.dn)) }
+        return RevealPolicy.Principal(dn: first.dn, sid: first.bytes("objectSid").flatMap(formatSID),
+                                      name: first.string("sAMAccountName") ?? first.string("cn") ?? first.dn)
+    }
+
+    /// Adds principals to, or removes them from, one list; what is already so is skipped.
+    public func change(_ list: RevealPolicy.List, add: [RevealPolicy.Principal], remove: [RevealPolicy.Principal], dryRun: Bool) async throws -> [Step] {
+        let current = try await read()
+        let present = Set((list == .allowed ? current.allowed : current.denied).compactMap(\.sid))
+        var steps: [Step] = []
+        var mods: [LDAPModification] = []
+        for p in add where !present.contains(p.sid ?? "") {
+            steps.append(Step(.onPrem, "Add", objects.computer.description, "\(list.rawValue): \(p.name) (\(p.sid ?? p.dn))"))
+            mods.append(LDAPModification(.add, list.rawValue, strings: [p.sid.map { "<SID=\($0)>" } ?? p.dn]))
+        }
+        for p in remove where present.contains(p.sid ?? "") {
+            steps.append(Step(.onPrem, "Remove", objects.computer.description, "\(list.rawValue): \(p.name) (\(p.sid ?? p.dn))"))
+            mods.append(LDAPModification(.delete, list.rawValue, strings: [p.sid.map { "<SID=\($0)>" } ?? p.dn]))
+        }
+        if !dryRun && !mods.isEmpty { try await connection.modify(objects.computer.description, mods) }
+        return steps
+    }
+
+    /// Why `name` would or would not have its keys revealed to the cloud.
+    public func explain(_ name: String) async throws -> RevealExplanation {
+        let who = try await resolve(name)
+        let policy = try await read()
+        // tokenGroups: every group SID of the principal, transitively, primary group included.
+        let token = try await connection.read(who.dn, attributes: ["tokenGroups"])
+        let groups = Set((token?.values("tokenGroups") ?? []).compactMap(formatSID))
+        let sids = groups.union([who.sid].compactMap { $0 })
+        let deniedBy = policy.denied.filter { $0.sid.map(sids.contains) ?? false }
+        let allowedBy = policy.allowed.filter { $0.sid.map(sids.contains) ?? false }
+        let verdict: RevealExplanation.Verdict = !deniedBy.isEmpty ? .denied : (allowedBy.isEmpty ? .notAllowed : .allowed)
+        return RevealExplanation(principal: who, verdict: verdict, deniedBy: deniedBy, allowedBy: allowedBy, groupCount: groups.count)
+    }
+
+    private func principal(dn: String) async throws -> RevealPolicy.Principal {
+        let entry = try await connection.read(dn, attributes: ["objectSid", "sAMAccountName", "cn"])
+        return RevealPolicy.Principal(dn: dn, sid: entry?.bytes("objectSid").flatMap(formatSID),
+                                      name: entry?.string("sAMAccountName") ?? entry?.string("cn") ?? dn)
+    }
+}
