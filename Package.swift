@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
     ],
     targets: [
         // C: OpenLDAP's libldap/liblber, with a shim for the macros Swift cannot import.
@@ -28,27 +29,28 @@ let package = Package(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
         // Swift LDAP layer: one connection per actor, blocking calls on the actor's own queue.
-        .target(name: "LDAPClient", dependencies: ["CLDAP", "Secrets"]),
+        .target(name: "LDAPClient", dependencies: ["CLDAP", "Secrets", .product(name: "Logging", package: "swift-log")]),
         // Secret: bytes that are zeroed when released and never print themselves.
         .target(name: "Secrets"),
         // The Azure AD Kerberos server model, readers and plans; knows nothing of the terminal.
         .target(name: "AADKerbCore", dependencies: ["LDAPClient", "TenantAPI", "OpenSSLSupport", "Secrets"]),
         // Reads an account's Kerberos keys from a DC the way a replica does: DRSUAPI GetNCChanges
         // over DCE/RPC (TCP, NTLMv2, sealed). Blocking socket I/O on a dedicated thread.
-        .target(name: "DRSClient", dependencies: ["OpenSSLSupport", "Secrets", "COpenSSL"]),
+        .target(name: "DRSClient", dependencies: ["OpenSSLSupport", "Secrets", "COpenSSL", .product(name: "Logging", package: "swift-log")]),
         // The command-line tool: thin commands over AADKerbCore.
         .executableTarget(
             name: "aadkerb",
             dependencies: [
                 "AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "DRSClient", "OpenSSLSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         // Safe Swift wrappers over libcrypto (digests, certificates, RS256); no C types in its API.
         .target(name: "OpenSSLSupport", dependencies: ["COpenSSL"]),
         // The tenant API's wire types, shared by the client and the reference server.
         .target(name: "TenantAPI", dependencies: ["OpenSSLSupport", "Secrets"]),
         // Client of the tenant API over URLSession, with token acquisition.
-        .target(name: "TenantClient", dependencies: ["TenantAPI", "Secrets", "OpenSSLSupport"]),
+        .target(name: "TenantClient", dependencies: ["TenantAPI", "Secrets", "OpenSSLSupport", .product(name: "Logging", package: "swift-log")]),
         // The tenant API reference server (an emulator of the cloud side): HTTPS, OAuth2, SQLite.
         .executableTarget(
             name: "aadkerb-tenant-server",

@@ -1,3 +1,4 @@
+import Logging
 import Dispatch
 import Secrets
 
@@ -52,10 +53,19 @@ public enum DRSSecretReader {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ReplicatedKerberosKeys, any Error>) in
                 queue.async {
-                    continuation.resume(with: Result {
+                    let result = Result {
                         let session = Session(host: host, port: port, deadline: .now + timeout, cancellation: cancellation)
                         return try session.readKeys(user: user, domain: domain, password: password, objectDN: objectDN)
-                    })
+                    }
+                    // Which object and how it ended; never key material.
+                    switch result {
+                    case let .success(keys):
+                        drsLog.debug("read keys", metadata: ["host": "\(host)", "object": "\(objectDN)", "user": "\(domain)\\\(user)",
+                                                            "current": "\(keys.current.count)", "previous": "\(keys.previous.count)"])
+                    case let .failure(error):
+                        drsLog.debug("read keys failed", metadata: ["host": "\(host)", "object": "\(objectDN)", "error": "\(error)"])
+                    }
+                    continuation.resume(with: result)
                 }
             }
         } onCancel: {
@@ -233,3 +243,6 @@ struct Session {
         return DRSError(step, prefix + t.description)
     }
 }
+
+/// DRSUAPI key reads at debug level: host, object, outcome; never keys or session keys.
+let drsLog = Logger(label: "aadkerb.drs")

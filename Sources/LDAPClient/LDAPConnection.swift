@@ -1,4 +1,5 @@
 import CLDAP
+import Logging
 import Foundation
 
 /// One connection to a directory server, owning one libldap handle.
@@ -107,7 +108,10 @@ public actor LDAPConnection {
             configuration.security == .startTLS ? ldap_start_tls_s(handle, nil, nil) : ldap_connect(handle)
         }
         requestCount += 1
-        guard rc != LDAP_SUCCESS else { return }
+        guard rc != LDAP_SUCCESS else {
+            ldapLog.debug("connected", metadata: ["uri": "\(uri)", "security": "\(configuration.security)"])
+            return
+        }
         var diagnostic = option(LDAP_OPT_DIAGNOSTIC_MESSAGE)
         if diagnostic == "(unknown error code)" { diagnostic = nil }  // GnuTLS's text for "no detail"
         let error: LDAPError
@@ -146,6 +150,7 @@ public actor LDAPConnection {
             }
             let arena = CArena()
             let rc = cldap_simple_bind_s(handle, name, arena.berval(password), nil)
+            ldapLog.debug("simple bind", metadata: ["uri": "\(configuration.uri)", "name": "\(name)", "rc": "\(rc)"])
             try check(rc, "bind", name)
         case .gssapi:
             // The service principal is ldap/<host of the URI>, as given: no reverse-DNS
@@ -157,6 +162,7 @@ public actor LDAPConnection {
                 _ = "maxssf=0".withCString { ldap_set_option(handle, LDAP_OPT_X_SASL_SECPROPS, $0) }
             }
             let rc = cldap_sasl_gssapi_bind_s(handle)
+            ldapLog.debug("SASL GSSAPI bind", metadata: ["uri": "\(configuration.uri)", "rc": "\(rc)"])
             if rc == LDAPResultCode.localError.rawValue {
                 // The SASL library failed before anything was sent: no ticket, expired ticket,
                 // no service ticket for ldap/<host>. Its message says which.
@@ -190,6 +196,8 @@ public actor LDAPConnection {
                 attributes.isEmpty ? nil : arena.stringArray(attributes), 0,
                 arena.controls(requestControls), nil, nil, 0, &result)
             defer { ldap_msgfree(result) }
+            ldapLog.debug("search", metadata: ["base": "\(base)", "scope": "\(scope)", "filter": "\(filterString)",
+                                              "attributes": "\(attributes.joined(separator: ","))", "rc": "\(rc)"])
             try check(rc, "search", base)
             entries += readEntries(result)
             cookie = paging ? try pageCookie(result, base: base) : []
@@ -238,25 +246,38 @@ public actor LDAPConnection {
         try usable()
         let arena = CArena()
         requestCount += 1
-        try check(ldap_add_ext_s(handle, dn, arena.mods(attributes), arena.controls(controls), nil), "add", dn)
+        let rc = ldap_add_ext_s(handle, dn, arena.mods(attributes), arena.controls(controls), nil)
+        logWrite("add", dn, attributes, controls, rc)
+        try check(rc, "add", dn)
     }
 
     public func modify(_ dn: String, _ modifications: [LDAPModification], controls: [LDAPRequestControl] = []) throws {
         try usable()
         let arena = CArena()
         requestCount += 1
-        try check(ldap_modify_ext_s(handle, dn, arena.mods(modifications), arena.controls(controls), nil),
-                  "modify", dn)
+        let rc = ldap_modify_ext_s(handle, dn, arena.mods(modifications), arena.controls(controls), nil)
+        logWrite("modify", dn, modifications, controls, rc)
+        try check(rc, "modify", dn)
     }
 
     public func delete(_ dn: String, controls: [LDAPRequestControl] = []) throws {
         try usable()
         let arena = CArena()
         requestCount += 1
-        try check(ldap_delete_ext_s(handle, dn, arena.controls(controls), nil), "delete", dn)
+        let rc = ldap_delete_ext_s(handle, dn, arena.controls(controls), nil)
+        logWrite("delete", dn, [], controls, rc)
+        try check(rc, "delete", dn)
     }
 
     // MARK: - internals
+
+    /// Logs a write by attribute names only: values (unicodePwd!) never reach a log.
+    private func logWrite(_ operation: String, _ dn: String, _ modifications: [LDAPModification], _ controls: [LDAPRequestControl], _ rc: Int32) {
+        ldapLog.debug("\(operation)", metadata: [
+            "dn": "\(dn)", "attributes": "\(modifications.map(\.attribute).joined(separator: ","))",
+            "controls": "\(controls.map(\.oid).joined(separator: ","))", "rc": "\(rc)",
+        ])
+    }
 
     private func usable() throws {
         if let brokenBy {
@@ -340,3 +361,6 @@ public actor LDAPConnection {
         return entries
     }
 }
+
+/// LDAP operations at debug level: URIs, bind names, bases, filters, attribute names; never values.
+let ldapLog = Logger(label: "aadkerb.ldap")

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -312,13 +313,22 @@ public actor TenantClient {
     /// and, for idempotent requests, a dropped connection. Backoff 0.5 s, 1 s, 2 s...
     private func perform(_ request: URLRequest, name: String, idempotent: Bool) async throws -> (Data, HTTPURLResponse) {
         var attempt = 0
+        // One id per logical request, sent on every attempt, so server logs can be matched to ours.
+        var request = request
+        let requestID = UUID().uuidString.lowercased()
+        request.setValue(requestID, forHTTPHeaderField: "client-request-id")
         while true {
             requestCount += 1
+            let started = ContinuousClock.now
             do {
                 let (data, response) = try await session.data(for: request)
                 guard let http = response as? HTTPURLResponse else {
                     throw TenantError(kind: .protocolError, endpoint: name, status: nil, detail: "not an HTTP response")
                 }
+                tenantLog.debug("request", metadata: [
+                    "request": "\(name)", "status": "\(http.statusCode)", "attempt": "\(attempt + 1)",
+                    "client-request-id": "\(requestID)", "ms": "\(Int((ContinuousClock.now - started) / .milliseconds(1)))",
+                ])
                 if [429, 502, 503, 504].contains(http.statusCode), attempt < endpoint.maxRetries {
                     attempt += 1
                     try await Task.sleep(for: Self.delay(attempt: attempt, retryAfter: http.value(forHTTPHeaderField: "Retry-After")))
@@ -393,3 +403,7 @@ extension Duration {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
+
+/// Tenant API requests at debug level: method, URL, status, attempt, client-request-id; never
+/// tokens, secrets or bodies.
+let tenantLog = Logger(label: "aadkerb.tenant")

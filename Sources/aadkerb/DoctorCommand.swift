@@ -27,7 +27,7 @@ struct DoctorCommand: AsyncParsableCommand {
     var maxKeyAge: Interval = Interval(seconds: 180 * 86400)
 
     func run() async throws {
-        try await reportingErrors(format: output.output) {
+        try await reportingErrors(output) {
             let targets = try connection.targets()
             let cloud = tenant.tenantName() != nil ? TenantStore(client: try tenant.client()) : nil
             let credentials = try connection.credentials()

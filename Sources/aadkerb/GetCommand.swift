@@ -57,7 +57,7 @@ struct GetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reportingErrors(format: output.output) {
+        try await reportingErrors(output) {
             let readCloud = !onPremOnly && (cloudOnly || tenant.tenantName() != nil)
             let targets = try connection.targets()
             let client = readCloud ? try tenant.client() : nil

@@ -10,6 +10,12 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 struct OutputOptions: ParsableArguments {
     @Option(name: [.short, .long], help: "Output format: table (for people) or json (stable schema, docs/json-output.md).")
     var output: OutputFormat = .table
+
+    @Flag(name: .shortAndLong, help: "Say more on stderr: -v the run and each domain's outcome, -vv every LDAP, DRSUAPI and tenant request (names, DNs, statuses, timings; never secrets).")
+    var verbose: Int
+
+    @Option(help: ArgumentHelp("Append a structured trace (JSON lines with time, level, component, run id; no secrets) to this file, created mode 0600. Also AADKERB_LOG_FILE.", valueName: "file"))
+    var logFile: String?
 }
 
 enum Terminal {
@@ -59,15 +65,24 @@ struct KeyValueTable {
 }
 
 /// Runs a command body, reporting failures in one place: a one-line message on stderr (and, for
-/// --output json, an error object on stdout), and the exit code from `ExitStatus`.
-func reportingErrors(format: OutputFormat, _ body: () async throws -> ExitStatus) async throws {
+/// --output json, an error object on stdout), and the exit code from `ExitStatus`. Sets up
+/// logging first (-v, --log-file) and traces the run's start and end.
+func reportingErrors(_ options: OutputOptions, _ body: () async throws -> ExitStatus) async throws {
+    let format = options.output
     let status: ExitStatus
     do {
+        try Diagnostics.bootstrap(verbosity: options.verbose,
+                                  logFile: options.logFile ?? ProcessInfo.processInfo.environment["AADKERB_LOG_FILE"].flatMap { $0.isEmpty ? nil : $0 })
+        // argv carries no secret by design (passwords, secrets and tokens are files, stdin or env)
+        Diagnostics.log.info("start", metadata: ["argv": "\(CommandLine.arguments.dropFirst().joined(separator: " "))",
+                                                 "version": "\(AADKerb.version)"])
         status = try await body()
+        Diagnostics.log.info("end", metadata: ["exit": "\(status.rawValue)"])
     } catch let error as ExitCode {
         throw error
     } catch {
         let failure = ExitStatus(error)
+        Diagnostics.log.info("end", metadata: ["exit": "\(failure.rawValue)", "error": "\(error)"])
         Terminal.writeErr("aadkerb: error: \(error)")
         if format == .json {
             struct ErrorOutput: Encodable {

@@ -22,6 +22,17 @@ struct DomainResult: Sendable {
 enum PerDomain {
     static func run(_ targets: [DomainTarget], format: OutputFormat,
                     _ body: @escaping @Sendable (DomainTarget) async throws -> DomainResult) async throws -> ExitStatus {
+        let body: @Sendable (DomainTarget) async throws -> DomainResult = { target in
+            Diagnostics.log.info("domain", metadata: ["domain": "\(target.domain.value)", "server": "\(target.configuration.uri)"])
+            do {
+                let result = try await body(target)
+                Diagnostics.log.info("domain done", metadata: ["domain": "\(target.domain.value)", "exit": "\(result.status.rawValue)"])
+                return result
+            } catch {
+                Diagnostics.log.info("domain failed", metadata: ["domain": "\(target.domain.value)", "error": "\(error)"])
+                throw error
+            }
+        }
         if targets.count == 1 {
             let result = try await body(targets[0])
             Terminal.writeOut(format == .json ? result.json : result.table)

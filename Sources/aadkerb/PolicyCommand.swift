@@ -31,7 +31,7 @@ struct PolicyCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            try await reportingErrors(format: output.output) {
+            try await reportingErrors(output) {
                 let credentials = try connection.credentials()
                 return try await PerDomain.run(try connection.targets(), format: output.output) { target in
                     let policy = try await RevealPolicyEditor(connection: try await target.connect(credentials), domain: target.domain).read()
@@ -64,7 +64,7 @@ struct PolicyCommand: AsyncParsableCommand {
         var principal: String
 
         func run() async throws {
-            try await reportingErrors(format: output.output) {
+            try await reportingErrors(output) {
                 let credentials = try connection.credentials()
                 let principal = principal
                 return try await PerDomain.run(try connection.targets(), format: output.output) { target in
@@ -93,7 +93,7 @@ struct PolicyEdit: ParsableArguments {
     }
 
     func run(_ list: RevealPolicy.List, command: String) async throws {
-        try await reportingErrors(format: output.output) {
+        try await reportingErrors(output) {
             let credentials = try connection.credentials()
             let (names, remove, dryRun) = (principals, remove, dryRun)
             return try await PerDomain.run(try connection.targets(), format: output.output) { target in

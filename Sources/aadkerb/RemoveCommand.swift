@@ -25,7 +25,7 @@ struct RemoveCommand: AsyncParsableCommand {
     var yes = false
 
     func run() async throws {
-        try await reportingErrors(format: output.output) {
+        try await reportingErrors(output) {
             let targets = try connection.targets()
             if !dryRun && !yes {
                 let names = targets.map(\.domain.value).joined(separator: ", ")

@@ -68,7 +68,7 @@ struct RotateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reportingErrors(format: output.output) {
+        try await reportingErrors(output) {
             let targets = try connection.targets()
             let cloud = TenantStore(client: try tenant.client())
             let credentials = try connection.credentials()

@@ -41,7 +41,7 @@ struct SetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reportingErrors(format: output.output) {
+        try await reportingErrors(output) {
             let targets = try connection.targets()
             let cloud = tenant.tenantName() != nil ? TenantStore(client: try tenant.client()) : nil
             let credentials = try connection.credentials()

@@ -27,7 +27,7 @@ extension SharedServers {
             return ctx
         }
 
-        struct SambaKeys { let kvno: Int64; let current: String; let previous: String? }
+        struct SambaKeys { let kvno: Int64; let current: String; let previous: String?; let raw: [String] }
 
         /// The krbtgt_AzureAD keys Samba holds, as check values, and its kvno.
         func sambaKeys(_ ctx: Context) async throws -> SambaKeys {
@@ -47,7 +47,8 @@ extension SharedServers {
             }
             let current = try #require((keys["keys"] as? [String])?.first)
             return SambaKeys(kvno: try #require(entry.integer("msDS-KeyVersionNumber")), current: check(current),
-                             previous: (keys["old_keys"] as? [String])?.first.map(check))
+                             previous: (keys["old_keys"] as? [String])?.first.map(check),
+                             raw: ((keys["keys"] as? [String]) ?? []) + ((keys["old_keys"] as? [String]) ?? []))
         }
 
         func cloud(_ ctx: Context) async throws -> KerberosDomain {
@@ -216,6 +217,37 @@ extension SharedServers {
             let rerun = try aadkerb(["rotate", "--force"] + ctx.args + ["-o", "json"])
             #expect(rerun.status == 0, "\(rerun.stdout)\n\(rerun.stderr)")
             try await expectInSync(ctx)
+        }
+
+        /// The trace of a rotation (-vv and --log-file) holds the requests, never a secret: not the
+        /// keys Samba holds (hex or base64), not the admin password, not the client secret.
+        @Test func theTraceOfARotationHoldsNoSecret() async throws {
+            let ctx = try await freshlySet()
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-trace-\(UUID().uuidString).log").path
+            let rotated = try aadkerb(["rotate", "--force", "-vv", "--log-file", log] + ctx.args)
+            #expect(rotated.status == 0, "\(rotated.stderr)")
+            let trace = try String(contentsOfFile: log, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: log) }
+            let mode = try FileManager.default.attributesOfItem(atPath: log)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            // it did trace the work...
+            for expected in ["\"message\":\"read keys\"", "client-request-id", "\"message\":\"modify\"", "unicodePwd", "\"run\":"] {
+                #expect(trace.contains(expected), "trace lacks \(expected)")
+            }
+            // ...and no secret
+            let keys = try await sambaKeys(ctx).raw
+            #expect(keys.count == 2)
+            var secrets = keys + keys.map { hex in
+                Data(stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
+                    let a = hex.index(hex.startIndex, offsetBy: i)
+                    return UInt8(hex[a..<hex.index(a, offsetBy: 2)], radix: 16)!
+                }).base64EncodedString()
+            }
+            secrets.append(try String(contentsOfFile: ctx.dc.passwordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+            secrets.append(try String(contentsOfFile: ctx.server.adminSecretFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+            for secret in secrets {
+                #expect(!trace.contains(secret) && !rotated.stderr.contains(secret), "a secret is in the trace")
+            }
         }
 
         @Test func usageAndPermissionFailuresAreClear() async throws {

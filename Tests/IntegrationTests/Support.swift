@@ -73,6 +73,7 @@ func spawn(_ executable: URL, _ arguments: [String], environment: [String: Strin
            stdin: String? = nil) throws -> Spawned {
     var env = ProcessInfo.processInfo.environment.filter {
         !$0.key.hasPrefix("AADKERB_") || $0.key.hasPrefix("AADKERB_DC_") || $0.key.hasPrefix("AADKERB_TENANT_")
+            || $0.key == "AADKERB_LOG_FILE"  // scripts/test collects every run's trace and searches it for secrets
     }
     env.merge(environment) { $1 }
     let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-test-\(UUID().uuidString)")
