@@ -267,6 +267,16 @@ extension SharedServers {
             #expect(result.stderr.contains("--password-file, --password-stdin or AADKERB_DOMAIN_PASSWORD"))
         }
 
+        @Test func completionScriptsKnowEveryCommand() throws {
+            for shell in ["bash", "zsh", "fish"] {
+                let script = try aadkerb(["--generate-completion-script", shell])
+                #expect(script.status == 0)
+                for word in ["rotate", "doctor", "policy", "min-age", "all-dcs", "break-lease"] {
+                    #expect(script.stdout.contains(word), "\(shell) completion lacks \(word)")
+                }
+            }
+        }
+
         @Test func usageErrorsUseExitCode64() throws {
             #expect(try aadkerb(["get"]).status == 64)
             #expect(try aadkerb(["get", "--domain", "x.com", "--password-stdin", "--password-file", "f"]).status == 64)
