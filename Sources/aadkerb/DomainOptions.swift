@@ -60,47 +60,61 @@ struct DomainOptions: ParsableArguments {
         if noStarttls, server.contains(where: { $0.lowercased().hasPrefix("ldaps://") }) {
             throw ValidationError("--no-starttls applies to ldap:// servers; an ldaps:// server always uses TLS")
         }
-        if kerberos && server.isEmpty {
-            throw ValidationError("--kerberos needs --server naming a DC by its host name (the service principal is ldap/<host>)")
-        }
         guard connectTimeout > 0, timeout > 0 else { throw ValidationError("timeouts must be positive") }
         guard !server.contains(where: { $0.contains(where: { $0 == " " || $0 == "\n" }) }) else {
             throw ValidationError("--server must be one URI")
         }
     }
 
-    /// The domains to work on, each with the DC to ask, in the order given.
+    /// The domains to work on, each with the DC to ask, in the order given. Defaults for the
+    /// server and CA file come from the config file's [domains."<name>"] table, then its top level.
     func targets() throws -> [DomainTarget] {
-        try domain.enumerated().map { index, name in
+        let config = try Config.current()
+        return try domain.enumerated().map { index, name in
             let domain = try DomainName(name)
-            return DomainTarget(domain: domain, configuration: ldapConfiguration(for: domain, server: server.isEmpty ? nil : server[index]))
+            let serverURI = server.isEmpty ? config.domain(domain.value)?.server : server[index]
+            let ca = caFile ?? config.domain(domain.value)?.caFile ?? config.caFile
+            if let ca, !FileManager.default.isReadableFile(atPath: ca) {
+                throw CLIError.unreadable("cannot read the CA file \(ca)")
+            }
+            if try useKerberos(), serverURI == nil {
+                throw CLIError.usage("Kerberos needs the DC's host name for \(domain.value): --server ldap://<host>, or server in the config file's [domains.\"\(domain.value)\"]")
+            }
+            return DomainTarget(domain: domain, configuration: ldapConfiguration(for: domain, server: serverURI, caFile: ca, kerberos: try useKerberos()))
         }
     }
 
-    func ldapConfiguration(for domain: DomainName, server: String?) -> LDAPConfiguration {
+    /// --kerberos, or `kerberos = true` in the config file when no password source is given here.
+    func useKerberos() throws -> Bool {
+        if kerberos { return true }
+        return try Config.current().kerberos && user == nil && passwordFile == nil && !passwordStdin
+    }
+
+    func ldapConfiguration(for domain: DomainName, server: String?, caFile: String? = nil, kerberos: Bool? = nil) -> LDAPConfiguration {
         let uri = server ?? "ldaps://\(domain.value)"
+        let kerberos = kerberos ?? self.kerberos
         // With --kerberos on ldap://, SASL GSSAPI signs and seals the connection itself (as
         // Windows tools do on port 389); AD refuses sign/seal inside TLS.
         let security: LDAPConfiguration.Security = uri.lowercased().hasPrefix("ldaps://")
             ? .ldaps : (noStarttls || kerberos ? .none : .startTLS)
         return LDAPConfiguration(
-            uri: uri, security: security, caFile: caFile,
+            uri: uri, security: security, caFile: caFile ?? self.caFile,
             connectTimeout: .milliseconds(Int64(connectTimeout * 1000)),
             operationTimeout: .milliseconds(Int64(timeout * 1000)))
     }
 
     /// Reads the password once (a prompt, a file or standard input), for every domain of the run.
     func credentials(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DomainCredentials {
-        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
-            throw CLIError.unreadable("cannot read the CA file \(caFile)")
+        let config = try Config.current()
+        if try useKerberos() { return .gssapi }
+        guard let user = user ?? environment["AADKERB_DOMAIN_USER"] ?? config.user, !user.isEmpty else {
+            throw CLIError.usage("no account: give --user (or AADKERB_DOMAIN_USER, or user in the config file), or --kerberos")
         }
-        if kerberos { return .gssapi }
-        guard let user = user ?? environment["AADKERB_DOMAIN_USER"], !user.isEmpty else {
-            throw CLIError.usage("no account: give --user (or AADKERB_DOMAIN_USER), or --kerberos")
-        }
+        // command line, then the environment's password, then the config file's password-file
+        let file = passwordFile ?? (passwordStdin || environment[PasswordSource.environmentVariable] != nil ? nil : config.passwordFile)
         let shown = domain.count == 1 ? DomainCredentials.bindName(user, in: domain[0]) : user
         let password = try PasswordSource.read(
-            file: passwordFile, stdin: passwordStdin, environment: environment, prompt: "Password for \(shown): ")
+            file: file, stdin: passwordStdin, environment: environment, prompt: "Password for \(shown): ")
         return .simple(user: user, password: password)
     }
 }

@@ -11,8 +11,8 @@ struct TenantOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Base URL of the tenant API (docs/tenant-api.md). Also AADKERB_TENANT_ENDPOINT.", valueName: "url"))
     var tenantEndpoint: String?
 
-    @Option(name: .long, help: ArgumentHelp("OAuth2 authority that issues tokens: <authority>/<tenant>/oauth2/v2.0/token.", valueName: "url"))
-    var authority: String = "https://login.microsoftonline.com"
+    @Option(name: .long, help: ArgumentHelp("OAuth2 authority that issues tokens: <authority>/<tenant>/oauth2/v2.0/token. Default: https://login.microsoftonline.com.", valueName: "url"))
+    var authority: String?
 
     @Option(name: .long, help: ArgumentHelp("Application (client) id for client-credentials sign-in. Also AADKERB_CLIENT_ID.", valueName: "id"))
     var clientId: String?
@@ -39,19 +39,28 @@ struct TenantOptions: ParsableArguments {
     var tenantRetries: Int = 3
 
     func tenantName(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        tenant ?? env["AADKERB_TENANT"]
+        tenant ?? env["AADKERB_TENANT"] ?? (try? Config.current())?.tenant
     }
 
     func client(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> TenantClient {
+        let config = try Config.current()
+        // command line, then environment, then the config file
+        let tenantEndpoint = self.tenantEndpoint ?? env["AADKERB_TENANT_ENDPOINT"] ?? config.tenantEndpoint
+        let authority = self.authority ?? config.authority ?? "https://login.microsoftonline.com"
+        let clientId = self.clientId ?? env["AADKERB_CLIENT_ID"] ?? config.clientID
+        let accessTokenFile = self.accessTokenFile ?? (env["AADKERB_ACCESS_TOKEN"] != nil ? nil : config.accessTokenFile)
+        let clientCertificate = self.clientCertificate ?? (self.clientSecretFile != nil ? nil : config.clientCertificate)
+        let clientKey = self.clientKey ?? (self.clientSecretFile != nil ? nil : config.clientKey)
+        let clientSecretFile = self.clientSecretFile ?? (env["AADKERB_CLIENT_SECRET"] != nil ? nil : config.clientSecretFile)
         guard let tenant = tenantName(env) else { throw CLIError.usage("the cloud side needs --tenant (or AADKERB_TENANT)") }
-        guard let rawURL = tenantEndpoint ?? env["AADKERB_TENANT_ENDPOINT"], let api = URL(string: rawURL),
+        guard let rawURL = tenantEndpoint, let api = URL(string: rawURL),
               api.scheme == "https" else {
             throw CLIError.usage("the cloud side needs --tenant-endpoint https://... (or AADKERB_TENANT_ENDPOINT)")
         }
         guard let authorityURL = URL(string: authority), authorityURL.scheme == "https" else {
             throw CLIError.usage("--authority must be an https:// URL")
         }
-        if deviceCode && (clientId ?? env["AADKERB_CLIENT_ID"]) == nil {
+        if deviceCode && clientId == nil {
             throw CLIError.usage("--device-code needs --client-id of a public client")
         }
         guard tenantTimeout > 0, (0...10).contains(tenantRetries) else {
@@ -62,7 +71,7 @@ struct TenantOptions: ParsableArguments {
             credentials = .accessToken(try readSecretFile(file, what: "access token"))
         } else if let token = env["AADKERB_ACCESS_TOKEN"], !token.isEmpty {
             credentials = .accessToken(Secret(token))
-        } else if let id = clientId ?? env["AADKERB_CLIENT_ID"] {
+        } else if let id = clientId {
             if deviceCode {
                 credentials = .deviceCode(clientID: id)
             } else if clientCertificate != nil || clientKey != nil {

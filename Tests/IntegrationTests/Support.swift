@@ -75,6 +75,8 @@ func spawn(_ executable: URL, _ arguments: [String], environment: [String: Strin
         !$0.key.hasPrefix("AADKERB_") || $0.key.hasPrefix("AADKERB_DC_") || $0.key.hasPrefix("AADKERB_TENANT_")
             || $0.key == "AADKERB_LOG_FILE"  // scripts/test collects every run's trace and searches it for secrets
     }
+    // No config file of the machine's user leaks in: tests that want one pass AADKERB_CONFIG.
+    env["XDG_CONFIG_HOME"] = "/nonexistent/aadkerb-tests"
     env.merge(environment) { $1 }
     let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)

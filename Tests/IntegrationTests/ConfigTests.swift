@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+extension SharedServers {
+    /// Defaults from a config file (AADKERB_CONFIG): used when the command line and the
+    /// environment say nothing, overridden by them, and never a place for secrets.
+    @Suite struct ConfigTests {
+        func write(_ text: String) throws -> String {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-\(UUID().uuidString).toml").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+
+        @Test func theConfigFileSuppliesDefaultsAndTheCommandLineWins() async throws {
+            let dc = try await Fixture.shared.dc("contoso")
+            let server = try await Fixture.shared.tenant()
+            let config = try write("""
+                # aadkerb defaults for contoso
+                user = "Administrator"            # qualified with the domain
+                password-file = "\(dc.passwordFile)"
+                tenant = "\(server.tenant)"
+                tenant-endpoint = "\(server.url.absoluteString)"
+                authority = "\(server.url.absoluteString)"
+                client-id = "admin"
+                client-secret-file = "\(server.adminSecretFile)"
+
+                [domains."\(dc.domain)"]
+                server = "\(dc.uri)"
+                ca-file = "\(dc.caFile)"
+                """)
+            defer { try? FileManager.default.removeItem(atPath: config) }
+            let env = ["AADKERB_CONFIG": config]
+            let full = try aadkerb(["get"] + dc.connectionArguments + server.arguments() + ["-o", "json"])
+            let short = try aadkerb(["get", "--domain", dc.domain, "-o", "json"], environment: env)
+            #expect(short.status == full.status, "\(short.stderr)")
+            let a = try jsonObject(full.stdout), b = try jsonObject(short.stdout)
+            #expect(b["Server"] as? String == dc.uri)
+            #expect("\(a["CloudId"] ?? "absent")" == "\(b["CloudId"] ?? "absent")")  // the tenant side came from the file too
+            #expect(b["SyncStatus"] as? String == a["SyncStatus"] as? String)
+
+            // the command line wins over the file: a bad server on the command line fails
+            let overridden = try aadkerb(["get", "--domain", dc.domain, "--server", "ldaps://\(dc.ip):1", "--connect-timeout", "2"], environment: env)
+            #expect(overridden.status == 12, "\(overridden.stderr)")
+        }
+
+        @Test func secretsUnknownKeysAndMissingFilesAreRefusedWithTheLine() throws {
+            let secret = try write("user = \"admin\"\npassword = \"hunter2\"\n")
+            defer { try? FileManager.default.removeItem(atPath: secret) }
+            let r1 = try aadkerb(["get", "--domain", "contoso.corp.com"], environment: ["AADKERB_CONFIG": secret])
+            #expect(r1.status == 64)
+            #expect(r1.stderr.contains("\(secret):2: secrets do not go in the config file; set password-file"))
+            #expect(!r1.stderr.contains("hunter2"))
+
+            let typo = try write("[domains.\"contoso.corp.com\"]\nsever = \"ldaps://x\"\n")
+            defer { try? FileManager.default.removeItem(atPath: typo) }
+            let r2 = try aadkerb(["get", "--domain", "contoso.corp.com"], environment: ["AADKERB_CONFIG": typo])
+            #expect(r2.status == 64)
+            #expect(r2.stderr.contains("\(typo):2: unknown key sever"))
+
+            let bad = try write("user = admin\n")
+            defer { try? FileManager.default.removeItem(atPath: bad) }
+            #expect(try aadkerb(["get", "--domain", "contoso.corp.com"], environment: ["AADKERB_CONFIG": bad]).stderr.contains(":1: a value is a \"quoted string\""))
+
+            let missing = try aadkerb(["get", "--domain", "contoso.corp.com"], environment: ["AADKERB_CONFIG": "/nonexistent/aadkerb.toml"])
+            #expect(missing.status == 66)
+        }
+    }
+}
