@@ -42,6 +42,8 @@ public struct DCKeyState: Sendable, Equatable {
     public var kvno: Int64?
     public var converged: Bool
     public var error: String?
+    /// False when asking again cannot help (TLS or credentials refused): waiting stops for it.
+    public var retryable = true
 }
 
 /// The outcome of `rotate`, with the state before and after.
@@ -237,7 +239,7 @@ public struct KeyRotator: Sendable {
             let states = try await DomainControllers.keyVersions(
                 connection: connection, objects: objects, accountDN: krbtgtDN, connectedDC: connectedDC, connectToDC: connectToDC,
                 expected: kvno)
-            if states.allSatisfy(\.converged) || now() >= deadline { return states }
+            if states.allSatisfy({ $0.converged || !$0.retryable }) || now() >= deadline { return states }
             try await Task.sleep(for: .seconds(2))
         }
     }
@@ -302,6 +304,8 @@ public enum DomainControllers {
                         let kvno = try await c.read(accountDN, attributes: ["msDS-KeyVersionNumber"])?.integer("msDS-KeyVersionNumber")
                         let converged = expected.map { (kvno ?? 0) >= $0 } ?? (kvno != nil)
                         return DCKeyState(name: name, kvno: kvno, converged: converged, error: kvno == nil ? "\(accountDN) not found" : nil)
+                    } catch let error as LDAPError where [.tls, .authentication, .accessDenied].contains(error.kind) {
+                        return DCKeyState(name: name, kvno: nil, converged: false, error: "\(error)", retryable: false)
                     } catch {
                         return DCKeyState(name: name, kvno: nil, converged: false, error: "\(error)")
                     }

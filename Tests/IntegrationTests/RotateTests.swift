@@ -219,6 +219,58 @@ extension SharedServers {
             try await expectInSync(ctx)
         }
 
+        /// Two DCs of one domain (westwind and westwind2, replicating): rotate waits until both
+        /// hold the new key and reports each; `get --all-dcs` shows it; the key replicated to the
+        /// second DC is the key the tenant holds.
+        @Test func rotationConvergesOnBothDCsOfTheDomain() async throws {
+            let second = try await Fixture.shared.dc("westwind2")
+            let ctx = try await freshlySet(on: "westwind")
+            // one CA bundle for both DCs (each fixture DC has its own CA), as a corporate CA would be
+            let bundle = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-nw-\(UUID().uuidString).pem").path
+            try (try String(contentsOfFile: ctx.dc.caFile, encoding: .utf8) + "\n" + String(contentsOfFile: second.caFile, encoding: .utf8))
+                .write(toFile: bundle, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: bundle) }
+            let args = ["--domain", ctx.dc.domain, "--server", ctx.dc.uri, "--ca-file", bundle, "--user", "Administrator",
+                        "--password-file", ctx.dc.passwordFile] + ctx.server.arguments()
+
+            // wait until the second DC has the objects `set` just made (same krbtgt objectGUID)
+            let krbtgt = "CN=krbtgt_AzureAD,CN=Users,\(ctx.dc.baseDN)"
+            let guid = try await ctx.dc.adminConnection().read(krbtgt, attributes: ["objectGUID"])?.bytes("objectGUID")
+            var replicated = false
+            for _ in 0..<60 where !replicated {
+                replicated = try await second.adminConnection().read(krbtgt, attributes: ["objectGUID"])?.bytes("objectGUID") == guid
+                if !replicated { try await Task.sleep(for: .seconds(1)) }
+            }
+            try #require(replicated, "westwind2 never received the objects set made on westwind")
+
+            let rotated = try aadkerb(["rotate", "--force", "--wait", "90s"] + args + ["-o", "json"])
+            #expect(rotated.status == 0, "\(rotated.stdout)\n\(rotated.stderr)")
+            let report = try jsonObject(rotated.stdout)
+            let after = try #require((report["After"] as? [String: Any])?["Kvno"] as? Int)
+            let dcs = try #require(report["DomainControllers"] as? [[String: Any]])
+            #expect(Set(dcs.compactMap { $0["Name"] as? String }) == [ctx.dc.fqdn, second.fqdn], "\(dcs)")
+            for dc in dcs {
+                #expect(dc["Converged"] as? Bool == true && dc["Kvno"] as? Int == after, "\(dc)")
+            }
+
+            let all = try aadkerb(["get", "--all-dcs"] + args + ["-o", "json"])
+            #expect(all.status == 0, "\(all.stdout)\n\(all.stderr)")
+            let listed = try #require(try jsonObject(all.stdout)["DomainControllers"] as? [[String: Any]])
+            #expect(listed.count == 2 && listed.allSatisfy { $0["Kvno"] as? Int == after }, "\(listed)")
+
+            // the key on the second DC (read from its own database) is the tenant's current key
+            let onSecond = try await sambaKeys(Context(dc: second, server: ctx.server))
+            #expect(onSecond.current == (try await cloud(ctx)).currentKey?.checkValue)
+
+            // with the second DC stopped, get --all-dcs says which DC could not be asked (exit 4)
+            _ = try run(Paths.sambaDC, ["stop", second.name])
+            let partial = try aadkerb(["get", "--all-dcs", "--connect-timeout", "3"] + args + ["-o", "json"])
+            _ = try run(Paths.sambaDC, ["start", second.name])
+            #expect(partial.status == 4, "\(partial.stdout)")
+            let states = try #require(try jsonObject(partial.stdout)["DomainControllers"] as? [[String: Any]])
+            #expect(states.first { $0["Name"] as? String == second.fqdn }?["Error"] is String)
+        }
+
         /// The trace of a rotation (-vv and --log-file) holds the requests, never a secret: not the
         /// keys Samba holds (hex or base64), not the admin password, not the client secret.
         @Test func theTraceOfARotationHoldsNoSecret() async throws {

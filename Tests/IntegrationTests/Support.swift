@@ -171,15 +171,32 @@ actor Fixture {
         "fabrikam": ("fabrikam.com", "127.0.0.22"),
         // stopped and restarted by tests (an outage mid-operation); nothing else uses it
         "northwind": ("northwind.test", "127.0.0.23"),
+        // a domain with two DCs (westwind2 joined): replication tests only
+        "westwind": ("westwind.test", "127.0.0.25"),
+    ]
+    /// Additional DCs of a domain above (scripts/samba-dc join): name -> (primary, IP).
+    static let joined: [String: (primary: String, ip: String)] = [
+        "westwind2": ("westwind", "127.0.0.26"),
     ]
 
     private var started: [String: DomainController] = [:]
+    let dcRoot = ProcessInfo.processInfo.environment["AADKERB_DC_ROOT"] ?? "/tmp/aadkerb-dc"
 
     /// Starts (provisioning on first use) the named DC; a no-op when it is already running.
     func dc(_ name: String) throws -> DomainController {
         if let dc = started[name] { return dc }
-        let (realm, ip) = Self.known[name]!
-        let start = try run(Paths.sambaDC, ["start", name, realm, ip])
+        let start: ProcessResult
+        if let (primary, ip) = Self.joined[name] {
+            _ = try dc(primary)
+            if !FileManager.default.fileExists(atPath: dcRoot + "/\(name)/dc.conf") {
+                let join = try run(Paths.sambaDC, ["join", name, primary, ip])
+                guard join.status == 0 else { throw FixtureError("scripts/samba-dc join \(name) failed (\(join.status)): \(join.stderr)") }
+            }
+            start = try run(Paths.sambaDC, ["start", name])
+        } else {
+            let (realm, ip) = Self.known[name]!
+            start = try run(Paths.sambaDC, ["start", name, realm, ip])
+        }
         guard start.status == 0 else {
             throw FixtureError("scripts/samba-dc start \(name) failed (\(start.status)): \(start.stderr)")
         }
