@@ -63,3 +63,15 @@ public struct KerberosServerComparison: Sendable, Equatable {
         }
     }
 }
+
+extension KerberosDomain {
+    /// Copies the on-prem twins of the cmdlet's pairs (Id, DisplayName, KeyVersion, KeyUpdatedOn,
+    /// KeyUpdatedFrom) into the cloud object; what the DC did not report is left as it was.
+    public mutating func copyMetadata(from onPrem: OnPremKerberosServer) {
+        if let id = onPrem.id { self.id = id }
+        if let name = onPrem.displayName { displayName = name }
+        if let keyVersion = onPrem.keyVersion { self.keyVersion = keyVersion }
+        keyUpdatedOn = onPrem.keyUpdatedOn.map(ISO8601.string)
+        keyUpdatedFrom = onPrem.keyUpdatedFrom
+    }
+}

@@ -101,18 +101,11 @@ public struct Doctor: Sendable {
     /// Privileged groups must be in msDS-NeverRevealGroup; none of them in msDS-RevealOnDemandGroup.
     func revealPolicy() async -> DoctorCheck {
         do {
-            guard let computer = try await connection.read(objects.computer.description, attributes: ["msDS-NeverRevealGroup", "msDS-RevealOnDemandGroup"]),
+            guard try await connection.read(objects.computer.description, attributes: ["objectClass"]) != nil,
                   let domainSID = try await connection.read(objects.domainDN.description, attributes: ["objectSid"])?.bytes("objectSid").flatMap(formatSID)
             else { return DoctorCheck("reveal-policy", .skipped, "the read-only DC object is missing") }
-            func sids(_ dns: [String]) async throws -> [String: String] {
-                var out: [String: String] = [:]
-                for dn in dns {
-                    if let sid = try await connection.read(dn, attributes: ["objectSid"])?.bytes("objectSid").flatMap(formatSID) { out[sid] = dn }
-                }
-                return out
-            }
-            let denied = try await sids(computer.strings("msDS-NeverRevealGroup"))
-            let allowed = try await sids(computer.strings("msDS-RevealOnDemandGroup"))
+            let policy = try await RevealPolicyEditor(connection: connection, domain: objects.domain).read()
+            let denied = Set(policy.denied.compactMap(\.sid)), allowed = Set(policy.allowed.compactMap(\.sid))
             let privileged = KerberosServerSetter.neverRevealBuiltin + KerberosServerSetter.neverRevealDomainRIDs.map { "\(domainSID)-\($0)" }
             var existing: [String: String] = [:]
             for sid in privileged {
@@ -122,8 +115,8 @@ public struct Doctor: Sendable {
                 }
                 if existing[sid] == nil, sid.hasPrefix("S-1-5-32-") { existing[sid] = sid }
             }
-            let notDenied = existing.filter { denied[$0.key] == nil }.map(\.value).sorted()
-            let allowedPrivileged = existing.filter { allowed[$0.key] != nil }.map(\.value).sorted()
+            let notDenied = existing.filter { !denied.contains($0.key) }.map(\.value).sorted()
+            let allowedPrivileged = existing.filter { allowed.contains($0.key) }.map(\.value).sorted()
             if !allowedPrivileged.isEmpty {
                 return DoctorCheck("reveal-policy", .fail, "privileged groups are allowed in msDS-RevealOnDemandGroup: \(allowedPrivileged.joined(separator: ", "))",
                                    fix: "remove them from msDS-RevealOnDemandGroup of \(objects.computer.description)")

@@ -158,11 +158,7 @@ public struct KerberosServerSetter: Sendable {
             if let onPrem, let id = onPrem.id, let name = onPrem.displayName, let keyVersion = onPrem.keyVersion, let userAccount = onPrem.userAccount {
                 var twin = existing?.0 ?? KerberosDomain(domainDnsName: objects.domain.value, id: id, displayName: name, keyVersion: keyVersion)
                 let before = twin
-                twin.id = id
-                twin.displayName = name
-                twin.keyVersion = keyVersion
-                twin.keyUpdatedOn = onPrem.keyUpdatedOn.map(ISO8601.string)
-                twin.keyUpdatedFrom = onPrem.keyUpdatedFrom
+                twin.copyMetadata(from: onPrem)
                 // The tenant must hold the DC's current key: publish it when it does not (this
                 // also finishes a rotation interrupted after the DC's key was reset).
                 var newKey: (key: Secret, kvno: Int64)?

@@ -222,11 +222,7 @@ public struct KeyRotator: Sendable {
     /// Writes the metadata of `onPrem` and the key to the tenant; clears any lease.
     func publish(_ onPrem: OnPremKerberosServer, key: Secret, kvno: Int64, to twin: KerberosDomain, ifMatch: String) async throws {
         var value = twin
-        if let id = onPrem.id { value.id = id }
-        if let name = onPrem.displayName { value.displayName = name }
-        value.keyVersion = onPrem.keyVersion ?? value.keyVersion
-        value.keyUpdatedOn = onPrem.keyUpdatedOn.map(ISO8601.string)
-        value.keyUpdatedFrom = onPrem.keyUpdatedFrom
+        value.copyMetadata(from: onPrem)
         value.rotation = nil
         try await cloud.write(value, ifMatch: ifMatch, newKey: (key, kvno))
     }

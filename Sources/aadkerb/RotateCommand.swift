@@ -141,7 +141,6 @@ struct RotationReport: Encodable {
     enum CodingKeys: String, CodingKey { case SchemaVersion, Command, DomainDnsName, DryRun, Outcome, Reason, Before, After, DomainControllers, Steps }
     enum StateKeys: String, CodingKey { case Kvno, KeyVersion, KeyUpdatedOn, CloudKeyKvno }
     enum DCKeys: String, CodingKey { case Name, Kvno, Converged, Error }
-    enum StepKeys: String, CodingKey { case Side, Action, Object, Detail }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -169,14 +168,7 @@ struct RotationReport: Encodable {
             try o.encode(dc.converged, forKey: .Converged)
             try o.encode(dc.error, forKey: .Error)
         }
-        var steps = c.nestedUnkeyedContainer(forKey: .Steps)
-        for s in result.steps {
-            var o = steps.nestedContainer(keyedBy: StepKeys.self)
-            try o.encode(s.side.rawValue, forKey: .Side)
-            try o.encode(s.action, forKey: .Action)
-            try o.encode(s.object, forKey: .Object)
-            try o.encode(s.detail, forKey: .Detail)
-        }
+        try c.encode(result.steps, forKey: .Steps)
     }
 
     var table: String {
@@ -193,7 +185,7 @@ struct RotationReport: Encodable {
         }
         var text = t.rendered
         if dryRun && !result.steps.isEmpty {
-            text += "\n\nWould do:\n" + result.steps.map { "  \($0.side.rawValue)  \($0.action)  \($0.object)\n      \($0.detail)" }.joined(separator: "\n")
+            text += "\n\nWould do:\n" + result.steps.map(\.line).joined(separator: "\n")
         }
         return text
     }

@@ -30,7 +30,6 @@ struct StepsReport: Encodable {
     let notes: [String]
 
     enum CodingKeys: String, CodingKey { case SchemaVersion, Command, DomainDnsName, DryRun, Changed, Steps, Notes }
-    enum StepKeys: String, CodingKey { case Side, Action, Object, Detail }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -39,14 +38,7 @@ struct StepsReport: Encodable {
         try c.encode(domain, forKey: .DomainDnsName)
         try c.encode(dryRun, forKey: .DryRun)
         try c.encode(!dryRun && !steps.isEmpty, forKey: .Changed)
-        var list = c.nestedUnkeyedContainer(forKey: .Steps)
-        for s in steps {
-            var o = list.nestedContainer(keyedBy: StepKeys.self)
-            try o.encode(s.side.rawValue, forKey: .Side)
-            try o.encode(s.action, forKey: .Action)
-            try o.encode(s.object, forKey: .Object)
-            try o.encode(s.detail, forKey: .Detail)
-        }
+        try c.encode(steps, forKey: .Steps)
         try c.encode(notes, forKey: .Notes)
     }
 
@@ -57,9 +49,24 @@ struct StepsReport: Encodable {
                                           : "Nothing to remove: no Azure AD Kerberos server objects in \(domain).")
         } else {
             lines.append(dryRun ? "Would do (dry run, nothing changed):" : "Done:")
-            for s in steps { lines.append("  \(s.side.rawValue)  \(s.action)  \(s.object)\n      \(s.detail)") }
+            lines += steps.map(\.line)
         }
         lines += notes.map { "Note: \($0)" }
         return lines.joined(separator: "\n")
     }
+}
+
+/// A step in JSON (`{"Side", "Action", "Object", "Detail"}`) and in a table.
+extension Step: Encodable {
+    enum Keys: String, CodingKey { case Side, Action, Object, Detail }
+
+    public func encode(to encoder: any Encoder) throws {
+        var o = encoder.container(keyedBy: Keys.self)
+        try o.encode(side.rawValue, forKey: .Side)
+        try o.encode(action, forKey: .Action)
+        try o.encode(object, forKey: .Object)
+        try o.encode(detail, forKey: .Detail)
+    }
+
+    var line: String { "  \(side.rawValue)  \(action)  \(object)\n      \(detail)" }
 }

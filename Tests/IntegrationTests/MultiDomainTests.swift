@@ -41,10 +41,7 @@ extension SharedServers {
                 try await Seeder.remove(dc, c)
                 try await server.client().delete(domain: dc.domain)
             }
-            let bundle = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-cas-\(UUID().uuidString).pem")
-            let pems = try dcs.map { try String(contentsOfFile: $0.caFile, encoding: .utf8) }.joined(separator: "\n")
-            try pems.write(to: bundle, atomically: true, encoding: .utf8)
-            return Context(dcs: dcs, server: server, user: user, password: password, caBundle: bundle.path)
+            return Context(dcs: dcs, server: server, user: user, password: password, caBundle: try DomainController.caBundle(dcs))
         }
 
         func cleanUp(_ ctx: Context) async throws {

@@ -246,9 +246,7 @@ extension SharedServers {
             let second = try await Fixture.shared.dc("westwind2")
             let ctx = try await freshlySet(on: "westwind")
             // one CA bundle for both DCs (each fixture DC has its own CA), as a corporate CA would be
-            let bundle = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-nw-\(UUID().uuidString).pem").path
-            try (try String(contentsOfFile: ctx.dc.caFile, encoding: .utf8) + "\n" + String(contentsOfFile: second.caFile, encoding: .utf8))
-                .write(toFile: bundle, atomically: true, encoding: .utf8)
+            let bundle = try DomainController.caBundle([ctx.dc, second])
             defer { try? FileManager.default.removeItem(atPath: bundle) }
             let args = ["--domain", ctx.dc.domain, "--server", ctx.dc.uri, "--ca-file", bundle, "--user", "Administrator",
                         "--password-file", ctx.dc.passwordFile] + ctx.server.arguments()

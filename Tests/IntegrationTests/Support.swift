@@ -156,6 +156,15 @@ struct DomainController: Sendable {
         return ou
     }
 
+    /// One PEM file with the CAs of several DCs (each fixture DC has its own CA), as one
+    /// corporate CA would sign them all. The caller removes it.
+    static func caBundle(_ dcs: [DomainController]) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-cas-\(UUID().uuidString).pem").path
+        try dcs.map { try String(contentsOfFile: $0.caFile, encoding: .utf8) }.joined(separator: "\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     func adminConnection() async throws -> LDAPConnection {
         let c = try await LDAPConnection.open(LDAPConfiguration(uri: uri, caFile: caFile))
         try await c.bind(.simple(bindName: adminUPN, password: try password))
