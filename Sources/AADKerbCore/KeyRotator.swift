@@ -33,6 +33,8 @@ public struct RotationPolicy: Sendable {
     /// How long to wait for the other writable DCs to hold the new key (seconds); 0: do not wait.
     public var convergenceTimeout: TimeInterval = 120
     public var dryRun = false
+    /// DCs found in DNS (SRV): waited for as well as the writable DCs of the directory.
+    public var dnsDCs: [String] = []
     public init() {}
 }
 
@@ -231,10 +233,12 @@ public struct KeyRotator: Sendable {
     /// or the timeout passes.
     func waitForConvergence(krbtgtDN: String, kvno: Int64, connectedDC: String?) async throws -> [DCKeyState] {
         let deadline = now().addingTimeInterval(policy.convergenceTimeout)
+        let directory = try await DomainControllers.writable(connection: connection, objects: objects)
+        let names = directory + policy.dnsDCs.map { $0.lowercased() }.filter { dns in !directory.contains { $0.lowercased() == dns } }
         while true {
             let states = try await DomainControllers.keyVersions(
                 connection: connection, objects: objects, accountDN: krbtgtDN, connectedDC: connectedDC, connectToDC: connectToDC,
-                expected: kvno)
+                expected: kvno, names: names)
             if states.allSatisfy({ $0.converged || !$0.retryable }) || now() >= deadline { return states }
             try await Task.sleep(for: .seconds(2))
         }
@@ -266,8 +270,41 @@ public struct StoreConflict: Error, Sendable, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// The writable DCs of a domain, from the directory.
+/// The DCs of a domain, from the directory (and DNS).
 public enum DomainControllers {
+    /// A DC as the directory and DNS know it.
+    public struct Info: Sendable, Equatable {
+        public var name: String
+        public var srv: SRVRecord?
+        public var inDirectory: Bool
+        /// true writable, false read-only, nil not in the directory.
+        public var writable: Bool?
+        public var operatingSystem: String?
+        public var operatingSystemVersion: String?
+    }
+
+    /// Every DC under OU=Domain Controllers with a host name (writable: SERVER_TRUST_ACCOUNT;
+    /// read-only: PARTIAL_SECRETS_ACCOUNT; the AzureADKerberos object has no host name and is
+    /// left out), merged with the SRV records found in DNS, in SRV order then by name.
+    public static func inventory(connection: LDAPConnection, objects: KerberosServerObjects, srv: [SRVRecord]) async throws -> [Info] {
+        let entries = try await connection.search(
+            base: "OU=Domain Controllers,\(objects.domainDN.description)", scope: .subtree,
+            filter: .and([.equal("objectClass", "computer"), .present("dNSHostName"),
+                          .or([.bitwiseAnd("userAccountControl", 0x2000), .bitwiseAnd("userAccountControl", 0x0400_0000)])]),
+            attributes: ["dNSHostName", "userAccountControl", "operatingSystem", "operatingSystemVersion"])
+        var infos: [Info] = srv.map { Info(name: $0.target.lowercased(), srv: $0, inDirectory: false) }
+        for entry in entries {
+            guard let name = entry.string("dNSHostName")?.lowercased() else { continue }
+            let uac = UInt32(entry.integer("userAccountControl") ?? 0)
+            let index = infos.firstIndex { $0.name == name } ?? { infos.append(Info(name: name, srv: nil, inDirectory: false)); return infos.count - 1 }()
+            infos[index].inDirectory = true
+            infos[index].writable = uac & 0x2000 != 0
+            infos[index].operatingSystem = entry.string("operatingSystem")
+            infos[index].operatingSystemVersion = entry.string("operatingSystemVersion")
+        }
+        return infos
+    }
+
     /// dNSHostName of each computer under OU=Domain Controllers with SERVER_TRUST_ACCOUNT (0x2000).
     public static func writable(connection: LDAPConnection, objects: KerberosServerObjects) async throws -> [String] {
         let entries = try await connection.search(
@@ -283,8 +320,9 @@ public enum DomainControllers {
     /// holds at least `expected` (or, without `expected`, answered).
     public static func keyVersions(connection: LDAPConnection, objects: KerberosServerObjects, accountDN: String,
                                    connectedDC: String?, connectToDC: (@Sendable (String) async throws -> LDAPConnection)?,
-                                   expected: Int64? = nil) async throws -> [DCKeyState] {
-        let names = try await writable(connection: connection, objects: objects)
+                                   expected: Int64? = nil, names given: [String]? = nil) async throws -> [DCKeyState] {
+        let names: [String]
+        if let given { names = given } else { names = try await writable(connection: connection, objects: objects) }
         return await withTaskGroup(of: DCKeyState.self) { group in
             for name in names {
                 group.addTask {

@@ -58,6 +58,9 @@ struct RotateCommand: AsyncParsableCommand {
     @Flag(help: "Print what would be done and change nothing.")
     var dryRun = false
 
+    @Option(help: ArgumentHelp("Also find the DCs to wait for in DNS (_ldap._tcp.dc._msdcs.<domain> SRV) at this server (IPv4); without it, the directory's list is used.", valueName: "ip"))
+    var dnsServer: String?
+
     func validate() throws {
         if tenant.tenantName() == nil {
             throw ValidationError("rotate changes both sides: give --tenant (or AADKERB_TENANT) and the tenant sign-in options")
@@ -80,7 +83,12 @@ struct RotateCommand: AsyncParsableCommand {
             policy.leaseDuration = lease.seconds
             policy.dryRun = dryRun
             policy.convergenceTimeout = wait.seconds
+            let dnsServer = dnsServer
             return try await PerDomain.run(targets, format: output.output) { [policy] target in
+                var policy = policy
+                if let dnsServer {  // DNS helps when it answers; the directory's list is always used
+                    policy.dnsDCs = ((try? await SRVLookup.query("_ldap._tcp.dc._msdcs.\(target.domain.value)", server: dnsServer)) ?? []).map(\.target)
+                }
                 let ldap = try await target.connect(credentials)
                 let reader = try await KeyReaders.forDC(target, connected: ldap, credentials: credentials)
                 let rotator = KeyRotator(connection: ldap, domain: target.domain, cloud: cloud, keyReader: reader, policy: policy,

@@ -261,7 +261,8 @@ extension SharedServers {
             }
             try #require(replicated, "westwind2 never received the objects set made on westwind")
 
-            let rotated = try aadkerb(["rotate", "--force", "--wait", "90s"] + args + ["-o", "json"])
+            // DNS (Samba's own) names westwind only; the directory names both: rotate waits for both
+            let rotated = try aadkerb(["rotate", "--force", "--wait", "90s", "--dns-server", ctx.dc.ip] + args + ["-o", "json"])
             #expect(rotated.status == 0, "\(rotated.stdout)\n\(rotated.stderr)")
             let report = try jsonObject(rotated.stdout)
             let after = try #require((report["After"] as? [String: Any])?["Kvno"] as? Int)

@@ -1,0 +1,131 @@
+import AADKerbCore
+import ArgumentParser
+import Foundation
+import LDAPClient
+
+struct DcsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dcs",
+        abstract: "Find the domain's DCs (DNS SRV and the directory) and say, for each, whether it answers and which key version it holds.",
+        discussion: """
+            The question `nltest /dsgetdc:<domain> /kdc` answers on Windows, plus the Azure AD \
+            Kerberos key: DCs come from DNS (_ldap._tcp.dc._msdcs.<domain>, or the site's \
+            _ldap._tcp.<site>._sites.dc._msdcs.<domain> with --site, falling back to the domain-wide \
+            name; ordered by priority and weight per RFC 2782) and from the directory (OU=Domain \
+            Controllers: writable or read-only, operating system). Each DC is then asked over LDAPS \
+            (same CA and account) for the krbtgt_AzureAD key version.
+
+            Exit codes: 0 every DC answered and holds the same key version; 4 a DC did not answer, \
+            holds another key version, or is in DNS but not in the directory (or the other way round).
+            """)
+
+    @OptionGroup var connection: DomainOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: ArgumentHelp("DNS server (IPv4) for the SRV lookup. Default: the first nameserver of /etc/resolv.conf.", valueName: "ip"))
+    var dnsServer: String?
+
+    @Option(help: ArgumentHelp("Ask DNS for this AD site's DCs first.", valueName: "site"))
+    var site: String?
+
+    @Flag(help: "Do not ask DNS; list the DCs of the directory only.")
+    var noDns = false
+
+    func run() async throws {
+        try await reportingErrors(output) {
+            let credentials = try connection.credentials()
+            let (dnsServer, site, noDns) = (dnsServer ?? SRVLookup.systemServer(), site, noDns)
+            return try await PerDomain.run(try connection.targets(), format: output.output) { target in
+                // DNS first; its failure is reported, not fatal: the directory still lists the DCs
+                var srv: [SRVRecord] = []
+                var dnsNote: String?
+                if !noDns {
+                    do {
+                        guard let dnsServer else { throw SRVLookupError.noServer }
+                        let names = (site.map { ["_ldap._tcp.\($0)._sites.dc._msdcs.\(target.domain.value)"] } ?? [])
+                            + ["_ldap._tcp.dc._msdcs.\(target.domain.value)"]
+                        for name in names where srv.isEmpty {
+                            srv = (try? await SRVLookup.query(name, server: dnsServer)) ?? []
+                            if srv.isEmpty && name == names.last { srv = try await SRVLookup.query(name, server: dnsServer) }
+                        }
+                        srv = SRVLookup.ordered(srv)
+                    } catch {
+                        dnsNote = "\(error)"
+                    }
+                }
+                let ldap = try await target.connect(credentials)
+                let objects = KerberosServerObjects(domain: target.domain)
+                let infos = try await DomainControllers.inventory(connection: ldap, objects: objects, srv: srv)
+                let onPrem = try await OnPremReader(connection: ldap, domain: target.domain).read()
+                let states = try await DomainControllers.keyVersions(
+                    connection: ldap, objects: objects, accountDN: onPrem.userAccount ?? objects.krbtgt.description,
+                    connectedDC: onPrem.server, connectToDC: { host in try await target.otherDC(host).connect(credentials) },
+                    names: infos.map(\.name))
+                let report = DcsReport(domain: target.domain.value, dns: noDns ? nil : srv, dnsNote: dnsNote, infos: infos, states: states,
+                                       configured: onPrem.userAccount != nil)
+                return DomainResult(report, table: report.table, status: report.exitStatus)
+            }
+        }
+    }
+}
+
+/// `dcs`'s output. JSON schema 1: {"SchemaVersion", "DomainDnsName", "DnsError", "DomainControllers":
+/// [{"Name", "Port", "Priority", "Weight", "InDns", "InDirectory", "Writable", "OperatingSystem",
+/// "OperatingSystemVersion", "Reachable", "Kvno", "Error"}]}.
+struct DcsReport: Encodable {
+    let domain: String
+    let dns: [SRVRecord]?
+    let dnsNote: String?
+    let infos: [DomainControllers.Info]
+    let states: [DCKeyState]
+    let configured: Bool
+
+    func state(_ name: String) -> DCKeyState? { states.first { $0.name.lowercased() == name } }
+
+    var exitStatus: ExitStatus {
+        let kvnos = Set(states.compactMap(\.kvno))
+        let unreachable = states.contains { $0.error != nil && ($0.kvno != nil || !$0.error!.contains("not found")) }
+        let mismatch = dns != nil && dnsNote == nil && infos.contains { $0.srv == nil || !$0.inDirectory }
+        return unreachable || kvnos.count > 1 || mismatch ? .drifted : .success
+    }
+
+    struct DC: Encodable {
+        let Name: String
+        let Port: UInt16?, Priority: UInt16?, Weight: UInt16?
+        let InDns: Bool, InDirectory: Bool, Writable: Bool?
+        let OperatingSystem: String?, OperatingSystemVersion: String?
+        let Reachable: Bool, Kvno: Int64?, Error: String?
+    }
+
+    var rows: [DC] {
+        infos.map { info in
+            let s = state(info.name)
+            let reachable = s.map { $0.error == nil || $0.error!.hasSuffix("not found") } ?? false
+            return DC(Name: info.name, Port: info.srv?.port, Priority: info.srv?.priority, Weight: info.srv?.weight,
+                      InDns: info.srv != nil, InDirectory: info.inDirectory, Writable: info.writable,
+                      OperatingSystem: info.operatingSystem, OperatingSystemVersion: info.operatingSystemVersion,
+                      Reachable: reachable, Kvno: s?.kvno, Error: reachable ? nil : s?.error)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case SchemaVersion, DomainDnsName, DnsError, DomainControllers }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(1, forKey: .SchemaVersion)
+        try c.encode(domain, forKey: .DomainDnsName)
+        try c.encode(dnsNote, forKey: .DnsError)
+        try c.encode(rows, forKey: .DomainControllers)
+    }
+
+    var table: String {
+        var lines = rows.map { r in
+            let source = [r.InDns ? "dns" : nil, r.InDirectory ? "directory" : nil].compactMap { $0 }.joined(separator: "+")
+            let role = r.Writable.map { $0 ? "writable" : "read-only" } ?? "?"
+            let key = r.Reachable ? (r.Kvno.map { "kvno \($0)" } ?? (configured ? "no krbtgt_AzureAD" : "not configured")) : "unreachable: \(r.Error ?? "")"
+            let srv = r.Priority.map { " prio \($0) weight \(r.Weight ?? 0) port \(r.Port ?? 0)" } ?? ""
+            return "\(r.Name)  [\(source), \(role)\(srv)]  \(r.OperatingSystem.map { "\($0) \(r.OperatingSystemVersion ?? "")  " } ?? "")\(key)"
+        }
+        if let dnsNote { lines.append("DNS: \(dnsNote) (listed from the directory only)") }
+        return lines.joined(separator: "\n")
+    }
+}
