@@ -109,6 +109,30 @@ public struct RevealPolicyEditor: Sendable {
         return steps
     }
 
+    /// Back to what `set` writes: deny the privileged groups that exist in the domain, allow
+    /// Domain Users; every other entry of either list is removed.
+    public func reset(dryRun: Bool) async throws -> [Step] {
+        guard let domainSID = try await connection.read(objects.domainDN.description, attributes: ["objectSid"])?
+            .bytes("objectSid").flatMap(formatSID) else {
+            throw AADKerbError.malformedObject(dn: objects.domainDN.description, reason: "objectSid is not readable")
+        }
+        func principals(_ sids: [String]) async throws -> [RevealPolicy.Principal] {
+            var out: [RevealPolicy.Principal] = []
+            for sid in sids {
+                if let p = try? await resolve(sid) { out.append(p) }  // e.g. Enterprise Admins only in the forest root
+            }
+            return out
+        }
+        let deny = try await principals(KerberosServerSetter.neverRevealBuiltin + KerberosServerSetter.neverRevealDomainRIDs.map { "\(domainSID)-\($0)" })
+        let allow = try await principals(KerberosServerSetter.revealOnDemandDomainRIDs.map { "\(domainSID)-\($0)" })
+        let current = try await read()
+        func extra(_ list: [RevealPolicy.Principal], keeping wanted: [RevealPolicy.Principal]) -> [RevealPolicy.Principal] {
+            list.filter { p in !wanted.contains { $0.sid == p.sid } }
+        }
+        return try await change(.denied, add: deny, remove: extra(current.denied, keeping: deny), dryRun: dryRun)
+            + change(.allowed, add: allow, remove: extra(current.allowed, keeping: allow), dryRun: dryRun)
+    }
+
     /// Why `name` would or would not have its keys revealed to the cloud.
     public func explain(_ name: String) async throws -> RevealExplanation {
         let who = try await resolve(name)

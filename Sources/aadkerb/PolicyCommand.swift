@@ -23,7 +23,7 @@ struct PolicyCommand: AsyncParsableCommand {
               aadkerb policy allow --domain contoso.corp.com ... --remove "Domain Users"
               aadkerb policy explain --domain contoso.corp.com ... alice
             """,
-        subcommands: [Show.self, Allow.self, Deny.self, Explain.self])
+        subcommands: [Show.self, Allow.self, Deny.self, Reset.self, Explain.self])
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the allowed and the denied principals.")
@@ -52,6 +52,27 @@ struct PolicyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add principals to msDS-NeverRevealGroup (or --remove them).")
         @OptionGroup var edit: PolicyEdit
         func run() async throws { try await edit.run(.denied, command: "policy deny") }
+    }
+
+    struct Reset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Back to aadkerb set's policy: deny the privileged groups, allow Domain Users, remove every other entry.")
+        @OptionGroup var connection: DomainOptions
+        @OptionGroup var output: OutputOptions
+        @Flag(help: "Print what would change and change nothing.")
+        var dryRun = false
+
+        func run() async throws {
+            try await reportingErrors(output) {
+                let credentials = try connection.credentials()
+                let dryRun = dryRun
+                return try await PerDomain.run(try connection.targets(), format: output.output) { target in
+                    let steps = try await RevealPolicyEditor(connection: try await target.connect(credentials), domain: target.domain).reset(dryRun: dryRun)
+                    let report = StepsReport(command: "policy reset", domain: target.domain.value, dryRun: dryRun, steps: steps, notes: [])
+                    return DomainResult(report, table: steps.isEmpty ? "Nothing to change: the policy is aadkerb's default." : report.table, status: .success)
+                }
+            }
+        }
     }
 
     struct Explain: AsyncParsableCommand {

@@ -83,6 +83,20 @@ extension SharedServers {
             #expect(unknown.status == 64)
             #expect(unknown.stderr.contains("no user, group or computer named 'nobody-\(tag)'"))
 
+            // reset: back to set's policy (the deny entries for tier0 and pg and inner's allow entry go)
+            #expect(try aadkerb(["policy", "deny"] + args + ["tier0-\(tag)"]).status == 0)
+            let resetDry = try aadkerb(["policy", "reset", "--dry-run"] + args + ["-o", "json"])
+            let planned = try #require(try jsonObject(resetDry.stdout)["Steps"] as? [[String: String]])
+            #expect(planned.map { $0["Action"]! } == ["Remove", "Remove", "Remove"], "\(planned)")
+            for name in ["tier0-\(tag)", "pg-\(tag)", "inner-\(tag)"] {
+                #expect(planned.contains { $0["Detail"]!.contains(name) }, "\(name) not in \(planned)")
+            }
+            #expect(try aadkerb(["policy", "reset"] + args).status == 0)
+            let afterReset = try jsonObject(try aadkerb(["policy", "show"] + args + ["-o", "json"]).stdout)
+            #expect((afterReset["Allowed"] as? [[String: Any]])?.compactMap { $0["Name"] as? String } == ["Domain Users"])
+            #expect((afterReset["Denied"] as? [[String: Any]])?.compactMap { $0["Name"] as? String }.sorted() == denied.sorted())
+            #expect(try aadkerb(["policy", "reset"] + args).stdout.contains("Nothing to change"))
+
             try await c.delete(bob)  // first: the DC refuses to delete a group that is someone's primary group
             try await c.delete(ou, controls: [.treeDelete])
             try await Seeder.remove(dc, c)
