@@ -35,7 +35,7 @@ struct DcsCommand: AsyncParsableCommand {
         try await reportingErrors(output) {
             let credentials = try connection.credentials()
             let (dnsServer, site, noDns) = (dnsServer ?? SRVLookup.systemServer(), site, noDns)
-            return try await PerDomain.run(try connection.targets(), format: output.output) { target in
+            return try await PerDomain.run(try await connection.resolvedTargets(credentials), format: output.output, alwaysArray: connection.forest) { target in
                 // DNS first; its failure is reported, not fatal: the directory still lists the DCs
                 var srv: [SRVRecord] = []
                 var dnsNote: String?

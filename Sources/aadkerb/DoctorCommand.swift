@@ -28,11 +28,11 @@ struct DoctorCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(output) {
-            let targets = try connection.targets()
             let cloud = tenant.tenantName() != nil ? TenantStore(client: try tenant.client()) : nil
             let credentials = try connection.credentials()
+            let targets = try await connection.resolvedTargets(credentials)
             let maxKeyAge = maxKeyAge.seconds
-            return try await PerDomain.run(targets, format: output.output) { target in
+            return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest) { target in
                 var checks: [DoctorCheck]
                 do {
                     let ldap = try await target.connect(credentials)

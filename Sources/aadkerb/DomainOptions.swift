@@ -39,6 +39,9 @@ struct DomainOptions: ParsableArguments {
         "With an ldap:// server and a password, do not StartTLS: the password would travel in the clear. Only to diagnose; AD refuses such a bind."))
     var noStarttls = false
 
+    @Flag(help: "Every domain of the forest of --domain (crossRef objects under CN=Partitions,CN=Configuration), concurrently; JSON is then always an array. Other domains' DCs: the config file's [domains.\"<name>\"] server, else ldaps://<domain>.")
+    var forest = false
+
     @Option(name: .long, help: ArgumentHelp("Seconds to wait for the TCP connection and TLS handshake.", valueName: "seconds"))
     var connectTimeout: Double = 10
 
@@ -51,6 +54,7 @@ struct DomainOptions: ParsableArguments {
             throw ValidationError("give one --server per --domain, in the same order (\(domain.count) domains, \(server.count) servers)")
         }
         if Set(domain.map { $0.lowercased() }).count != domain.count { throw ValidationError("a --domain is given twice") }
+        if forest && domain.count != 1 { throw ValidationError("--forest takes one --domain: a domain of the forest to start from") }
         if passwordStdin && passwordFile != nil {
             throw ValidationError("--password-stdin and --password-file exclude each other")
         }
@@ -81,6 +85,31 @@ struct DomainOptions: ParsableArguments {
                 throw CLIError.usage("Kerberos needs the DC's host name for \(domain.value): --server ldap://<host>, or server in the config file's [domains.\"\(domain.value)\"]")
             }
             return DomainTarget(domain: domain, configuration: ldapConfiguration(for: domain, server: serverURI, caFile: ca, kerberos: try useKerberos()))
+        }
+    }
+
+    /// The domains to work on: `targets()`, or with --forest every domain of the forest, found
+    /// through the DC of the one --domain given.
+    func resolvedTargets(_ credentials: DomainCredentials) async throws -> [DomainTarget] {
+        let given = try targets()
+        guard forest, let first = given.first else { return given }
+        let ldap = try await first.connect(credentials)
+        let root = try await ldap.rootDSE(attributes: ["configurationNamingContext"])
+        guard let configuration = root.string("configurationNamingContext") else {
+            throw CLIError(status: .failure, message: "\(first.configuration.uri) did not name its configuration naming context")
+        }
+        // FLAG_CR_NTDS_NC (1) | FLAG_CR_NTDS_DOMAIN (2): the forest's AD domains, not application partitions
+        let crossRefs = try await ldap.search(base: "CN=Partitions,\(configuration)", scope: .oneLevel,
+                                              filter: .and([.equal("objectClass", "crossRef"), .bitwiseAnd("systemFlags", 3)]),
+                                              attributes: ["dnsRoot", "nCName"])
+        let names = Set(crossRefs.compactMap { $0.string("dnsRoot")?.lowercased() }).sorted()
+        let config = try Config.current()
+        return try names.map { name in
+            if name == first.domain.value { return first }
+            let domain = try DomainName(name)
+            let ca = caFile ?? config.domain(name)?.caFile ?? config.caFile
+            return DomainTarget(domain: domain, configuration: ldapConfiguration(for: domain, server: config.domain(name)?.server, caFile: ca,
+                                                                                  kerberos: try useKerberos()))
         }
     }
 

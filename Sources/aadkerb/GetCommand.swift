@@ -48,6 +48,7 @@ struct GetCommand: AsyncParsableCommand {
 
     func validate() throws {
         if onPremOnly && cloudOnly { throw ValidationError("--on-prem-only and --cloud-only exclude each other") }
+        if connection.forest && cloudOnly { throw ValidationError("--forest reads the forest's domains from a DC; it excludes --cloud-only") }
         if allDcs && cloudOnly { throw ValidationError("--all-dcs reads the DCs; it excludes --cloud-only") }
     }
 
@@ -59,11 +60,12 @@ struct GetCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors(output) {
             let readCloud = !onPremOnly && (cloudOnly || tenant.tenantName() != nil)
-            let targets = try connection.targets()
             let client = readCloud ? try tenant.client() : nil
             let credentials = cloudOnly ? nil : try connection.credentials()
+            let targets: [DomainTarget]
+            if let credentials { targets = try await connection.resolvedTargets(credentials) } else { targets = try connection.targets() }
             let allDcs = allDcs
-            return try await PerDomain.run(targets, format: output.output) { target in
+            return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest) { target in
                 let domain = target.domain
                 // Both sides at once: the cloud read runs while the DC is bound and searched.
                 async let cloudRead: TenantClient.Versioned? = Self.readCloud(client, domain.value)

@@ -20,7 +20,7 @@ struct DomainResult: Sendable {
 /// domain in the order given (the report, or an error object naming the domain), and the exit
 /// code combines theirs (`combined`).
 enum PerDomain {
-    static func run(_ targets: [DomainTarget], format: OutputFormat,
+    static func run(_ targets: [DomainTarget], format: OutputFormat, alwaysArray: Bool = false,
                     _ body: @escaping @Sendable (DomainTarget) async throws -> DomainResult) async throws -> ExitStatus {
         let body: @Sendable (DomainTarget) async throws -> DomainResult = { target in
             Diagnostics.log.info("domain", metadata: ["domain": "\(target.domain.value)", "server": "\(target.configuration.uri)"])
@@ -33,7 +33,7 @@ enum PerDomain {
                 throw error
             }
         }
-        if targets.count == 1 {
+        if targets.count == 1 && !alwaysArray {
             let result = try await body(targets[0])
             Terminal.writeOut(format == .json ? result.json : result.table)
             return result.status

@@ -25,10 +25,16 @@ struct PolicyCommand: AsyncParsableCommand {
             """,
         subcommands: [Show.self, Allow.self, Deny.self, Reset.self, Explain.self])
 
+    static func refuseForest(_ connection: DomainOptions) throws {
+        if connection.forest { throw ValidationError("policy takes no --forest: name the domain with --domain") }
+    }
+
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the allowed and the denied principals.")
         @OptionGroup var connection: DomainOptions
         @OptionGroup var output: OutputOptions
+
+        func validate() throws { try PolicyCommand.refuseForest(connection) }
 
         func run() async throws {
             try await reportingErrors(output) {
@@ -62,6 +68,8 @@ struct PolicyCommand: AsyncParsableCommand {
         @Flag(help: "Print what would change and change nothing.")
         var dryRun = false
 
+        func validate() throws { try PolicyCommand.refuseForest(connection) }
+
         func run() async throws {
             try await reportingErrors(output) {
                 let credentials = try connection.credentials()
@@ -83,6 +91,8 @@ struct PolicyCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
         @Argument(help: "The user (or computer): sAMAccountName, user@domain, DN or SID.")
         var principal: String
+
+        func validate() throws { try PolicyCommand.refuseForest(connection) }
 
         func run() async throws {
             try await reportingErrors(output) {
@@ -111,6 +121,7 @@ struct PolicyEdit: ParsableArguments {
 
     func validate() throws {
         if principals.isEmpty { throw ValidationError("name at least one principal") }
+        try PolicyCommand.refuseForest(connection)
     }
 
     func run(_ list: RevealPolicy.List, command: String) async throws {

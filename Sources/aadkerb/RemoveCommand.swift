@@ -24,6 +24,10 @@ struct RemoveCommand: AsyncParsableCommand {
     @Flag(help: "Do not ask for confirmation (needed when not on a terminal).")
     var yes = false
 
+    func validate() throws {
+        if connection.forest { throw ValidationError("remove takes no --forest: name each domain to remove with --domain") }
+    }
+
     func run() async throws {
         try await reportingErrors(output) {
             let targets = try connection.targets()

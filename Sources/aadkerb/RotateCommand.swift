@@ -72,9 +72,9 @@ struct RotateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(output) {
-            let targets = try connection.targets()
             let cloud = TenantStore(client: try tenant.client())
             let credentials = try connection.credentials()
+            let targets = try await connection.resolvedTargets(credentials)
             var policy = RotationPolicy()
             policy.minimumAge = minAge?.seconds
             policy.ticketLifetime = ticketLifetime.seconds + clockSkew.seconds
@@ -84,7 +84,7 @@ struct RotateCommand: AsyncParsableCommand {
             policy.dryRun = dryRun
             policy.convergenceTimeout = wait.seconds
             let dnsServer = dnsServer
-            return try await PerDomain.run(targets, format: output.output) { [policy] target in
+            return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest) { [policy] target in
                 var policy = policy
                 if let dnsServer {  // DNS helps when it answers; the directory's list is always used
                     policy.dnsDCs = ((try? await SRVLookup.query("_ldap._tcp.dc._msdcs.\(target.domain.value)", server: dnsServer)) ?? []).map(\.target)

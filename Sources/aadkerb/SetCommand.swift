@@ -42,11 +42,11 @@ struct SetCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(output) {
-            let targets = try connection.targets()
             let cloud = tenant.tenantName() != nil ? TenantStore(client: try tenant.client()) : nil
             let credentials = try connection.credentials()
+            let targets = try await connection.resolvedTargets(credentials)
             let dryRun = dryRun
-            return try await PerDomain.run(targets, format: output.output) { target in
+            return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest) { target in
                 let ldap = try await target.connect(credentials)
                 // The tenant gets the key the DC made, read back from the DC (docs/key-material.md).
                 let reader = cloud == nil ? nil : try await KeyReaders.forDC(target, connected: ldap, credentials: credentials)
