@@ -321,7 +321,13 @@ public actor TenantClient {
             requestCount += 1
             let started = ContinuousClock.now
             do {
-                let (data, response) = try await session.data(for: request)
+                // Not cancelled from outside: FoundationNetworking on Linux can deadlock when a task
+                // is cancelled while URLSession resumes it (URLSessionTask.cancel under the task's
+                // status lock vs. the completion waiting for that lock; seen as a hung `get`
+                // whose LDAP side failed while the tenant request was in flight). The request
+                // is bounded by its own timeout instead.
+                let session = self.session
+                let (data, response) = try await Task { try await session.data(for: request) }.value
                 guard let http = response as? HTTPURLResponse else {
                     throw TenantError(kind: .protocolError, endpoint: name, status: nil, detail: "not an HTTP response")
                 }

@@ -56,6 +56,28 @@ struct Spawned {
 
     func kill(_ signal: Int32 = SIGKILL) { _ = Glibc.kill(pid, signal) }
 
+    /// Waits at most `deadline`; a child still running then is killed and reported as nil.
+    func wait(deadline: Duration) async -> ProcessResult? {
+        let end = ContinuousClock.now + deadline
+        while ContinuousClock.now < end {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                // reaped: report it the same way wait() does
+                let exited = (status & 0x7f) == 0
+                defer { try? FileManager.default.removeItem(at: directory) }
+                return ProcessResult(
+                    status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f),
+                    stdout: (try? String(contentsOf: directory.appendingPathComponent("out"), encoding: .utf8)) ?? "",
+                    stderr: (try? String(contentsOf: directory.appendingPathComponent("err"), encoding: .utf8)) ?? "",
+                    elapsed: ContinuousClock.now - start)
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        kill()
+        _ = wait()
+        return nil
+    }
+
     func wait() -> ProcessResult {
         defer { try? FileManager.default.removeItem(at: directory) }
         var status: Int32 = 0
