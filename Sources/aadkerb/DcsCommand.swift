@@ -44,9 +44,9 @@ struct DcsCommand: AsyncParsableCommand {
                         guard let dnsServer else { throw SRVLookupError.noServer }
                         let names = (site.map { ["_ldap._tcp.\($0)._sites.dc._msdcs.\(target.domain.value)"] } ?? [])
                             + ["_ldap._tcp.dc._msdcs.\(target.domain.value)"]
-                        for name in names where srv.isEmpty {
-                            srv = (try? await SRVLookup.query(name, server: dnsServer)) ?? []
-                            if srv.isEmpty && name == names.last { srv = try await SRVLookup.query(name, server: dnsServer) }
+                        // the site's name first; only the domain-wide (last) name's failure is reported
+                        for (index, name) in names.enumerated() where srv.isEmpty {
+                            do { srv = try await SRVLookup.query(name, server: dnsServer) } catch where index < names.count - 1 {}
                         }
                         srv = SRVLookup.ordered(srv)
                     } catch {

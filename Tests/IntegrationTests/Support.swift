@@ -61,16 +61,7 @@ struct Spawned {
         let end = ContinuousClock.now + deadline
         while ContinuousClock.now < end {
             var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                // reaped: report it the same way wait() does
-                let exited = (status & 0x7f) == 0
-                defer { try? FileManager.default.removeItem(at: directory) }
-                return ProcessResult(
-                    status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f),
-                    stdout: (try? String(contentsOf: directory.appendingPathComponent("out"), encoding: .utf8)) ?? "",
-                    stderr: (try? String(contentsOf: directory.appendingPathComponent("err"), encoding: .utf8)) ?? "",
-                    elapsed: ContinuousClock.now - start)
-            }
+            if waitpid(pid, &status, WNOHANG) == pid { return result(status) }
             try? await Task.sleep(for: .milliseconds(50))
         }
         kill()
@@ -79,9 +70,14 @@ struct Spawned {
     }
 
     func wait() -> ProcessResult {
-        defer { try? FileManager.default.removeItem(at: directory) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return result(status)
+    }
+
+    /// The reaped child's result: exit status (128 + signal when killed) and its output.
+    private func result(_ status: Int32) -> ProcessResult {
+        defer { try? FileManager.default.removeItem(at: directory) }
         let exited = (status & 0x7f) == 0
         return ProcessResult(
             status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f),
