@@ -3,9 +3,12 @@ import LDAPClient
 
 /// Reads the on-premises objects of an Azure AD Kerberos server in one domain.
 ///
-/// Round trips after the bind: the root DSE, one search for the three objects (and the krbtgt
-/// account wherever msDS-KrbTgtLink points), and one search of the site servers to name the DC
-/// that wrote the key. See docs/fields.md.
+/// Round trips after the bind: the root DSE, one search for the three objects by DN (indexed), and
+/// one search for the NTDS Settings object that wrote the key (by invocationId, indexed), which
+/// names the DC when it is the one connected to. Only when the key was written elsewhere is that
+/// DC's server object read, and only when msDS-KrbTgtLink points away from CN=Users is the linked
+/// account read. No filter term is unindexed: a backlink term (msDS-KrbTgtLinkBl) made Samba scan
+/// the whole domain. See docs/fields.md.
 public struct OnPremReader: Sendable {
     public let connection: LDAPConnection
     public let objects: KerberosServerObjects
@@ -46,7 +49,7 @@ public struct OnPremReader: Sendable {
 
     private func readUnchecked() async throws -> OnPremKerberosServer {
         let root = try await connection.rootDSE(
-            attributes: ["defaultNamingContext", "configurationNamingContext", "dnsHostName"])
+            attributes: ["defaultNamingContext", "configurationNamingContext", "dnsHostName", "dsServiceName"])
         try Self.checkDomain(root, objects: objects, uri: connection.configuration.uri)
         var server = OnPremKerberosServer(domainDNSName: objects.domain.value, server: root.string("dnsHostName"))
 
@@ -57,7 +60,6 @@ public struct OnPremReader: Sendable {
                 .equal("distinguishedName", computerDN),
                 .equal("distinguishedName", objects.krbtgt.description),
                 .equal("distinguishedName", objects.serviceConnectionPoint.description),
-                .equal("msDS-KrbTgtLinkBl", computerDN),
             ]),
             attributes: Array(Set(Self.computerAttributes + Self.krbtgtAttributes + Self.scpAttributes)))
         func entry(_ dn: String) -> LDAPEntry? {
@@ -67,9 +69,15 @@ public struct OnPremReader: Sendable {
 
         let computer = entry(computerDN)
         let scp = entry(objects.serviceConnectionPoint.description)
-        // The krbtgt account is the one the computer links to; at its usual place otherwise.
+        // The krbtgt account is the one the computer links to (read on its own when it is not at
+        // the usual place); at its usual place otherwise.
         let link = computer?.string("msDS-KrbTgtLink")
-        let krbtgt = link.flatMap(entry) ?? entry(objects.krbtgt.description)
+        var linked: LDAPEntry?
+        if let link {
+            linked = entry(link)
+            if linked == nil { linked = try await connection.read(link, attributes: Self.krbtgtAttributes) }
+        }
+        let krbtgt = linked ?? entry(objects.krbtgt.description)
 
         if let computer {
             server.computerAccount = computer.dn
@@ -111,9 +119,7 @@ public struct OnPremReader: Sendable {
                     server.keyVersion = pwd.originatingUSN
                     server.keyUpdatedOn = pwd.changeTime
                     server.keyUpdatedFromInvocationID = formatGUID(pwd.originatingInvocationID)
-                    server.keyUpdatedFrom = try await dcHostName(
-                        invocationID: pwd.originatingInvocationID,
-                        configurationNC: root.string("configurationNamingContext"))
+                    server.keyUpdatedFrom = try await dcHostName(invocationID: pwd.originatingInvocationID, rootDSE: root)
                 } else {
                     server.problems.append("\(krbtgt.dn): no key has ever been set (no unicodePwd metadata)")
                 }
@@ -134,17 +140,20 @@ public struct OnPremReader: Sendable {
         return server
     }
 
-    /// The dNSHostName of the server object whose NTDS Settings child has this invocationId.
-    private func dcHostName(invocationID: [UInt8], configurationNC: String?) async throws -> String? {
-        guard let configurationNC else { return nil }
-        let sites = try await connection.search(
+    /// The dNSHostName of the server object whose NTDS Settings child has this invocationId: the
+    /// connected DC's own name (root DSE) when it is that DC, else read from the server object.
+    private func dcHostName(invocationID: [UInt8], rootDSE: LDAPEntry) async throws -> String? {
+        guard let configurationNC = rootDSE.string("configurationNamingContext") else { return nil }
+        let dsas = try await connection.search(
             base: "CN=Sites," + configurationNC, scope: .subtree,
-            filter: .or([.and([.equal("objectClass", "nTDSDSA"), .equalBytes("invocationId", invocationID)]),
-                         .equal("objectClass", "server")]),
-            attributes: ["invocationId", "dNSHostName"])
-        guard let dsa = sites.first(where: { $0.bytes("invocationId") == invocationID }),
-              let serverDN = try? DistinguishedName(parsing: dsa.dn).parent
+            filter: .and([.equal("objectClass", "nTDSDSA"), .equalBytes("invocationId", invocationID)]),
+            attributes: ["invocationId"])
+        guard let dsa = dsas.first(where: { $0.bytes("invocationId") == invocationID }),
+              let dsaDN = try? DistinguishedName(parsing: dsa.dn), let serverDN = dsaDN.parent
         else { return nil }
-        return sites.first { (try? DistinguishedName(parsing: $0.dn)) == serverDN }?.string("dNSHostName")
+        if let own = rootDSE.string("dsServiceName").flatMap({ try? DistinguishedName(parsing: $0) }), own == dsaDN {
+            return rootDSE.string("dnsHostName")
+        }
+        return try await connection.read(serverDN.description, attributes: ["dNSHostName"])?.string("dNSHostName")
     }
 }

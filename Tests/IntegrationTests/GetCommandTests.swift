@@ -34,6 +34,29 @@ extension SharedServers {
             #expect(got["SchemaVersion"] as? Int == 1)
         }
 
+        /// msDS-KrbTgtLink names the account that holds the key: renamed away from
+        /// CN=krbtgt_AzureAD (the DC rewrites the link), the account is still read, through the link.
+        @Test func aRenamedKrbtgtAccountIsReadThroughTheComputersLink() async throws {
+            let dc = try await Fixture.shared.dc("contoso")
+            let c = try await Seeder.seed(dc, passwordResets: 1)
+            let renamed = "CN=krbtgt_AzureAD_renamed,CN=Users,\(dc.baseDN)"
+            let rename = try run(URL(fileURLWithPath: "/usr/bin/ldapmodrdn"),
+                                 ["-x", "-H", dc.uri, "-D", dc.adminUPN, "-y", dc.passwordFile, "-r",
+                                  "CN=krbtgt_AzureAD,CN=Users,\(dc.baseDN)", "CN=krbtgt_AzureAD_renamed"],
+                                 environment: ["LDAPTLS_CACERT": dc.caFile])
+            try #require(rename.status == 0, "ldapmodrdn: \(rename.stderr)")
+
+            // nothing below throws before the account is deleted again
+            let result = try? aadkerb(["get"] + dc.connectionArguments + ["-o", "json"])
+            let got = (try? jsonObject(result?.stdout ?? "")) ?? [:]
+            #expect(got["UserAccount"] as? String == renamed, "\(result?.stdout ?? "") \(result?.stderr ?? "")")
+            #expect(got["Kvno"] as? Int == 2)
+            #expect(got["KeyUpdatedFrom"] as? String == dc.fqdn)
+            #expect(got["Status"] as? String == "Configured")
+            #expect((got["Problems"] as? [Any])?.isEmpty == true, "\(got["Problems"] ?? "")")
+            try await c.delete(renamed)
+        }
+
         @Test func anotherKeyResetMovesKeyVersionAndKvnoForward() async throws {
             let dc = try await Fixture.shared.dc("contoso")
             let c = try await Seeder.seed(dc, passwordResets: 1)

@@ -277,6 +277,13 @@ extension SharedServers {
             let listed = try #require(try jsonObject(all.stdout)["DomainControllers"] as? [[String: Any]])
             #expect(listed.count == 2 && listed.allSatisfy { $0["Kvno"] as? Int == after }, "\(listed)")
 
+            // read through the second DC, the key was written by the first: named from its server object
+            let viaSecond = try aadkerb(["get", "--domain", ctx.dc.domain, "--server", second.uri, "--ca-file", bundle,
+                                         "--user", "Administrator", "--password-file", ctx.dc.passwordFile, "-o", "json"])
+            let seen = try jsonObject(viaSecond.stdout)
+            #expect(seen["DomainController"] as? String == second.fqdn, "\(viaSecond.stdout)\n\(viaSecond.stderr)")
+            #expect(seen["KeyUpdatedFrom"] as? String == ctx.dc.fqdn, "\(viaSecond.stdout)")
+
             // the key on the second DC (read from its own database) is the tenant's current key
             let onSecond = try await sambaKeys(Context(dc: second, server: ctx.server))
             #expect(onSecond.current == (try await cloud(ctx)).currentKey?.checkValue)
