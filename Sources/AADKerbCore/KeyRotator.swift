@@ -305,6 +305,31 @@ public enum DomainControllers {
         return infos
     }
 
+    /// For each host, whether it answers LDAPS (port 636) with a certificate that the CA file of
+    /// `configuration` (or the system's) trusts for that name: a TLS handshake and an anonymous
+    /// root DSE read, no bind, each host concurrently. Returns the failures: host -> error.
+    public static func ldapsFailures(hosts: [String], like configuration: LDAPConfiguration) async -> [String: String] {
+        await withTaskGroup(of: (String, String?).self) { group in
+            for host in hosts {
+                group.addTask {
+                    var c = configuration
+                    c.uri = "ldaps://" + host
+                    c.security = .ldaps
+                    do {
+                        let connection = try await LDAPConnection.open(c)
+                        _ = try await connection.rootDSE(attributes: ["dnsHostName"])
+                        return (host, nil)
+                    } catch {
+                        return (host, "\(error)")
+                    }
+                }
+            }
+            var failures: [String: String] = [:]
+            for await (host, error) in group { if let error { failures[host] = error } }
+            return failures
+        }
+    }
+
     /// dNSHostName of each computer under OU=Domain Controllers with SERVER_TRUST_ACCOUNT (0x2000).
     public static func writable(connection: LDAPConnection, objects: KerberosServerObjects) async throws -> [String] {
         let entries = try await connection.search(

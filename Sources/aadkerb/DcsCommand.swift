@@ -12,11 +12,14 @@ struct DcsCommand: AsyncParsableCommand {
             Kerberos key: DCs come from DNS (_ldap._tcp.dc._msdcs.<domain>, or the site's \
             _ldap._tcp.<site>._sites.dc._msdcs.<domain> with --site, falling back to the domain-wide \
             name; ordered by priority and weight per RFC 2782) and from the directory (OU=Domain \
-            Controllers: writable or read-only, operating system). Each DC is then asked over LDAPS \
-            (same CA and account) for the krbtgt_AzureAD key version.
+            Controllers: writable or read-only, operating system). Each DC is then asked, the way \
+            --server is reached (same scheme, CA and account), for the krbtgt_AzureAD key version, \
+            and checked on its own for LDAPS: a TLS handshake on port 636 with a certificate the CA \
+            file trusts for the DC's name, and an anonymous root DSE read.
 
-            Exit codes: 0 every DC answered and holds the same key version; 4 a DC did not answer, \
-            holds another key version, or is in DNS but not in the directory (or the other way round).
+            Exit codes: 0 every DC answered, passed the LDAPS check and holds the same key version; \
+            4 a DC did not answer, failed the LDAPS check, holds another key version, or is in DNS \
+            but not in the directory (or the other way round).
             """)
 
     @OptionGroup var connection: DomainOptions
@@ -57,12 +60,13 @@ struct DcsCommand: AsyncParsableCommand {
                 let objects = KerberosServerObjects(domain: target.domain)
                 let infos = try await DomainControllers.inventory(connection: ldap, objects: objects, srv: srv)
                 let onPrem = try await OnPremReader(connection: ldap, domain: target.domain).read()
+                async let ldapsFailures = DomainControllers.ldapsFailures(hosts: infos.map(\.name), like: target.configuration)
                 let states = try await DomainControllers.keyVersions(
                     connection: ldap, objects: objects, accountDN: onPrem.userAccount ?? objects.krbtgt.description,
                     connectedDC: onPrem.server, connectToDC: { host in try await target.otherDC(host).connect(credentials) },
                     names: infos.map(\.name))
                 let report = DcsReport(domain: target.domain.value, dns: noDns ? nil : srv, dnsNote: dnsNote, infos: infos, states: states,
-                                       configured: onPrem.userAccount != nil)
+                                       ldapsFailures: await ldapsFailures, configured: onPrem.userAccount != nil)
                 return DomainResult(report, table: report.table, status: report.exitStatus)
             }
         }
@@ -71,13 +75,15 @@ struct DcsCommand: AsyncParsableCommand {
 
 /// `dcs`'s output. JSON schema 1: {"SchemaVersion", "DomainDnsName", "DnsError", "DomainControllers":
 /// [{"Name", "Port", "Priority", "Weight", "InDns", "InDirectory", "Writable", "OperatingSystem",
-/// "OperatingSystemVersion", "Reachable", "Kvno", "Error"}]}.
+/// "OperatingSystemVersion", "Reachable", "Ldaps", "LdapsError", "Kvno", "Error"}]}.
 struct DcsReport: Encodable {
     let domain: String
     let dns: [SRVRecord]?
     let dnsNote: String?
     let infos: [DomainControllers.Info]
     let states: [DCKeyState]
+    /// DC name -> why its LDAPS check failed; a DC not in it passed.
+    let ldapsFailures: [String: String]
     let configured: Bool
 
     func state(_ name: String) -> DCKeyState? { states.first { $0.name.lowercased() == name } }
@@ -86,7 +92,7 @@ struct DcsReport: Encodable {
         let kvnos = Set(states.compactMap(\.kvno))
         let unreachable = states.contains { $0.error != nil && ($0.kvno != nil || !$0.error!.contains("not found")) }
         let mismatch = dns != nil && dnsNote == nil && infos.contains { $0.srv == nil || !$0.inDirectory }
-        return unreachable || kvnos.count > 1 || mismatch ? .drifted : .success
+        return unreachable || kvnos.count > 1 || mismatch || !ldapsFailures.isEmpty ? .drifted : .success
     }
 
     struct DC: Encodable {
@@ -94,7 +100,30 @@ struct DcsReport: Encodable {
         let Port: UInt16?, Priority: UInt16?, Weight: UInt16?
         let InDns: Bool, InDirectory: Bool, Writable: Bool?
         let OperatingSystem: String?, OperatingSystemVersion: String?
-        let Reachable: Bool, Kvno: Int64?, Error: String?
+        let Reachable: Bool, Ldaps: Bool, LdapsError: String?, Kvno: Int64?, Error: String?
+
+        enum CodingKeys: CodingKey {
+            case Name, Port, Priority, Weight, InDns, InDirectory, Writable, OperatingSystem, OperatingSystemVersion
+            case Reachable, Ldaps, LdapsError, Kvno, Error
+        }
+        /// Every key, null when unknown (the synthesized encoder would leave nil keys out).
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(Name, forKey: .Name)
+            try c.encode(Port, forKey: .Port)
+            try c.encode(Priority, forKey: .Priority)
+            try c.encode(Weight, forKey: .Weight)
+            try c.encode(InDns, forKey: .InDns)
+            try c.encode(InDirectory, forKey: .InDirectory)
+            try c.encode(Writable, forKey: .Writable)
+            try c.encode(OperatingSystem, forKey: .OperatingSystem)
+            try c.encode(OperatingSystemVersion, forKey: .OperatingSystemVersion)
+            try c.encode(Reachable, forKey: .Reachable)
+            try c.encode(Ldaps, forKey: .Ldaps)
+            try c.encode(LdapsError, forKey: .LdapsError)
+            try c.encode(Kvno, forKey: .Kvno)
+            try c.encode(Error, forKey: .Error)
+        }
     }
 
     var rows: [DC] {
@@ -104,7 +133,8 @@ struct DcsReport: Encodable {
             return DC(Name: info.name, Port: info.srv?.port, Priority: info.srv?.priority, Weight: info.srv?.weight,
                       InDns: info.srv != nil, InDirectory: info.inDirectory, Writable: info.writable,
                       OperatingSystem: info.operatingSystem, OperatingSystemVersion: info.operatingSystemVersion,
-                      Reachable: reachable, Kvno: s?.kvno, Error: reachable ? nil : s?.error)
+                      Reachable: reachable, Ldaps: ldapsFailures[info.name] == nil, LdapsError: ldapsFailures[info.name],
+                      Kvno: s?.kvno, Error: reachable ? nil : s?.error)
         }
     }
 
@@ -123,7 +153,8 @@ struct DcsReport: Encodable {
             let role = r.Writable.map { $0 ? "writable" : "read-only" } ?? "?"
             let key = r.Reachable ? (r.Kvno.map { "kvno \($0)" } ?? (configured ? "no krbtgt_AzureAD" : "not configured")) : "unreachable: \(r.Error ?? "")"
             let srv = r.Priority.map { " prio \($0) weight \(r.Weight ?? 0) port \(r.Port ?? 0)" } ?? ""
-            return "\(r.Name)  [\(source), \(role)\(srv)]  \(r.OperatingSystem.map { "\($0) \(r.OperatingSystemVersion ?? "")  " } ?? "")\(key)"
+            let ldaps = r.LdapsError.map { "ldaps failed: \($0)" } ?? "ldaps ok"
+            return "\(r.Name)  [\(source), \(role)\(srv)]  \(r.OperatingSystem.map { "\($0) \(r.OperatingSystemVersion ?? "")  " } ?? "")\(key)  \(ldaps)"
         }
         if let dnsNote { lines.append("DNS: \(dnsNote) (listed from the directory only)") }
         return lines.joined(separator: "\n")

@@ -19,6 +19,15 @@ extension SharedServers {
             #expect(list.first?["Port"] as? Int == 389)
             #expect(list.first?["Writable"] as? Bool == true)
             #expect(list.first?["Reachable"] as? Bool == true)
+            #expect(list.first?["Ldaps"] as? Bool == true && list.first?["LdapsError"] is NSNull, "\(list)")
+
+            // reached with StartTLS on 389, the DC is still checked for LDAPS on 636
+            var startTLS = dc.connectionArguments
+            let server = try #require(startTLS.firstIndex(of: "--server"))
+            startTLS[server + 1] = "ldap://\(dc.fqdn)"
+            let viaStartTLS = try aadkerb(["dcs", "--no-dns"] + startTLS + ["-o", "json"])
+            #expect(viaStartTLS.status == 0, "\(viaStartTLS.stdout)\n\(viaStartTLS.stderr)")
+            #expect(try rows(viaStartTLS).first?["Ldaps"] as? Bool == true)
 
             // DNS unreachable: said, and the directory still lists the DC
             let noDNS = try aadkerb(["dcs", "--dns-server", "127.0.0.99"] + dc.connectionArguments + ["-o", "json"])
@@ -41,7 +50,23 @@ extension SharedServers {
             // Samba registers no 127.x DC in its DNS, so the joined DC is in the directory only: flagged (exit 4)
             let joined = try #require(list.first { $0["Name"] as? String == second.fqdn })
             #expect(joined["InDns"] as? Bool == false)
+            #expect(joined["Port"] is NSNull && joined["Error"] is NSNull, "every key is present, null when unknown: \(joined)")
             #expect(result.status == 4)
+            #expect(list.allSatisfy { $0["Ldaps"] as? Bool == true }, "\(list)")
+
+            // trusting only the first DC's CA: the second DC's certificate fails the LDAPS check,
+            // said for that DC alone, with the TLS library's reason
+            var firstCAOnly = args
+            firstCAOnly[try #require(args.firstIndex(of: bundle))] = first.caFile
+            let untrusted = try aadkerb(["dcs"] + firstCAOnly)
+            #expect(untrusted.status == 4)
+            let rowsUntrusted = try rows(untrusted)
+            let bad = try #require(rowsUntrusted.first { $0["Name"] as? String == second.fqdn })
+            #expect(bad["Ldaps"] as? Bool == false)
+            let reason = try #require(bad["LdapsError"] as? String)
+            #expect(reason.contains("ldaps://\(second.fqdn)") && reason.lowercased().contains("certificate"), "\(reason)")
+            #expect(rowsUntrusted.first { $0["Name"] as? String == first.fqdn }?["Ldaps"] as? Bool == true)
+            #expect(try aadkerb(["dcs"] + firstCAOnly.filter { $0 != "json" && $0 != "-o" }).stdout.contains("ldaps failed: "))
         }
     }
 }
