@@ -93,16 +93,10 @@ struct DomainOptions: ParsableArguments {
     func resolvedTargets(_ credentials: DomainCredentials) async throws -> [DomainTarget] {
         let given = try targets()
         guard forest, let first = given.first else { return given }
-        let ldap = try await first.connect(credentials)
-        let root = try await ldap.rootDSE(attributes: ["configurationNamingContext"])
-        guard let configuration = root.string("configurationNamingContext") else {
-            throw CLIError(status: .failure, message: "\(first.configuration.uri) did not name its configuration naming context")
+        let names = try await Forest.domainNames(connection: try await first.connect(credentials))
+        guard !names.isEmpty else {
+            throw CLIError(status: .failure, message: "\(first.configuration.uri) lists no domain in CN=Partitions (no enabled crossRef with systemFlags 3)")
         }
-        // FLAG_CR_NTDS_NC (1) | FLAG_CR_NTDS_DOMAIN (2): the forest's AD domains, not application partitions
-        let crossRefs = try await ldap.search(base: "CN=Partitions,\(configuration)", scope: .oneLevel,
-                                              filter: .and([.equal("objectClass", "crossRef"), .bitwiseAnd("systemFlags", 3)]),
-                                              attributes: ["dnsRoot", "nCName"])
-        let names = Set(crossRefs.compactMap { $0.string("dnsRoot")?.lowercased() }).sorted()
         let config = try Config.current()
         return try names.map { name in
             if name == first.domain.value { return first }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AADKerbCore
+import LDAPClient
 
 @Suite struct ReplicationMetadataTests {
     /// Builds a v1 blob the way the DC lays it out (MS-DRSR PROPERTY_META_DATA_EXT_VECTOR, NDR).
@@ -83,5 +84,37 @@ import Testing
         #expect(s.status == .incomplete)
         s.problems = []
         #expect(s.status == .configured)
+    }
+}
+
+/// `--forest`'s choice of domains among the crossRefs of CN=Partitions. Live DCs (ForestTests)
+/// can only show single-domain forests; these entries are shaped like a forest root's list with
+/// a child domain, a pre-created (disabled) crossRef, and the non-domain partitions.
+@Suite struct ForestCrossRefTests {
+    func crossRef(_ cn: String, dnsRoot: String, systemFlags: Int, enabled: String? = nil) -> LDAPEntry {
+        var attributes: [String: [[UInt8]]] = ["dnsRoot": [Array(dnsRoot.utf8)], "systemFlags": [Array(String(systemFlags).utf8)]]
+        if let enabled { attributes["enabled"] = [Array(enabled.utf8)] }
+        return LDAPEntry(dn: "CN=\(cn),CN=Partitions,CN=Configuration,DC=corp,DC=example", attributes: attributes)
+    }
+
+    @Test func domainsInUseOnlyEachOnceLowerCasedAndSorted() {
+        let entries = [
+            crossRef("CORP", dnsRoot: "Corp.Example", systemFlags: 3),
+            crossRef("EU", dnsRoot: "eu.corp.example", systemFlags: 3, enabled: "TRUE"),
+            crossRef("ASIA", dnsRoot: "asia.corp.example", systemFlags: 3, enabled: "FALSE"),   // pre-created, not promoted
+            crossRef("Enterprise Configuration", dnsRoot: "corp.example", systemFlags: 1),
+            crossRef("Enterprise Schema", dnsRoot: "corp.example", systemFlags: 1),
+            crossRef("dns1", dnsRoot: "ForestDnsZones.corp.example", systemFlags: 5),
+            crossRef("dns2", dnsRoot: "DomainDnsZones.eu.corp.example", systemFlags: 5),
+            crossRef("CORP-dup", dnsRoot: "corp.example", systemFlags: 3),
+        ]
+        #expect(Forest.domainNames(crossRefs: entries) == ["corp.example", "eu.corp.example"])
+    }
+
+    @Test func theServerFilterAsksForEnabledDomainCrossRefsOnly() {
+        let filter = Forest.filter.description
+        #expect(filter.contains("(objectClass=crossRef)"))
+        #expect(filter.contains("(systemFlags:1.2.840.113556.1.4.803:=3)"))
+        #expect(filter.contains("(!(enabled=FALSE))"))
     }
 }
