@@ -24,6 +24,10 @@ let package = Package(
         .systemLibrary(
             name: "COpenSSL", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
+        // C: MIT krb5's GSS-API (Kerberos sign-in to DRSUAPI), with a shim for its macros and iov calls.
+        .systemLibrary(
+            name: "CGSSAPI", pkgConfig: "krb5-gssapi",
+            providers: [.apt(["libkrb5-dev"])]),
         // C: SQLite, the tenant reference server's durable store.
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
@@ -35,8 +39,8 @@ let package = Package(
         // The Azure AD Kerberos server model, readers and plans; knows nothing of the terminal.
         .target(name: "AADKerbCore", dependencies: ["LDAPClient", "TenantAPI", "OpenSSLSupport", "Secrets"]),
         // Reads an account's Kerberos keys from a DC the way a replica does: DRSUAPI GetNCChanges
-        // over DCE/RPC (TCP, NTLMv2, sealed). Blocking socket I/O on a dedicated thread.
-        .target(name: "DRSClient", dependencies: ["OpenSSLSupport", "Secrets", "COpenSSL", .product(name: "Logging", package: "swift-log")]),
+        // over DCE/RPC (TCP, NTLMv2 or Kerberos, sealed). Blocking socket I/O on a dedicated thread.
+        .target(name: "DRSClient", dependencies: ["OpenSSLSupport", "Secrets", "COpenSSL", "CGSSAPI", .product(name: "Logging", package: "swift-log")]),
         // The command-line tool: thin commands over AADKerbCore.
         .executableTarget(
             name: "aadkerb",
