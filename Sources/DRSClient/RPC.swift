@@ -1,7 +1,8 @@
 /// DCE/RPC connection-oriented PDUs (C706 chapter 12, MS-RPCE 2.2.2) over one TCP connection:
-/// bind / bind_ack (with the NTLM NEGOTIATE and CHALLENGE), auth3 (AUTHENTICATE), then requests
-/// and responses, each fragment sealed and signed with NTLM at PKT_PRIVACY, responses reassembled
-/// from as many fragments as the server sends.
+/// bind / bind_ack / auth3 carrying a sign-in (NTLM: NEGOTIATE, CHALLENGE, AUTHENTICATE;
+/// Kerberos in DCE style: AP-REQ, AP-REP, the client's AP-REP), then requests and responses,
+/// each fragment sealed and signed at PKT_PRIVACY by the provider (RPCSecurity), responses
+/// reassembled from as many fragments as the server sends.
 
 enum PDUType: UInt8 {
     case request = 0, response = 2, fault = 3, bind = 11, bindAck = 12, bindNak = 13, auth3 = 16
@@ -10,6 +11,8 @@ enum PDUType: UInt8 {
 struct PDUFlags {
     static let firstFragment: UInt8 = 0x01
     static let lastFragment: UInt8 = 0x02
+    /// PFC_SUPPORT_HEADER_SIGN (MS-RPCE 2.2.2.3): in bind, the client can sign PDU headers; echoed in bind_ack, both do.
+    static let supportHeaderSign: UInt8 = 0x04
 }
 
 /// An interface or transfer syntax: UUID and version (major in the low 16 bits, minor above).
@@ -68,6 +71,7 @@ enum RPCError: Error, CustomStringConvertible {
 /// An authenticated (or, for the endpoint mapper, anonymous) association with one interface.
 final class RPCConnection {
     static let authTypeNTLM: UInt8 = 10          // RPC_C_AUTHN_WINNT
+    static let authTypeKerberos: UInt8 = 16      // RPC_C_AUTHN_GSS_KERBEROS
     static let authLevelPrivacy: UInt8 = 6       // RPC_C_AUTHN_LEVEL_PKT_PRIVACY
     static let authContextID: UInt32 = 0x0001_0001
     static let signatureLength = 16
@@ -75,7 +79,7 @@ final class RPCConnection {
     static let defaultFragment = 5840
 
     private let transport: TCPConnection
-    private(set) var security: NTLMSecurity?
+    private(set) var security: (any RPCSecurity)?
     private var callID: UInt32 = 1
     private let proposedFragment: Int
     private var maxTransmit: Int
@@ -92,6 +96,11 @@ final class RPCConnection {
 
     /// Binds to `interface` with NDR; with `ntlm`, runs NTLM at PKT_PRIVACY through bind, bind_ack and auth3.
     func bind(interface: SyntaxID, ntlm: NTLMClient?) throws {
+        try bind(interface: interface, auth: ntlm)
+    }
+
+    /// Binds to `interface` with NDR; with `auth`, signs in at PKT_PRIVACY through bind, bind_ack and auth3.
+    func bind(interface: SyntaxID, auth: (any RPCAuthenticator)?) throws {
         var body = ByteWriter()
         body.u16(UInt16(proposedFragment))  // max_xmit_frag
         body.u16(UInt16(proposedFragment))  // max_recv_frag
@@ -102,9 +111,13 @@ final class RPCConnection {
         body.append(interface.wire)
         body.append(SyntaxID.ndr.wire)
 
-        let auth = ntlm.map { _ in NTLM.negotiateMessage() }
+        var authenticator = auth
+        let token = try authenticator?.initialToken()
+        let authType = authenticator?.authType ?? Self.authTypeNTLM
+        var flags = PDUFlags.firstFragment | PDUFlags.lastFragment
+        if authenticator?.offersHeaderSigning == true { flags |= PDUFlags.supportHeaderSign }
         let id = nextCallID()
-        try send(RPCFraming.pdu(.bind, flags: PDUFlags.firstFragment | PDUFlags.lastFragment, callID: id, body: body.bytes, auth: auth))
+        try send(RPCFraming.pdu(.bind, flags: flags, callID: id, body: body.bytes, auth: token, authType: authType))
 
         let ack = try receivePDU()
         guard ack.callID == id else { throw RPCError.protocolError("bind_ack for call \(ack.callID), expected \(id)") }
@@ -115,18 +128,22 @@ final class RPCConnection {
             throw RPCError.bindRejected(reason: (try? r.u16()) ?? 0)
         default: throw RPCError.protocolError("expected bind_ack, got PDU type \(ack.type)")
         }
-        let challenge = try parseBindAck(ack)
+        let serverToken = try parseBindAck(ack, authType: authType)
 
-        guard let ntlm else { return }
-        guard let challenge else { throw RPCError.protocolError("bind_ack carries no NTLM CHALLENGE") }
-        let (authenticate, security) = try ntlm.authenticate(challengeMessage: challenge)
+        guard authenticator != nil else { return }
+        guard let serverToken else {
+            throw RPCError.protocolError("bind_ack carries no \(authType == Self.authTypeNTLM ? "NTLM CHALLENGE" : "auth token")")
+        }
+        let headerSigning = authenticator?.offersHeaderSigning == true && ack.flags & PDUFlags.supportHeaderSign != 0
+        let (auth3, security) = try authenticator!.finish(serverToken: serverToken, headerSigning: headerSigning)
         // auth3: four bytes of padding (where max_xmit/max_recv would be), then the auth trailer.
-        try send(RPCFraming.pdu(.auth3, flags: PDUFlags.firstFragment | PDUFlags.lastFragment, callID: id, body: [0, 0, 0, 0], auth: authenticate))
+        try send(RPCFraming.pdu(.auth3, flags: PDUFlags.firstFragment | PDUFlags.lastFragment, callID: id, body: [0, 0, 0, 0],
+                                auth: auth3, authType: authType))
         self.security = security
     }
 
-    /// Returns the auth value (NTLM CHALLENGE) if any; checks the context was accepted.
-    private func parseBindAck(_ ack: ReceivedPDU) throws -> [UInt8]? {
+    /// Returns the auth value (NTLM CHALLENGE, Kerberos AP-REP) if any; checks the context was accepted.
+    private func parseBindAck(_ ack: ReceivedPDU, authType: UInt8) throws -> [UInt8]? {
         var r = ByteReader(ack.bytes, offset: 16)
         do {
             let maxXmit = Int(try r.u16("max_xmit_frag")), maxRecv = Int(try r.u16("max_recv_frag"))
@@ -147,8 +164,8 @@ final class RPCConnection {
         }
         guard ack.authLength > 0 else { return nil }
         let trailer = ack.bytes.count - ack.authLength - 8
-        guard trailer >= r.offset, ack.bytes[trailer] == Self.authTypeNTLM, ack.bytes[trailer + 1] == Self.authLevelPrivacy else {
-            throw RPCError.protocolError("bind_ack auth trailer is not NTLM at PKT_PRIVACY")
+        guard trailer >= r.offset, ack.bytes[trailer] == authType, ack.bytes[trailer + 1] == Self.authLevelPrivacy else {
+            throw RPCError.protocolError("bind_ack auth trailer is not \(authType == Self.authTypeNTLM ? "NTLM" : "auth type \(authType)") at PKT_PRIVACY")
         }
         return Array(ack.bytes[(ack.bytes.count - ack.authLength)...])
     }
@@ -161,7 +178,7 @@ final class RPCConnection {
     func call(opnum: UInt16, stub: [UInt8]) throws -> [UInt8] {
         let id = nextCallID()
         let framing = self.framing
-        for fragment in framing.requestFragments(opnum: opnum, stub: stub, callID: id) { try send(fragment) }
+        for fragment in try framing.requestFragments(opnum: opnum, stub: stub, callID: id) { try send(fragment) }
 
         var response: [UInt8] = []
         var first = true
@@ -213,16 +230,16 @@ final class RPCConnection {
     }
 }
 
-/// Building request fragments and reading response fragments, sealed with NTLM at PKT_PRIVACY
-/// when there is a security context: no I/O here.
+/// Building request fragments and reading response fragments, sealed at PKT_PRIVACY when there
+/// is a security context: no I/O here.
 struct RPCFraming {
-    let security: NTLMSecurity?
+    let security: (any RPCSecurity)?
     let maxTransmit: Int
 
     /// The request PDUs for one call: the stub cut into fragments that fit `maxTransmit`, each
     /// padded to 16 bytes, sealed and signed (header, stub, padding and trailer) on its own.
-    func requestFragments(opnum: UInt16, stub: [UInt8], callID: UInt32) -> [[UInt8]] {
-        let overhead = 24 + (security != nil ? 8 + RPCConnection.signatureLength + 15 : 0)
+    func requestFragments(opnum: UInt16, stub: [UInt8], callID: UInt32) throws -> [[UInt8]] {
+        let overhead = 24 + (try security.map { 8 + (try $0.tokenLength(dataLength: maxTransmit)) + 15 } ?? 0)
         let chunkSize = max(16, (maxTransmit - overhead) / 16 * 16)
         var fragments: [[UInt8]] = []
         var offset = 0
@@ -238,25 +255,29 @@ struct RPCFraming {
             body.u16(0)                          // p_cont_id
             body.u16(opnum)
             body.append(chunk)
-            fragments.append(sealedRequest(flags: flags, callID: callID, body: body.bytes, stubLength: chunk.count))
+            fragments.append(try sealedRequest(flags: flags, callID: callID, body: body.bytes, stubLength: chunk.count))
         } while offset < stub.count
         return fragments
     }
 
-    private func sealedRequest(flags: UInt8, callID: UInt32, body: [UInt8], stubLength: Int) -> [UInt8] {
+    private func sealedRequest(flags: UInt8, callID: UInt32, body: [UInt8], stubLength: Int) throws -> [UInt8] {
         guard let security else { return Self.pdu(.request, flags: flags, callID: callID, body: body, auth: nil) }
         var w = ByteWriter()
         w.append(Self.header(.request, flags: flags, callID: callID))
         w.append(body)
         let padLength = (16 - stubLength % 16) % 16
         w.zeros(padLength)
-        w.append([RPCConnection.authTypeNTLM, RPCConnection.authLevelPrivacy, UInt8(padLength), 0])
+        w.append([security.authType, RPCConnection.authLevelPrivacy, UInt8(padLength), 0])
         w.u32(RPCConnection.authContextID)
-        w.set16(UInt16(w.bytes.count + RPCConnection.signatureLength), at: 8)
-        w.set16(UInt16(RPCConnection.signatureLength), at: 10)
+        let tokenLength = try security.tokenLength(dataLength: stubLength + padLength)
+        w.set16(UInt16(w.bytes.count + tokenLength), at: 8)
+        w.set16(UInt16(tokenLength), at: 10)
         var bytes = w.bytes
-        let signature = security.seal(&bytes, encrypt: 24..<(24 + stubLength + padLength))
-        return bytes + signature
+        let token = try security.seal(&bytes, encrypt: 24..<(24 + stubLength + padLength))
+        guard token.count == tokenLength else {
+            throw RPCError.signature("the security provider made a \(token.count)-byte token, not the \(tokenLength) bytes auth_length announced")
+        }
+        return bytes + token
     }
 
     static func header(_ type: PDUType, flags: UInt8, callID: UInt32) -> [UInt8] {
@@ -268,14 +289,15 @@ struct RPCFraming {
         return w.bytes
     }
 
-    /// An unsealed PDU; with `auth` (bind, auth3), the NTLM token rides in the auth trailer.
-    static func pdu(_ type: PDUType, flags: UInt8, callID: UInt32, body: [UInt8], auth: [UInt8]?) -> [UInt8] {
+    /// An unsealed PDU; with `auth` (bind, auth3), the sign-in token rides in the auth trailer.
+    static func pdu(_ type: PDUType, flags: UInt8, callID: UInt32, body: [UInt8], auth: [UInt8]?,
+                    authType: UInt8 = RPCConnection.authTypeNTLM) -> [UInt8] {
         var w = ByteWriter()
         w.append(header(type, flags: flags, callID: callID))
         w.append(body)
         if let auth {
             // bind / auth3: the body is 4-aligned already.
-            w.append([RPCConnection.authTypeNTLM, RPCConnection.authLevelPrivacy, 0, 0])
+            w.append([authType, RPCConnection.authLevelPrivacy, 0, 0])
             w.u32(RPCConnection.authContextID)
             w.append(auth)
             w.set16(UInt16(auth.count), at: 10)
@@ -293,20 +315,24 @@ struct RPCFraming {
             guard authLength == 0 else { throw RPCError.protocolError("an auth trailer on an unauthenticated connection") }
             return Array(bytes[24...])
         }
-        guard authLength == RPCConnection.signatureLength else {
-            throw RPCError.protocolError("response fragment with auth_length \(authLength), expected a \(RPCConnection.signatureLength)-byte NTLM signature")
+        if let expected = security.fixedTokenLength {
+            guard authLength == expected else {
+                throw RPCError.protocolError("response fragment with auth_length \(authLength), expected a \(expected)-byte NTLM signature")
+            }
+        } else {
+            guard authLength > 0 else { throw RPCError.protocolError("response fragment without an auth token") }
         }
         let trailer = bytes.count - authLength - 8
         guard trailer >= 24 else { throw RPCError.protocolError("auth trailer overlaps the response header") }
         let authType = bytes[trailer], level = bytes[trailer + 1], padLength = Int(bytes[trailer + 2])
-        guard authType == RPCConnection.authTypeNTLM, level == RPCConnection.authLevelPrivacy else {
-            throw RPCError.protocolError("response auth trailer type \(authType) level \(level), expected NTLM privacy")
+        guard authType == security.authType, level == RPCConnection.authLevelPrivacy else {
+            throw RPCError.protocolError("response auth trailer type \(authType) level \(level), expected type \(security.authType) at privacy")
         }
         guard padLength <= trailer - 24 else { throw RPCError.protocolError("auth padding \(padLength) longer than the stub") }
         let signature = Array(bytes[(bytes.count - authLength)...])
         bytes.removeLast(authLength)
         do {
-            try security.unseal(&bytes, decrypt: 24..<trailer, signature: signature)
+            try security.unseal(&bytes, decrypt: 24..<trailer, token: signature)
         } catch {
             throw RPCError.signature("\(error)")
         }

@@ -50,7 +50,7 @@ import Testing
     @Test(arguments: [0, 1, 15, 16, 1000, 1384, 1385, 5000])
     func sealedRequestsAreFragmentedAndEachFragmentVerifies(_ length: Int) throws {
         let stub = Self.stub(length)
-        let fragments = RPCFraming(security: client, maxTransmit: 1432).requestFragments(opnum: 3, stub: stub, callID: 7)
+        let fragments = try RPCFraming(security: client, maxTransmit: 1432).requestFragments(opnum: 3, stub: stub, callID: 7)
         #expect(fragments.allSatisfy { $0.count <= 1432 })
         var read: [UInt8] = []
         for (i, f) in fragments.enumerated() {
@@ -97,7 +97,7 @@ import Testing
 
     @Test func unauthenticatedPDUs() throws {
         let framing = RPCFraming(security: nil, maxTransmit: 1432)
-        let f = framing.requestFragments(opnum: 3, stub: [1, 2, 3], callID: 2)
+        let f = try framing.requestFragments(opnum: 3, stub: [1, 2, 3], callID: 2)
         #expect(f.count == 1 && f[0].hex == "05000003" + "10000000" + "1b00" + "0000" + "02000000" + "03000000" + "0000" + "0300" + "010203")
         var response = [5, 0, 2, 3, 0x10, 0, 0, 0, 27, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0] as [UInt8]
         response += [9, 8, 7]
