@@ -34,9 +34,28 @@ public struct KerberosKeyBlob: Sendable {
     }
 }
 
+/// How a key read signs in to the DC's DRSUAPI endpoint; either way the connection is sealed at
+/// PKT_PRIVACY and the sign-in's session key decrypts the secrets.
+public enum DRSSignIn: Sendable {
+    /// NTLMv2 with a password. user: sAMAccountName (or UPN); domain: NetBIOS or DNS domain name.
+    case ntlm(user: String, domain: String, password: Secret)
+    /// Kerberos with the ticket in the default credential cache (KRB5CCNAME, after kinit), no
+    /// password. dcHostName: the DC's DNS name, for its service name `host@<dcHostName>`;
+    /// servicePrincipal overrides that (e.g. the DRS SPN `E3514235-4B06-11D1-AB04-00C04FC2DCD2/<ntds guid>/<domain>`).
+    case kerberos(dcHostName: String, servicePrincipal: String? = nil)
+
+    var authType: String {
+        switch self {
+        case .ntlm: return "NTLM"
+        case .kerberos: return "Kerberos"
+        }
+    }
+}
+
 /// Reads an account's Kerberos keys from a domain controller with DRSUAPI IDL_DRSGetNCChanges,
-/// extended operation EXOP_REPL_SECRET, over DCE/RPC on TCP with NTLMv2 at PKT_PRIVACY.
-/// The caller needs the right to replicate secrets (Domain Admins have it).
+/// extended operation EXOP_REPL_SECRET, over DCE/RPC on TCP signed in with NTLMv2 or Kerberos
+/// (GSS-API, DCE style) at PKT_PRIVACY. The caller needs the right to replicate secrets
+/// (Domain Admins have it).
 public enum DRSSecretReader {
     static let supplementalCredentialsOID = "1.2.840.113556.1.4.125"
     static let unicodePwdOID = "1.2.840.113556.1.4.90"
@@ -47,6 +66,12 @@ public enum DRSSecretReader {
     /// own, never on Swift's cooperative pool; cancelling the task shuts the socket down.
     public static func readKeys(host: String, port: UInt16? = nil, user: String, domain: String,
                                 password: Secret, objectDN: String, timeout: Duration = .seconds(10)) async throws -> ReplicatedKerberosKeys {
+        try await readKeys(host: host, port: port, signIn: .ntlm(user: user, domain: domain, password: password), objectDN: objectDN, timeout: timeout)
+    }
+
+    /// As above, signing in as `signIn` says (NTLM with a password, or Kerberos from the credential cache).
+    public static func readKeys(host: String, port: UInt16? = nil, signIn: DRSSignIn,
+                                objectDN: String, timeout: Duration = .seconds(10)) async throws -> ReplicatedKerberosKeys {
         try Task.checkCancellation()
         let cancellation = CancellationSwitch()
         let queue = DispatchQueue(label: "aadkerb.drs.\(host)")
@@ -55,12 +80,12 @@ public enum DRSSecretReader {
                 queue.async {
                     let result = Result {
                         let session = Session(host: host, port: port, deadline: .now + timeout, cancellation: cancellation)
-                        return try session.readKeys(user: user, domain: domain, password: password, objectDN: objectDN)
+                        return try session.readKeys(signIn: signIn, objectDN: objectDN)
                     }
                     // Which object and how it ended; never key material.
                     switch result {
                     case let .success(keys):
-                        drsLog.debug("read keys", metadata: ["host": "\(host)", "object": "\(objectDN)", "user": "\(domain)\\\(user)",
+                        drsLog.debug("read keys", metadata: ["host": "\(host)", "object": "\(objectDN)", "auth": "\(signIn.authType)",
                                                             "current": "\(keys.current.count)", "previous": "\(keys.previous.count)"])
                     case let .failure(error):
                         drsLog.debug("read keys failed", metadata: ["host": "\(host)", "object": "\(objectDN)", "error": "\(error)"])
@@ -83,16 +108,43 @@ struct Session {
     var fragmentSize = RPCConnection.defaultFragment
 
     func readKeys(user: String, domain: String, password: Secret, objectDN: String) throws -> ReplicatedKerberosKeys {
+        try readKeys(signIn: .ntlm(user: user, domain: domain, password: password), objectDN: objectDN)
+    }
+
+    func readKeys(signIn: DRSSignIn, objectDN: String) throws -> ReplicatedKerberosKeys {
+        // Kerberos: find the ticket before any network work, so a missing one is said plainly.
+        let authenticator: any RPCAuthenticator, user: String
+        switch signIn {
+        case let .ntlm(name, domain, password):
+            authenticator = NTLMClient(user: name, domain: domain, password: password)
+            user = name
+        case let .kerberos(dcHostName, servicePrincipal):
+            let target = servicePrincipal ?? "host@\(dcHostName)"
+            switch Kerberos.defaultPrincipal() {
+            case let .success(principal): user = principal
+            case let .failure(error): throw Self.noTicket(error, target: target, dcHostName: dcHostName)
+            }
+            do {
+                authenticator = try KerberosClient(target: target)
+            } catch {
+                throw DRSError(.authentication, "Kerberos sign-in as \(user) to \(target): \(error)")
+            }
+        }
         let drsPort = try port ?? endpoint()
 
         let rpc = RPCConnection(transport: try connect(drsPort, purpose: "DRSUAPI"), fragmentSize: fragmentSize)
         defer { rpc.close() }
         do {
-            try rpc.bind(interface: DRSUAPI.interface, ntlm: NTLMClient(user: user, domain: domain, password: password))
+            try rpc.bind(interface: DRSUAPI.interface, auth: authenticator)
+        } catch let error as GSSError {
+            if case .kerberos(let dcHostName, _) = signIn, error.isMissingCredentials {
+                throw Self.noTicket(error, target: (authenticator as? KerberosClient)?.target ?? dcHostName, dcHostName: dcHostName)
+            }
+            throw DRSError(.authentication, "Kerberos sign-in as \(user): \(error)")
         } catch {
             throw mapped(error, .authentication)
         }
-        guard let security = rpc.security else { throw DRSError(.authentication, "no NTLM session after bind") }
+        guard let security = rpc.security else { throw DRSError(.authentication, "no \(signIn.authType) session after bind") }
 
         var bind = try dsBind(rpc, user: user, epoch: 0, first: true)
         if let epoch = bind.server?.replicationEpoch, epoch != 0 {
@@ -123,7 +175,15 @@ struct Session {
         } catch {
             throw mapped(error, .parse, prefix: "GetNCChanges reply: ")
         }
-        return try Self.keys(from: reply, objectDN: objectDN, sessionKey: security.exportedSessionKey)
+        return try Self.keys(from: reply, objectDN: objectDN, sessionKey: security.sessionKey)
+    }
+
+    /// No usable ticket: say so, what it was for, and what to do.
+    static func noTicket(_ error: GSSError, target: String, dcHostName: String) -> DRSError {
+        let realm = dcHostName.split(separator: ".").dropFirst().joined(separator: ".").uppercased()
+        let example = realm.isEmpty ? "kinit <user>@<REALM>" : "kinit <user>@\(realm)"
+        return DRSError(.authentication, "no usable Kerberos ticket to sign in to \(target) (\(error.text); GSS major \(Status.hex(error.major)), minor \(error.minor)): run kinit first (\(example)) as an account that may replicate secrets, or point KRB5CCNAME at its credential cache",
+                        status: error.major, statusName: "GSS")
     }
 
     /// Checks the reply's status codes, finds the object's secrets, decrypts and decodes them.
@@ -200,13 +260,17 @@ struct Session {
         let reply: DRSUAPI.BindReply
         do {
             reply = try DRSUAPI.parseBindReply(try rpc.call(opnum: DRSUAPI.Opnum.bind, stub: DRSUAPI.bindRequest(epoch: epoch)))
+        } catch let RPCError.fault(status) where first && Self.authenticationFaults.contains(status) && rpc.security?.authType == RPCConnection.authTypeKerberos {
+            throw DRSError(.authentication, "the DC rejected the Kerberos sign-in of \(user): its first sealed reply is a fault",
+                           status: status, statusName: Status.rpcFaultName(status))
         } catch let RPCError.fault(status) where first && Self.authenticationFaults.contains(status) {
             // auth3 has no reply: a DC that rejects the NTLM logon says so on the first sealed call,
             // Windows with access denied, Samba with a protocol error (it logs NT_STATUS_WRONG_PASSWORD).
             throw DRSError(.authentication, "the DC rejected the NTLM logon of \(user) (wrong password, unknown or disabled account?): its first sealed reply is a fault",
                            status: status, statusName: Status.rpcFaultName(status))
         } catch RPCError.transport(TransportError.closed) where first {
-            throw DRSError(.authentication, "the DC closed the connection after the NTLM logon of \(user) (credentials rejected?)")
+            let how = rpc.security?.authType == RPCConnection.authTypeKerberos ? "Kerberos sign-in" : "NTLM logon"
+            throw DRSError(.authentication, "the DC closed the connection after the \(how) of \(user) (credentials rejected?)")
         } catch {
             throw mapped(error, .dsBind)
         }

@@ -1,0 +1,135 @@
+import Foundation
+import Secrets
+import Testing
+@testable import DRSClient
+
+/// Kerberos sign-in to DRSUAPI against the same real Samba DC as LiveDCTests: kinit as
+/// Administrator into a private credential cache, then read keys with no password at all.
+/// KRB5_CONFIG (the DC's krb5.conf, KDC by address) and KRB5CCNAME are process-wide, so this
+/// suite sets them for its own run only; nothing else in this test target uses Kerberos.
+@Suite(.serialized, .enabled(if: LiveDC.enabled, "needs AADKERB_DRS_TEST_DC_DIR: a DC directory of scripts/samba-dc, running"))
+struct LiveKerberosTests {
+    /// The DC's DNS name from its dc.conf (HOSTNAME) or, failing that, its root DSE.
+    static func dcHostName() throws -> String {
+        let c = try LiveDC.config()
+        let name = try #require(try LiveDC.ldap("ldapsearch", ["-LLL", "-b", "", "-s", "base", "(objectClass=*)", "dnsHostName"])
+            .split(separator: "\n").first { $0.hasPrefix("dnsHostName: ") }.map { String($0.dropFirst(13)) })
+        #expect(name.lowercased().hasSuffix("." + c.dnsDomain.lowercased()))
+        return name
+    }
+
+    /// Runs `body` with KRB5_CONFIG set to the DC's and KRB5CCNAME to a fresh FILE ccache,
+    /// kinit'ed as Administrator first when `kinit`.
+    static func withCCache<R>(kinit: Bool, _ body: (String) async throws -> R) async throws -> R {
+        let c = try LiveDC.config()
+        let ccache = FileManager.default.temporaryDirectory.appendingPathComponent("drs-live-cc-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: ccache) }
+        setenv("KRB5_CONFIG", c.dir + "/krb5.conf", 1)
+        setenv("KRB5CCNAME", "FILE:" + ccache, 1)
+        defer { unsetenv("KRB5CCNAME"); unsetenv("KRB5_CONFIG") }
+        if kinit {
+            // The password goes to kinit on stdin from its 0600 file, never in argv.
+            try LiveDC.run("/bin/sh", ["-c", "exec /usr/bin/kinit \"Administrator@$1\" < \"$2\" > /dev/null", "sh",
+                                       c.dnsDomain.uppercased(), c.adminPasswordFile])
+        }
+        return try await body("FILE:" + ccache)
+    }
+
+    @Test func krbtgtKeysReadWithKerberosEqualTheNTLMReadAndWhatSambaHolds() async throws {
+        let c = try LiveDC.config()
+        let dn = "CN=krbtgt,CN=Users,\(c.baseDN)"
+        let host = try Self.dcHostName()
+        let kerberos = try await Self.withCCache(kinit: true) { _ in
+            try await DRSSecretReader.readKeys(host: c.ip, signIn: .kerberos(dcHostName: host), objectDN: dn, timeout: .seconds(20))
+        }
+        let ntlm = try await LiveDC.keys(dn)
+        let oracle = try LiveDC.oracle("krbtgt")
+        #expect(kerberos.salt == oracle.salt)
+        #expect(!oracle.keys.isEmpty)
+        #expect(kerberos.current.hex(ofType: 18) == oracle.keys)
+        #expect(kerberos.current.hex(ofType: 17) == ntlm.current.hex(ofType: 17))
+        #expect(kerberos.current.hex(ofType: 18) == ntlm.current.hex(ofType: 18))
+        #expect(kerberos.previous.hex(ofType: 18) == oracle.old_keys)
+        #expect(kerberos.keyVersion == ntlm.keyVersion)
+    }
+
+    /// An RODC-style krbtgt account after a reset: current and previous keys, over Kerberos,
+    /// with 1432-byte fragments so Samba's reply comes in several sealed fragments.
+    @Test func smallFragmentsAndPreviousKeysOverKerberos() async throws {
+        let c = try LiveDC.config()
+        // Not LiveDCTests' account: that suite runs in parallel and resets its password.
+        let dn = "CN=drs-test-krbtgt-k,CN=Users,\(c.baseDN)"
+        if !LiveDC.exists(dn) {
+            try LiveDC.ldap("ldapadd", ["-e", "1.2.840.113556.1.4.1341"], ldif: "dn: \(dn)\nobjectClass: user\nuserAccountControl: 514\n")
+        }
+        try LiveDC.ldap("ldapmodify", ldif: "dn: \(dn)\nchangetype: modify\nreplace: unicodePwd\nunicodePwd:: \(LiveDC.unicodePwd(LiveDC.randomPassword()))\n")
+        let sam = try #require(try LiveDC.attribute("sAMAccountName", of: dn))
+        let host = try Self.dcHostName()
+        let keys = try await Self.withCCache(kinit: true) { _ in
+            try await Task.detached {
+                var s = Session(host: c.ip, port: nil, deadline: .now + .seconds(20), cancellation: CancellationSwitch())
+                s.fragmentSize = 1432
+                return try s.readKeys(signIn: .kerberos(dcHostName: host), objectDN: dn)
+            }.value
+        }
+        let oracle = try LiveDC.oracle(sam)
+        #expect(keys.current.hex(ofType: 18) == oracle.keys)
+        #expect(keys.previous.hex(ofType: 18) == oracle.old_keys)
+        #expect(!oracle.old_keys.isEmpty)
+    }
+
+    /// Samba echoes PFC_SUPPORT_HEADER_SIGN, so the PDU header and sec_trailer are signed along with
+    /// the stub; a sealed DsBind then round-trips.
+    @Test func bindNegotiatesHeaderSigningAndASealedCallRoundTrips() async throws {
+        let c = try LiveDC.config()
+        let host = try Self.dcHostName()
+        let (signing, status, keyLength) = try await Self.withCCache(kinit: true) { _ in
+            try await Task.detached {
+                let s = Session(host: c.ip, port: nil, deadline: .now + .seconds(20), cancellation: CancellationSwitch())
+                let port = try s.endpoint()
+                let rpc = RPCConnection(transport: try TCPConnection(host: c.ip, port: port, deadline: .now + .seconds(20), cancellation: CancellationSwitch()))
+                defer { rpc.close() }
+                try rpc.bind(interface: DRSUAPI.interface, auth: try KerberosClient(target: "host@\(host)"))
+                let security = try #require(rpc.security as? KerberosSecurity)
+                let reply = try DRSUAPI.parseBindReply(try rpc.call(opnum: DRSUAPI.Opnum.bind, stub: DRSUAPI.bindRequest(epoch: 0)))
+                return (security.headerSigning, reply.status, security.sessionKey.count)
+            }.value
+        }
+        #expect(signing)
+        #expect(status == 0)
+        #expect(keyLength == 32)  // the AES-256 session key, not a 16-byte NTLM-sized one
+    }
+
+    /// No ticket: refused before any network work, saying kinit, with GSS's own words.
+    @Test func withoutATicketTheErrorSaysKinit() async throws {
+        let c = try LiveDC.config()
+        let host = try Self.dcHostName()
+        let e = try await Self.withCCache(kinit: false) { ccache in
+            let e = try await #require(throws: DRSError.self) {
+                _ = try await DRSSecretReader.readKeys(host: c.ip, signIn: .kerberos(dcHostName: host),
+                                                       objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)", timeout: .seconds(20))
+            }
+            #expect(e.detail.contains(ccache))  // GSS names the cache it looked in
+            return e
+        }
+        #expect(e.step == .authentication)
+        #expect(e.statusName == "GSS")
+        #expect(e.detail.contains("run kinit first"))
+        #expect(e.detail.contains("No Kerberos credentials available"))
+        #expect(e.detail.contains("host@\(host)"))
+    }
+
+    /// A ticket for a service the DC is not: the KDC has no such principal, and the error says which.
+    @Test func anUnknownServicePrincipalFailsAtBindAuth() async throws {
+        let c = try LiveDC.config()
+        let e = try await Self.withCCache(kinit: true) { _ in
+            try await #require(throws: DRSError.self) {
+                _ = try await DRSSecretReader.readKeys(host: c.ip, signIn: .kerberos(dcHostName: "no-such-dc.\(c.dnsDomain)"),
+                                                       objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)", timeout: .seconds(20))
+            }
+        }
+        #expect(e.step == .authentication)
+        #expect(e.detail.contains("host@no-such-dc.\(c.dnsDomain)"))
+        #expect(!e.detail.contains("run kinit first"))
+    }
+}
