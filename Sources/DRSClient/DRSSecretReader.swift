@@ -122,7 +122,7 @@ struct Session {
             let target = servicePrincipal ?? "host@\(dcHostName)"
             switch Kerberos.defaultPrincipal() {
             case let .success(principal): user = principal
-            case let .failure(error): throw Self.noTicket(error, target: target, dcHostName: dcHostName)
+            case let .failure(error): throw Self.noTicket(error, target: target, dcHostName: dcHostName, principal: nil)
             }
             do {
                 authenticator = try KerberosClient(target: target)
@@ -138,7 +138,7 @@ struct Session {
             try rpc.bind(interface: DRSUAPI.interface, auth: authenticator)
         } catch let error as GSSError {
             if case .kerberos(let dcHostName, _) = signIn, error.isMissingCredentials {
-                throw Self.noTicket(error, target: (authenticator as? KerberosClient)?.target ?? dcHostName, dcHostName: dcHostName)
+                throw Self.noTicket(error, target: (authenticator as? KerberosClient)?.target ?? dcHostName, dcHostName: dcHostName, principal: user)
             }
             throw DRSError(.authentication, "Kerberos sign-in as \(user): \(error)")
         } catch {
@@ -179,10 +179,11 @@ struct Session {
     }
 
     /// No usable ticket: say so, what it was for, and what to do.
-    static func noTicket(_ error: GSSError, target: String, dcHostName: String) -> DRSError {
+    static func noTicket(_ error: GSSError, target: String, dcHostName: String, principal: String?) -> DRSError {
         let realm = dcHostName.split(separator: ".").dropFirst().joined(separator: ".").uppercased()
-        let example = realm.isEmpty ? "kinit <user>@<REALM>" : "kinit <user>@\(realm)"
-        return DRSError(.authentication, "no usable Kerberos ticket to sign in to \(target) (\(error.text); GSS major \(Status.hex(error.major)), minor \(error.minor)): run kinit first (\(example)) as an account that may replicate secrets, or point KRB5CCNAME at its credential cache",
+        let example = principal.map { "kinit \($0)" } ?? (realm.isEmpty ? "kinit <user>@<REALM>" : "kinit <user>@\(realm)")
+        let whose = principal.map { " of \($0)" } ?? ""
+        return DRSError(.authentication, "no usable Kerberos ticket\(whose) to sign in to \(target) (\(error.text); GSS minor \(error.minor)): run kinit first (\(example)) as an account that may replicate secrets, or point KRB5CCNAME at its credential cache",
                         status: error.major, statusName: "GSS")
     }
 

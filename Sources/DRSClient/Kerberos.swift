@@ -38,6 +38,8 @@ struct GSSError: Error, CustomStringConvertible {
         let routine = major & 0x00ff_0000
         return routine == 0x0007_0000 /* GSS_S_NO_CRED */ || routine == 0x000b_0000 /* GSS_S_CREDENTIALS_EXPIRED */
             || text.contains("No Kerberos credentials available") || text.contains("Ticket expired")
+            // a ccache with service tickets but no TGT (kinit -S): none for this service, no way to get one
+            || text.contains("Matching credential not found")
     }
 
     var description: String { "\(operation): \(text) [GSS major \(Status.hex(major)), minor \(minor)]" }

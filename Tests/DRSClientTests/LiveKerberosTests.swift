@@ -20,7 +20,7 @@ struct LiveKerberosTests {
 
     /// Runs `body` with KRB5_CONFIG set to the DC's and KRB5CCNAME to a fresh FILE ccache,
     /// kinit'ed as Administrator first when `kinit`.
-    static func withCCache<R>(kinit: Bool, _ body: (String) async throws -> R) async throws -> R {
+    static func withCCache<R>(kinit: Bool, service: String? = nil, _ body: (String) async throws -> R) async throws -> R {
         let c = try LiveDC.config()
         let ccache = FileManager.default.temporaryDirectory.appendingPathComponent("drs-live-cc-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: ccache) }
@@ -29,8 +29,9 @@ struct LiveKerberosTests {
         defer { unsetenv("KRB5CCNAME"); unsetenv("KRB5_CONFIG") }
         if kinit {
             // The password goes to kinit on stdin from its 0600 file, never in argv.
-            try LiveDC.run("/bin/sh", ["-c", "exec /usr/bin/kinit \"Administrator@$1\" < \"$2\" > /dev/null", "sh",
-                                       c.dnsDomain.uppercased(), c.adminPasswordFile])
+            // With `service`, only a ticket for it (kinit -S), no TGT.
+            try LiveDC.run("/bin/sh", ["-c", "exec /usr/bin/kinit ${3:+-S \"$3\"} \"Administrator@$1\" < \"$2\" > /dev/null", "sh",
+                                       c.dnsDomain.uppercased(), c.adminPasswordFile, service ?? ""])
         }
         return try await body("FILE:" + ccache)
     }
@@ -117,6 +118,22 @@ struct LiveKerberosTests {
         #expect(e.detail.contains("run kinit first"))
         #expect(e.detail.contains("No Kerberos credentials available"))
         #expect(e.detail.contains("host@\(host)"))
+    }
+
+    /// A ccache with a service ticket for LDAP and no TGT: the principal is known, a ticket for host/ cannot be had.
+    @Test func aCacheWithoutATGTSaysKinitAndNamesThePrincipal() async throws {
+        let c = try LiveDC.config()
+        let host = try Self.dcHostName()
+        let e = try await Self.withCCache(kinit: true, service: "ldap/\(host)") { _ in
+            try await #require(throws: DRSError.self) {
+                _ = try await DRSSecretReader.readKeys(host: c.ip, signIn: .kerberos(dcHostName: host),
+                                                       objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)", timeout: .seconds(20))
+            }
+        }
+        #expect(e.step == .authentication)
+        #expect(e.detail.contains("run kinit first"))
+        #expect(e.detail.contains("Administrator@\(c.dnsDomain.uppercased())"))
+        #expect(e.detail.contains("Matching credential not found"))
     }
 
     /// A ticket for a service the DC is not: the KDC has no such principal, and the error says which.
