@@ -4,19 +4,24 @@ import Foundation
 import LDAPClient
 
 /// Where `set` and `rotate` read the keys the DC made: DRSUAPI secret replication from the same
-/// DC, signed in with NTLM as the same account (docs/key-material.md).
+/// DC, signed in as the same account: with NTLM and the password, or with Kerberos from the
+/// credential cache for --kerberos (docs/key-material.md).
 enum KeyReaders {
-    static let kerberosUnsupported = "publishing the key means reading it from the DC with the account's password (NTLM sign-in to DRSUAPI); --kerberos cannot do that yet: use --user with a password"
-
     /// `connected`: the DC the LDAP work goes to; the keys are read from that same DC.
     static func forDC(_ target: DomainTarget, connected: LDAPConnection, credentials: DomainCredentials) async throws -> any AccountKeyReader {
-        guard case let .simple(user, password) = credentials else {
-            throw CLIError.usage(kerberosUnsupported)
+        let address = await connected.peerAddress() ?? host(of: target.configuration.uri)
+        switch credentials {
+        case let .simple(user, password):
+            let (name, domain) = try ntlmName(user, domain: target.domain.value)
+            return DRSKeyReader(host: address, signIn: .ntlm(user: name, domain: domain, password: password),
+                                timeout: target.configuration.operationTimeout)
+        case .gssapi:
+            // Kerberos names the DC by its DNS name (host@<dnsHostName>), whatever --server said.
+            let dnsHostName = (try? await connected.rootDSE(attributes: ["dnsHostName"]).strings("dnsHostName").first)
+                ?? host(of: target.configuration.uri)
+            return DRSKeyReader(host: address, signIn: .kerberos(dcHostName: dnsHostName),
+                                timeout: target.configuration.operationTimeout)
         }
-        let (name, domain) = try ntlmName(user, domain: target.domain.value)
-        let host = await connected.peerAddress() ?? host(of: target.configuration.uri)
-        return DRSKeyReader(host: host, user: name, domain: domain, password: password,
-                            timeout: target.configuration.operationTimeout)
     }
 
     /// The host of an LDAP URI: `ldaps://dc1.contoso.com:636` -> `dc1.contoso.com`.
@@ -43,14 +48,11 @@ enum KeyReaders {
 
 struct DRSKeyReader: AccountKeyReader {
     let host: String
-    let user: String
-    let domain: String
-    let password: Secret
+    let signIn: DRSSignIn
     let timeout: Duration
 
     func keys(accountDN: String) async throws -> AccountKeys {
-        let replicated = try await DRSSecretReader.readKeys(host: host, user: user, domain: domain, password: password,
-                                                            objectDN: accountDN, timeout: timeout)
+        let replicated = try await DRSSecretReader.readKeys(host: host, signIn: signIn, objectDN: accountDN, timeout: timeout)
         let aes256: Int32 = 18
         guard let current = replicated.current.first(where: { $0.encryptionType == aes256 }) else {
             throw CLIError(status: .failure, message: "\(accountDN): the DC holds no AES-256 key for the account (is AES256-CTS-HMAC-SHA1-96 allowed?)")

@@ -65,9 +65,6 @@ struct RotateCommand: AsyncParsableCommand {
         if tenant.tenantName() == nil {
             throw ValidationError("rotate changes both sides: give --tenant (or AADKERB_TENANT) and the tenant sign-in options")
         }
-        if connection.kerberos {
-            throw ValidationError(KeyReaders.kerberosUnsupported)
-        }
     }
 
     func run() async throws {

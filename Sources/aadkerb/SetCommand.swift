@@ -15,7 +15,7 @@ struct SetCommand: AsyncParsableCommand {
             docs/set-and-remove.md lists every attribute written.
 
             With --tenant, the tenant also gets the key the DC made for the krbtgt account: aadkerb \
-            reads it from the DC as a replicating DC does (DRSUAPI, signed in with NTLM as --user) \
+            reads it from the DC as a replicating DC does (DRSUAPI, signed in with NTLM as --user, or with Kerberos for --kerberos) \
             and sends it sealed to the tenant's public key (docs/key-material.md). If the tenant's \
             key is not the DC's current key (for example after an interrupted rotation), set \
             publishes the DC's key.
@@ -33,12 +33,6 @@ struct SetCommand: AsyncParsableCommand {
 
     @Flag(help: "Print the exact plan and change nothing.")
     var dryRun = false
-
-    func validate() throws {
-        if connection.kerberos && tenant.tenantName() != nil {
-            throw ValidationError(KeyReaders.kerberosUnsupported + " (without --tenant, set works with --kerberos)")
-        }
-    }
 
     func run() async throws {
         try await reportingErrors(output) {

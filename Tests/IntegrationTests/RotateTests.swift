@@ -121,6 +121,58 @@ extension SharedServers {
             #expect(!rotated.stdout.contains(end.current) && !rotated.stderr.contains(end.current))
         }
 
+        /// --kerberos, no password anywhere: rotate reads the DC's new key over DRSUAPI signed in with
+        /// Kerberos from the credential cache, and the tenant gets exactly the key Samba holds.
+        @Test func rotateWithKerberosPublishesTheKeyTheDCMade() async throws {
+            let ctx = try await freshlySet()
+            let start = try await sambaKeys(ctx)
+            let rotated = try ctx.dc.aadkerbWithKerberos(["rotate", "--force"] + ctx.dc.kerberosConnectionArguments + ctx.server.arguments() + ["-o", "json"],
+                                                          tickets: .tgt)
+            #expect(rotated.status == 0, "\(rotated.stdout)\n\(rotated.stderr)")
+            #expect(try jsonObject(rotated.stdout)["Outcome"] as? String == "Rotated")
+            let end = try await sambaKeys(ctx)
+            #expect(end.kvno == start.kvno + 1)
+            #expect(end.current != start.current)
+            #expect(try await cloud(ctx).currentKey?.checkValue == end.current)
+            #expect(try await cloud(ctx).previousKey?.checkValue == start.current)
+            try await expectInSync(ctx)
+        }
+
+        /// set --kerberos --tenant on a domain with nothing: creates the objects and publishes the key the DC made.
+        @Test func setWithKerberosPublishesTheKeyTheDCMade() async throws {
+            let ctx = Context(dc: try await Fixture.shared.dc("northwind"), server: try await Fixture.shared.tenant())
+            try ctx.server.clearFaults()
+            try await Seeder.remove(ctx.dc, try await ctx.dc.adminConnection())
+            _ = try await ctx.server.client().delete(domain: ctx.dc.domain)
+            let set = try ctx.dc.aadkerbWithKerberos(["set"] + ctx.dc.kerberosConnectionArguments + ctx.server.arguments() + ["-o", "json"],
+                                                      tickets: .tgt)
+            #expect(set.status == 0, "\(set.stdout)\n\(set.stderr)")
+            try await expectInSync(ctx)
+        }
+
+        /// A ticket for LDAP only (no TGT): LDAP binds, but DRSUAPI cannot get its ticket. An
+        /// authentication failure (10) that says kinit, before anything changed on either side.
+        @Test func rotateWithKerberosButNoTicketForTheDCIsAnAuthenticationFailureThatSaysKinit() async throws {
+            let ctx = try await freshlySet()
+            let start = try await sambaKeys(ctx)
+            let result = try ctx.dc.aadkerbWithKerberos(["rotate", "--force"] + ctx.dc.kerberosConnectionArguments + ctx.server.arguments(),
+                                                         tickets: .ldapOnly)
+            #expect(result.status == 10, "\(result.stdout)\n\(result.stderr)")
+            #expect(result.stderr.contains("run kinit first"))
+            #expect(result.stderr.contains("host@\(ctx.dc.fqdn)"))
+            #expect(result.stderr.contains("Matching credential not found"))  // GSS's own words
+            let end = try await sambaKeys(ctx)
+            #expect(end.kvno == start.kvno && end.current == start.current)
+            try await expectInSync(ctx)
+
+            // No ticket at all: LDAP says so first, with the same exit code.
+            let none = try ctx.dc.aadkerbWithKerberos(["rotate", "--force"] + ctx.dc.kerberosConnectionArguments + ctx.server.arguments(),
+                                                       tickets: .none)
+            #expect(none.status == 10, "\(none.stdout)\n\(none.stderr)")
+            #expect(none.stderr.contains("kinit"))
+            #expect(try await sambaKeys(ctx).kvno == start.kvno)
+        }
+
         /// The publish fails three ways (503 beyond the retries, the connection dropped, no answer
         /// within --tenant-timeout): the tenant keeps the DC's previous key, get says so, a re-run
         /// completes. A timed-out write may still land later (the server finishes it): then the

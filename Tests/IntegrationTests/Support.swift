@@ -411,3 +411,44 @@ func parseExports(_ text: String) -> [String: String] {
     }
     return env
 }
+
+/// What is in the credential cache before an `aadkerb --kerberos` run.
+enum KerberosTickets {
+    /// Nothing: no ccache file at all.
+    case none
+    /// `kinit` as Administrator: a TGT.
+    case tgt
+    /// A service ticket for ldap/<DC> only (`kinit -S`), no TGT: LDAP binds, nothing else can be asked for.
+    case ldapOnly
+}
+
+extension DomainController {
+    /// Connects `aadkerb` to this DC with --kerberos, by the DC's host name.
+    var kerberosConnectionArguments: [String] { ["--domain", domain, "--server", "ldap://\(fqdn)", "--kerberos"] }
+
+    /// Runs `aadkerb arguments` in a private mount namespace whose /etc/hosts names this DC, with the
+    /// DC's krb5.conf and a fresh FILE ccache holding `tickets` (the password goes to kinit on stdin).
+    func aadkerbWithKerberos(_ arguments: [String], tickets: KerberosTickets) throws -> ProcessResult {
+        let ccache = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-cc-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: ccache) }
+        let script = """
+            mount --bind "$DC_HOSTS_FILE" /etc/hosts || exit 97
+            case "$TICKETS" in
+              tgt) kinit "Administrator@$DC_REALM" < "$DC_ADMIN_PASSWORD_FILE" >/dev/null || exit 98 ;;
+              ldap) kinit -S "ldap/$DC_FQDN" "Administrator@$DC_REALM" < "$DC_ADMIN_PASSWORD_FILE" >/dev/null || exit 98 ;;
+            esac
+            exec "$AADKERB_BIN" "$@"
+            """
+        var env = self.env
+        env["AADKERB_BIN"] = Paths.aadkerb.path
+        env["KRB5_CONFIG"] = self.env["DC_KRB5_CONFIG"]
+        env["KRB5CCNAME"] = "FILE:" + ccache
+        switch tickets {
+        case .none: env["TICKETS"] = "none"
+        case .tgt: env["TICKETS"] = "tgt"
+        case .ldapOnly: env["TICKETS"] = "ldap"
+        }
+        return try run(URL(fileURLWithPath: "/usr/bin/unshare"), ["-m", "--propagation", "private", "--", "sh", "-c", script, "sh"] + arguments,
+                       environment: env)
+    }
+}
