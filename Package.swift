@@ -26,7 +26,7 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]),
         // C: MIT krb5's GSS-API (Kerberos sign-in to DRSUAPI), with a shim for its macros and iov calls.
         .systemLibrary(
-            name: "CGSSAPI", pkgConfig: "krb5-gssapi",
+            name: "CGSSAPI",  // headers in /usr/include/gssapi; pkg-config would add a -isystem SwiftPM refuses
             providers: [.apt(["libkrb5-dev"])]),
         // C: SQLite, the tenant reference server's durable store.
         .systemLibrary(
