@@ -143,7 +143,7 @@ public struct Doctor: Sendable {
     /// Entra Kerberos uses AES-256 only: the DC must hold an AES-256 key for the account.
     func aes256(_ account: String) async -> DoctorCheck {
         guard let keyReader else {
-            return DoctorCheck("aes256", .skipped, "reading the DC's keys needs a password sign-in (not --kerberos)")
+            return DoctorCheck("aes256", .skipped, "no way to read the DC's keys with these credentials")
         }
         do {
             _ = try await keyReader.keys(accountDN: account)

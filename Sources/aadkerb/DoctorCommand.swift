@@ -11,7 +11,7 @@ struct DoctorCommand: AsyncParsableCommand {
             Read-only checks, each printed with its verdict and a fix: the DC's clock against this \
             host's (Kerberos allows 5 minutes), the three objects present and consistent, the reveal \
             policy denying every privileged group, the key's age, an AES-256 key held by the DC \
-            (read as a replicating DC would; needs a password sign-in), the key version on every \
+            (read as a replicating DC would: NTLM with --user, or Kerberos with --kerberos), the key version on every \
             writable DC, and with --tenant: the tenant reachable and the client authorised, the \
             cloud object in sync and holding the DC's key, no rotation left unfinished.
 

@@ -28,6 +28,16 @@ extension SharedServers {
             }
             #expect(try jsonObject(healthy.stdout)["Result"] as? String == "Pass")
 
+            // the same with --kerberos: the aes256 and cloud-object checks read the DC's key over
+            // DRSUAPI with the ticket, and pass as with the password
+            let viaKerberos = try dc.aadkerbWithKerberos(["doctor"] + dc.kerberosConnectionArguments + server.arguments() + ["-o", "json"],
+                                                         tickets: .tgt)
+            #expect(viaKerberos.status == 0, "\(viaKerberos.stdout)\n\(viaKerberos.stderr)")
+            let kerberosChecks = try checks(viaKerberos)
+            for name in ["aes256", "tenant", "cloud-object"] {
+                #expect(kerberosChecks[name]?["Status"] as? String == "Pass", "\(name): \(kerberosChecks[name] ?? [:])")
+            }
+
             // A key older than --max-key-age is a warning: exit 8.
             let old = try aadkerb(["doctor", "--max-key-age", "0s"] + args + ["-o", "json"])
             #expect(old.status == 8, "\(old.stdout)")
