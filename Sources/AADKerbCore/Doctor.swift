@@ -203,12 +203,12 @@ public struct Doctor: Sendable {
     /// `20261124224352.0Z` -> Date.
     static func generalizedTime(_ text: String) -> Date? {
         let digits = text.prefix(14)
-        guard digits.count == 14, digits.allSatisfy(\.isNumber) else { return nil }
-        var c = DateComponents()
-        c.timeZone = TimeZone(identifier: "UTC")
-        let n = Array(digits).map { Int(String($0))! }
-        func v(_ i: Int, _ len: Int) -> Int { n[i..<(i + len)].reduce(0) { $0 * 10 + $1 } }
-        c.year = v(0, 4); c.month = v(4, 2); c.day = v(6, 2); c.hour = v(8, 2); c.minute = v(10, 2); c.second = v(12, 2)
-        return Calendar(identifier: .gregorian).date(from: c)
+        guard digits.count == 14, digits.allSatisfy({ ("0"..."9").contains($0) }) else { return nil }
+        let n = Array(digits).map { Int64(String($0))! }
+        func v(_ i: Int, _ len: Int) -> Int64 { n[i..<(i + len)].reduce(0) { $0 * 10 + $1 } }
+        let (month, day, hour, minute, second) = (v(4, 2), v(6, 2), v(8, 2), v(10, 2), v(12, 2))
+        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        let days = ISO8601.days(year: v(0, 4), month: month, day: day)
+        return Date(timeIntervalSince1970: Double(days * 86400 + hour * 3600 + minute * 60 + second))
     }
 }

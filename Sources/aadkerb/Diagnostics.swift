@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TenantAPI
 
 /// `-v`/`-vv` on stderr and `--log-file`: one structured trace for the whole process. Libraries
 /// log under aadkerb.ldap, aadkerb.tenant and aadkerb.drs at debug level with names, URIs, DNs,
@@ -82,9 +83,5 @@ struct TraceHandler: LogHandler {
         }
     }
 
-    static func timestamp() -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date())
-    }
+    static func timestamp() -> String { ISO8601.string(Date(), fractional: true) }
 }

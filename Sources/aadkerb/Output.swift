@@ -1,6 +1,7 @@
 import AADKerbCore
 import ArgumentParser
 import Foundation
+import TenantAPI
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table
@@ -43,12 +44,7 @@ enum JSON {
         return text.replacingOccurrences(of: #"\[\n\s*\n\s*\]"#, with: "[]", options: .regularExpression)
     }
 
-    static func iso8601(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        f.timeZone = TimeZone(identifier: "UTC")
-        return f.string(from: date)
-    }
+    static func iso8601(_ date: Date) -> String { ISO8601.string(date) }
 }
 
 /// A two-column "Name  Value" list, like PowerShell's Format-List.

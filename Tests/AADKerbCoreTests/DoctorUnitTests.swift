@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AADKerbCore
+import TenantAPI
 
 @Suite struct SIDAndTimeTests {
     @Test func sidRoundTrips() {
@@ -21,5 +22,51 @@ import Testing
         #expect(d.map { ISO8601DateFormatter().string(from: $0) } == "2026-11-24T22:43:52Z")
         #expect(Doctor.generalizedTime("2026112422") == nil)
         #expect(Doctor.generalizedTime("2026a124224352.0Z") == nil)
+        #expect(Doctor.generalizedTime("20261324224352.0Z") == nil)      // month 13
+        #expect(Doctor.generalizedTime("2026112٤224352.0Z") == nil)      // a digit, not an ASCII one
+        #expect(Doctor.generalizedTime("19700101000000.0Z") == Date(timeIntervalSince1970: 0))
+    }
+}
+
+/// aadkerb's own UTC timestamps (no ICU): checked against fixed vectors and against Foundation's
+/// ISO8601DateFormatter over a sweep of dates.
+@Suite struct ISO8601Tests {
+    @Test func fixedVectors() {
+        let vectors: [(Double, String)] = [
+            (0, "1970-01-01T00:00:00Z"), (-1, "1969-12-31T23:59:59Z"), (951_782_400, "2000-02-29T00:00:00Z"),
+            (951_868_800, "2000-03-01T00:00:00Z"), (4_107_542_400, "2100-03-01T00:00:00Z"),
+            (1_795_567_273, "2026-11-25T00:41:13Z"), (253_402_300_799, "9999-12-31T23:59:59Z"),
+            (-2_208_988_800, "1900-01-01T00:00:00Z"),
+        ]
+        for (seconds, text) in vectors {
+            #expect(ISO8601.string(Date(timeIntervalSince1970: seconds)) == text)
+            #expect(ISO8601.date(text) == Date(timeIntervalSince1970: seconds), "\(text)")
+        }
+        #expect(ISO8601.string(Date(timeIntervalSince1970: 1.5), fractional: true) == "1970-01-01T00:00:01.500Z")
+        #expect(ISO8601.string(Date(timeIntervalSince1970: -0.25), fractional: true) == "1969-12-31T23:59:59.750Z")
+    }
+
+    @Test func agreesWithFoundationOverASweep() {
+        let foundation = ISO8601DateFormatter()
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            let date = Date(timeIntervalSince1970: Double(Int64.random(in: -2_208_988_800...7_258_118_400, using: &generator)))
+            let ours = ISO8601.string(date)
+            #expect(ours == foundation.string(from: date))
+            #expect(ISO8601.date(ours) == date)
+        }
+    }
+
+    @Test func parsesOffsetsAndFractionsAndRejectsTheRest() {
+        #expect(ISO8601.date("2026-11-24T21:05:14+01:00") == ISO8601.date("2026-11-24T20:05:14Z"))
+        #expect(ISO8601.date("2026-11-24T19:35:14-00:30") == ISO8601.date("2026-11-24T20:05:14Z"))
+        #expect(ISO8601.date("2026-11-24t20:05:14z") == ISO8601.date("2026-11-24T20:05:14Z"))
+        #expect(ISO8601.date("2026-11-24T20:05:14.25Z")?.timeIntervalSince1970 == ISO8601.date("2026-11-24T20:05:14Z")!.timeIntervalSince1970 + 0.25)
+        for bad in ["", "2026-11-24", "2026-11-24T20:05:14", "2026-11-24 20:05:14Z", "2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z",
+                    "2026-13-01T00:00:00Z", "2026-11-24T24:00:00Z", "2026-11-24T20:05:14.Z", "2026-11-24T20:05:14Zjunk",
+                    "2026-11-24T20:05:14+0100", "2026-11-24T20:05:14+01:60", "２０２６-11-24T20:05:14Z"] {
+            #expect(ISO8601.date(bad) == nil, "\(bad)")
+        }
+        #expect(ISO8601.date("2024-02-29T00:00:00Z") != nil)
     }
 }
