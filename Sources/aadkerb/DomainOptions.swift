@@ -32,7 +32,7 @@ struct DomainOptions: ParsableArguments {
     @Flag(name: .long, help: "Read the password from standard input (first line).")
     var passwordStdin = false
 
-    @Flag(name: .long, help: "Bind with SASL GSSAPI from the Kerberos credential cache (kinit first; KRB5CCNAME). Needs --server with the DC's host name; with ldap:// the connection is signed and sealed by Kerberos instead of StartTLS. set --tenant and rotate then read the DC's key over DRSUAPI with Kerberos too (needs a TGT).")
+    @Flag(name: .long, help: "Bind with SASL GSSAPI from the Kerberos credential cache (kinit first; KRB5CCNAME). Needs --server with the DC's host name; with ldap:// the connection is signed and sealed by Kerberos instead of StartTLS. set --tenant, rotate and doctor then read the DC's key over DRSUAPI with Kerberos too (needs a TGT).")
     var kerberos = false
 
     @Flag(name: .long, help: ArgumentHelp(
