@@ -207,8 +207,10 @@ public struct Doctor: Sendable {
         let n = Array(digits).map { Int64(String($0))! }
         func v(_ i: Int, _ len: Int) -> Int64 { n[i..<(i + len)].reduce(0) { $0 * 10 + $1 } }
         let (month, day, hour, minute, second) = (v(4, 2), v(6, 2), v(8, 2), v(10, 2), v(12, 2))
-        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
-        let days = ISO8601.days(year: v(0, 4), month: month, day: day)
+        let year = v(0, 4)
+        guard (1...12).contains(month), day >= 1, day <= ISO8601.daysIn(month: month, year: year), hour < 24, minute < 60, second < 61
+        else { return nil }
+        let days = ISO8601.days(year: year, month: month, day: day)
         return Date(timeIntervalSince1970: Double(days * 86400 + hour * 3600 + minute * 60 + second))
     }
 }

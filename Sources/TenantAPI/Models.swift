@@ -146,7 +146,8 @@ public enum ISO8601 {
     public static func string(_ date: Date, fractional: Bool) -> String {
         let total = date.timeIntervalSince1970
         var seconds = Int64(total.rounded(.down))
-        var millis = Int64(((total - Double(seconds)) * 1000).rounded(.down))
+        // to the nearest millisecond: 1.001 is 1.00099999... as a Double
+        var millis = Int64(((total - Double(seconds)) * 1000).rounded())
         if millis >= 1000 { seconds += 1; millis -= 1000 }
         let (days, secondOfDay) = (floorDiv(seconds, 86400), seconds - floorDiv(seconds, 86400) * 86400)
         let (y, m, d) = civil(days: days)
@@ -174,7 +175,8 @@ public enum ISO8601 {
         guard b.count >= 20, b[4] == 45, b[7] == 45, b[10] == 84 || b[10] == 116, b[13] == 58, b[16] == 58,
               let y = number(0..<4), let mo = number(5..<7), let d = number(8..<10),
               let h = number(11..<13), let mi = number(14..<16), let s = number(17..<19),
-              (1...12).contains(mo), d >= 1, d <= daysIn(month: mo, year: y), h < 24, mi < 60, s < 61
+              (1...12).contains(mo), d >= 1, d <= daysIn(month: mo, year: y), h < 24, mi < 60,
+              s < 60 || (s == 60 && h == 23 && mi == 59)  // a leap second ends a day only
         else { return nil }
         var i = 19
         var fraction = 0.0
@@ -220,7 +222,7 @@ public enum ISO8601 {
         return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
-    static func daysIn(month: Int64, year: Int64) -> Int64 {
+    public static func daysIn(month: Int64, year: Int64) -> Int64 {
         switch month {
         case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: return 30

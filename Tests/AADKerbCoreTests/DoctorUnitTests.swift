@@ -23,6 +23,7 @@ import TenantAPI
         #expect(Doctor.generalizedTime("2026112422") == nil)
         #expect(Doctor.generalizedTime("2026a124224352.0Z") == nil)
         #expect(Doctor.generalizedTime("20261324224352.0Z") == nil)      // month 13
+        #expect(Doctor.generalizedTime("20260231000000.0Z") == nil)      // 31 February
         #expect(Doctor.generalizedTime("2026112٤224352.0Z") == nil)      // a digit, not an ASCII one
         #expect(Doctor.generalizedTime("19700101000000.0Z") == Date(timeIntervalSince1970: 0))
     }
@@ -44,6 +45,9 @@ import TenantAPI
         }
         #expect(ISO8601.string(Date(timeIntervalSince1970: 1.5), fractional: true) == "1970-01-01T00:00:01.500Z")
         #expect(ISO8601.string(Date(timeIntervalSince1970: -0.25), fractional: true) == "1969-12-31T23:59:59.750Z")
+        // not exactly representable: to the nearest millisecond, carrying into the second
+        #expect(ISO8601.string(Date(timeIntervalSince1970: 1.001), fractional: true) == "1970-01-01T00:00:01.001Z")
+        #expect(ISO8601.string(Date(timeIntervalSince1970: 1.9996), fractional: true) == "1970-01-01T00:00:02.000Z")
     }
 
     @Test func agreesWithFoundationOverASweep() {
@@ -64,9 +68,11 @@ import TenantAPI
         #expect(ISO8601.date("2026-11-24T20:05:14.25Z")?.timeIntervalSince1970 == ISO8601.date("2026-11-24T20:05:14Z")!.timeIntervalSince1970 + 0.25)
         for bad in ["", "2026-11-24", "2026-11-24T20:05:14", "2026-11-24 20:05:14Z", "2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z",
                     "2026-13-01T00:00:00Z", "2026-11-24T24:00:00Z", "2026-11-24T20:05:14.Z", "2026-11-24T20:05:14Zjunk",
-                    "2026-11-24T20:05:14+0100", "2026-11-24T20:05:14+01:60", "２０２６-11-24T20:05:14Z"] {
+                    "2026-11-24T20:05:14+0100", "2026-11-24T20:05:14+01:60", "２０２６-11-24T20:05:14Z",
+                    "2026-11-24T20:05:60Z"] {
             #expect(ISO8601.date(bad) == nil, "\(bad)")
         }
         #expect(ISO8601.date("2024-02-29T00:00:00Z") != nil)
+        #expect(ISO8601.date("2016-12-31T23:59:60Z") == ISO8601.date("2017-01-01T00:00:00Z"))  // a leap second
     }
 }
