@@ -140,6 +140,9 @@ struct Session {
             if case .kerberos(let dcHostName, _) = signIn, error.isMissingCredentials {
                 throw Self.noTicket(error, target: (authenticator as? KerberosClient)?.target ?? dcHostName, dcHostName: dcHostName, principal: user)
             }
+            if error.isKDCUnreachable {
+                throw DRSError(.connect, "Kerberos sign-in as \(user): no KDC answered for the DC's service ticket: \(error)")
+            }
             throw DRSError(.authentication, "Kerberos sign-in as \(user): \(error)")
         } catch {
             throw mapped(error, .authentication)

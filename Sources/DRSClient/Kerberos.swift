@@ -33,14 +33,31 @@ struct GSSError: Error, CustomStringConvertible {
         return minorText.isEmpty ? majorText : "\(majorText) (\(minorText))"
     }
 
-    /// No usable ticket in the credential cache (GSS_S_NO_CRED, or the KDC/ccache said so).
+    /// MIT krb5 minor codes (krb5.h), as GSS-API hands them over (a 32-bit unsigned view).
+    enum KRB5 {
+        static func code(_ value: Int64) -> UInt32 { UInt32(truncatingIfNeeded: value) }
+        static let ccNotFound = code(-1765328243)        // KRB5_CC_NOTFOUND: "Matching credential not found"
+        static let ccEnd = code(-1765328242)             // KRB5_CC_END
+        static let fccNoFile = code(-1765328189)         // KRB5_FCC_NOFILE: no credentials cache found
+        static let ticketExpired = code(-1765328352)     // KRB5KRB_AP_ERR_TKT_EXPIRED
+        static let kdcUnreachable = code(-1765328228)    // KRB5_KDC_UNREACH: cannot contact any KDC
+        static let realmCantResolve = code(-1765328164)  // KRB5_REALM_CANT_RESOLVE
+        static let realmUnknown = code(-1765328230)      // KRB5_REALM_UNKNOWN
+    }
+
+    /// No usable ticket in the credential cache: GSS_S_NO_CRED or GSS_S_CREDENTIALS_EXPIRED, or
+    /// krb5's own codes for a missing cache, a missing credential and an expired ticket (by code,
+    /// so a translated krb5 is recognised too; the English texts are a last resort).
     var isMissingCredentials: Bool {
         let routine = major & 0x00ff_0000
-        return routine == 0x0007_0000 /* GSS_S_NO_CRED */ || routine == 0x000b_0000 /* GSS_S_CREDENTIALS_EXPIRED */
-            || text.contains("No Kerberos credentials available") || text.contains("Ticket expired")
-            // a ccache with service tickets but no TGT (kinit -S): none for this service, no way to get one
+        if routine == 0x0007_0000 /* GSS_S_NO_CRED */ || routine == 0x000b_0000 /* GSS_S_CREDENTIALS_EXPIRED */ { return true }
+        if [KRB5.ccNotFound, KRB5.ccEnd, KRB5.fccNoFile, KRB5.ticketExpired].contains(minor) { return true }
+        return text.contains("No Kerberos credentials available") || text.contains("Ticket expired")
             || text.contains("Matching credential not found")
     }
+
+    /// The KDC could not be reached (or found): a network problem, not a refusal.
+    var isKDCUnreachable: Bool { [KRB5.kdcUnreachable, KRB5.realmCantResolve, KRB5.realmUnknown].contains(minor) }
 
     var description: String { "\(operation): \(text) [GSS major \(Status.hex(major)), minor \(minor)]" }
 }

@@ -136,6 +136,29 @@ struct LiveKerberosTests {
         #expect(e.detail.contains("Matching credential not found"))
     }
 
+    /// A TGT, but no KDC answers for the DC's service ticket (krb5.conf pointed at a dead address
+    /// after kinit): a connection failure (exit 12 in the CLI), not a refused sign-in.
+    @Test func anUnreachableKDCIsAConnectionFailure() async throws {
+        let c = try LiveDC.config()
+        let host = try Self.dcHostName()
+        let deadKDC = FileManager.default.temporaryDirectory.appendingPathComponent("krb5-dead-kdc-\(UUID().uuidString).conf").path
+        defer { try? FileManager.default.removeItem(atPath: deadKDC) }
+        let conf = try String(contentsOfFile: c.dir + "/krb5.conf", encoding: .utf8)
+            .replacingOccurrences(of: "kdc = \(c.ip)", with: "kdc = 127.0.0.99")
+        try #require(conf.contains("kdc = 127.0.0.99"))
+        try (conf + "[libdefaults]\n\tkdc_timeout = 1\n\tmax_retries = 1\n").write(toFile: deadKDC, atomically: true, encoding: .utf8)
+        let e = try await Self.withCCache(kinit: true) { _ in
+            setenv("KRB5_CONFIG", deadKDC, 1)  // withCCache unsets it afterwards
+            return try await #require(throws: DRSError.self) {
+                _ = try await DRSSecretReader.readKeys(host: c.ip, signIn: .kerberos(dcHostName: host),
+                                                       objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)", timeout: .seconds(20))
+            }
+        }
+        #expect(e.step == .connect, "\(e)")
+        #expect(e.detail.contains("no KDC answered"))
+        #expect(!e.detail.contains("run kinit first"))
+    }
+
     /// A ticket for a service the DC is not: the KDC has no such principal, and the error says which.
     @Test func anUnknownServicePrincipalFailsAtBindAuth() async throws {
         let c = try LiveDC.config()
