@@ -308,24 +308,31 @@ public enum DomainControllers {
     /// For each host, whether it answers LDAPS (port 636) with a certificate that the CA file of
     /// `configuration` (or the system's) trusts for that name: a TLS handshake and an anonymous
     /// root DSE read, no bind, each host concurrently. Returns the failures: host -> error.
-    public static func ldapsFailures(hosts: [String], like configuration: LDAPConfiguration) async -> [String: String] {
-        await withTaskGroup(of: (String, String?).self) { group in
-            for host in hosts {
-                group.addTask {
-                    var c = configuration
-                    c.uri = "ldaps://" + host
-                    c.security = .ldaps
-                    do {
-                        let connection = try await LDAPConnection.open(c)
-                        _ = try await connection.rootDSE(attributes: ["dnsHostName"])
-                        return (host, nil)
-                    } catch {
-                        return (host, "\(error)")
-                    }
-                }
+    /// At most `limit` hosts are asked at a time.
+    public static func ldapsFailures(hosts: [String], like configuration: LDAPConfiguration, limit: Int = 16) async -> [String: String] {
+        @Sendable func check(_ host: String) async -> (String, String?) {
+            var c = configuration
+            c.uri = "ldaps://" + host
+            c.security = .ldaps
+            do {
+                let connection = try await LDAPConnection.open(c)
+                _ = try await connection.rootDSE(attributes: ["dnsHostName"])
+                return (host, nil)
+            } catch {
+                return (host, "\(error)")
+            }
+        }
+        return await withTaskGroup(of: (String, String?).self) { group in
+            var pending = hosts[...]
+            for _ in 0..<max(1, limit) {
+                guard let host = pending.popFirst() else { break }
+                group.addTask { await check(host) }
             }
             var failures: [String: String] = [:]
-            for await (host, error) in group { if let error { failures[host] = error } }
+            for await (host, error) in group {
+                if let error { failures[host] = error }
+                if let next = pending.popFirst() { group.addTask { await check(next) } }
+            }
             return failures
         }
     }

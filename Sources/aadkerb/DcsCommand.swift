@@ -15,7 +15,8 @@ struct DcsCommand: AsyncParsableCommand {
             Controllers: writable or read-only, operating system). Each DC is then asked, the way \
             --server is reached (same scheme, CA and account), for the krbtgt_AzureAD key version, \
             and checked on its own for LDAPS: a TLS handshake on port 636 with a certificate the CA \
-            file trusts for the DC's name, and an anonymous root DSE read.
+            file (or the system) trusts for the DC's name, and an anonymous root DSE read; \
+            --no-ldaps-check leaves that out (for a site that does not use LDAPS).
 
             Exit codes: 0 every DC answered, passed the LDAPS check and holds the same key version; \
             4 a DC did not answer, failed the LDAPS check, holds another key version, or is in DNS \
@@ -34,10 +35,13 @@ struct DcsCommand: AsyncParsableCommand {
     @Flag(help: "Do not ask DNS; list the DCs of the directory only.")
     var noDns = false
 
+    @Flag(help: "Do not check each DC's LDAPS (port 636); Ldaps is null in JSON.")
+    var noLdapsCheck = false
+
     func run() async throws {
         try await reportingErrors(output) {
             let credentials = try connection.credentials()
-            let (dnsServer, site, noDns) = (dnsServer ?? SRVLookup.systemServer(), site, noDns)
+            let (dnsServer, site, noDns, checkLDAPS) = (dnsServer ?? SRVLookup.systemServer(), site, noDns, !noLdapsCheck)
             return try await PerDomain.run(try await connection.resolvedTargets(credentials), format: output.output, alwaysArray: connection.forest) { target in
                 // DNS first; its failure is reported, not fatal: the directory still lists the DCs
                 var srv: [SRVRecord] = []
@@ -60,7 +64,7 @@ struct DcsCommand: AsyncParsableCommand {
                 let objects = KerberosServerObjects(domain: target.domain)
                 let infos = try await DomainControllers.inventory(connection: ldap, objects: objects, srv: srv)
                 let onPrem = try await OnPremReader(connection: ldap, domain: target.domain).read()
-                async let ldapsFailures = DomainControllers.ldapsFailures(hosts: infos.map(\.name), like: target.configuration)
+                async let ldapsFailures = checkLDAPS ? DomainControllers.ldapsFailures(hosts: infos.map(\.name), like: target.configuration) : nil
                 let states = try await DomainControllers.keyVersions(
                     connection: ldap, objects: objects, accountDN: onPrem.userAccount ?? objects.krbtgt.description,
                     connectedDC: onPrem.server, connectToDC: { host in try await target.otherDC(host).connect(credentials) },
@@ -82,8 +86,8 @@ struct DcsReport: Encodable {
     let dnsNote: String?
     let infos: [DomainControllers.Info]
     let states: [DCKeyState]
-    /// DC name -> why its LDAPS check failed; a DC not in it passed.
-    let ldapsFailures: [String: String]
+    /// DC name -> why its LDAPS check failed; a DC not in it passed. Nil: not checked.
+    let ldapsFailures: [String: String]?
     let configured: Bool
 
     func state(_ name: String) -> DCKeyState? { states.first { $0.name.lowercased() == name } }
@@ -92,7 +96,7 @@ struct DcsReport: Encodable {
         let kvnos = Set(states.compactMap(\.kvno))
         let unreachable = states.contains { $0.error != nil && ($0.kvno != nil || !$0.error!.contains("not found")) }
         let mismatch = dns != nil && dnsNote == nil && infos.contains { $0.srv == nil || !$0.inDirectory }
-        return unreachable || kvnos.count > 1 || mismatch || !ldapsFailures.isEmpty ? .drifted : .success
+        return unreachable || kvnos.count > 1 || mismatch || !(ldapsFailures ?? [:]).isEmpty ? .drifted : .success
     }
 
     struct DC: Encodable {
@@ -100,7 +104,7 @@ struct DcsReport: Encodable {
         let Port: UInt16?, Priority: UInt16?, Weight: UInt16?
         let InDns: Bool, InDirectory: Bool, Writable: Bool?
         let OperatingSystem: String?, OperatingSystemVersion: String?
-        let Reachable: Bool, Ldaps: Bool, LdapsError: String?, Kvno: Int64?, Error: String?
+        let Reachable: Bool, Ldaps: Bool?, LdapsError: String?, Kvno: Int64?, Error: String?
 
         enum CodingKeys: CodingKey {
             case Name, Port, Priority, Weight, InDns, InDirectory, Writable, OperatingSystem, OperatingSystemVersion
@@ -133,7 +137,7 @@ struct DcsReport: Encodable {
             return DC(Name: info.name, Port: info.srv?.port, Priority: info.srv?.priority, Weight: info.srv?.weight,
                       InDns: info.srv != nil, InDirectory: info.inDirectory, Writable: info.writable,
                       OperatingSystem: info.operatingSystem, OperatingSystemVersion: info.operatingSystemVersion,
-                      Reachable: reachable, Ldaps: ldapsFailures[info.name] == nil, LdapsError: ldapsFailures[info.name],
+                      Reachable: reachable, Ldaps: ldapsFailures.map { $0[info.name] == nil }, LdapsError: ldapsFailures?[info.name],
                       Kvno: s?.kvno, Error: reachable ? nil : s?.error)
         }
     }
@@ -153,8 +157,8 @@ struct DcsReport: Encodable {
             let role = r.Writable.map { $0 ? "writable" : "read-only" } ?? "?"
             let key = r.Reachable ? (r.Kvno.map { "kvno \($0)" } ?? (configured ? "no krbtgt_AzureAD" : "not configured")) : "unreachable: \(r.Error ?? "")"
             let srv = r.Priority.map { " prio \($0) weight \(r.Weight ?? 0) port \(r.Port ?? 0)" } ?? ""
-            let ldaps = r.LdapsError.map { "ldaps failed: \($0)" } ?? "ldaps ok"
-            return "\(r.Name)  [\(source), \(role)\(srv)]  \(r.OperatingSystem.map { "\($0) \(r.OperatingSystemVersion ?? "")  " } ?? "")\(key)  \(ldaps)"
+            let ldaps = r.Ldaps == nil ? "" : "  " + (r.LdapsError.map { "ldaps failed: \($0)" } ?? "ldaps ok")
+            return "\(r.Name)  [\(source), \(role)\(srv)]  \(r.OperatingSystem.map { "\($0) \(r.OperatingSystemVersion ?? "")  " } ?? "")\(key)\(ldaps)"
         }
         if let dnsNote { lines.append("DNS: \(dnsNote) (listed from the directory only)") }
         return lines.joined(separator: "\n")

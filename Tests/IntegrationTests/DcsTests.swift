@@ -29,6 +29,17 @@ extension SharedServers {
             #expect(viaStartTLS.status == 0, "\(viaStartTLS.stdout)\n\(viaStartTLS.stderr)")
             #expect(try rows(viaStartTLS).first?["Ldaps"] as? Bool == true)
 
+            // with Kerberos on ldap:// and no --ca-file, LDAPS is checked against the system's CAs,
+            // which do not hold the DC's: a failed check (exit 4) unless --no-ldaps-check
+            let kerberos = try dc.aadkerbWithKerberos(["dcs", "--no-dns"] + dc.kerberosConnectionArguments + ["-o", "json"], tickets: .tgt)
+            #expect(kerberos.status == 4, "\(kerberos.stdout)\n\(kerberos.stderr)")
+            #expect(try rows(kerberos).first?["Ldaps"] as? Bool == false)
+            #expect(try rows(kerberos).first?["Reachable"] as? Bool == true)
+            let unchecked = try dc.aadkerbWithKerberos(["dcs", "--no-dns", "--no-ldaps-check"] + dc.kerberosConnectionArguments + ["-o", "json"],
+                                                       tickets: .tgt)
+            #expect(unchecked.status == 0, "\(unchecked.stdout)\n\(unchecked.stderr)")
+            #expect(try rows(unchecked).first?["Ldaps"] is NSNull)
+
             // DNS unreachable: said, and the directory still lists the DC
             let noDNS = try aadkerb(["dcs", "--dns-server", "127.0.0.99"] + dc.connectionArguments + ["-o", "json"])
             #expect(try jsonObject(noDNS.stdout)["DnsError"] is String)
