@@ -81,6 +81,8 @@ final class RPCConnection {
     private let transport: TCPConnection
     private(set) var security: (any RPCSecurity)?
     private var callID: UInt32 = 1
+    /// Response fragments received in all, for diagnostics and tests.
+    private(set) var responseFragmentCount = 0
     private let proposedFragment: Int
     private var maxTransmit: Int
 
@@ -192,6 +194,7 @@ final class RPCConnection {
             guard pdu.type == PDUType.response.rawValue else { throw RPCError.protocolError("expected a response, got PDU type \(pdu.type)") }
             guard !first || pdu.flags & PDUFlags.firstFragment != 0 else { throw RPCError.protocolError("the first response fragment lacks PFC_FIRST_FRAG") }
             response += try framing.responseStub(pdu.bytes)
+            responseFragmentCount += 1
             first = false
             if pdu.flags & PDUFlags.lastFragment != 0 { return response }
             guard response.count <= 64 << 20 else { throw RPCError.protocolError("response larger than 64 MiB") }

@@ -101,6 +101,40 @@ struct LiveKerberosTests {
         #expect(keyLength == 32)  // the AES-256 session key, not a 16-byte NTLM-sized one
     }
 
+    /// With 1432-byte fragments both ways, each fragment sealed on its own: a GetNCChanges
+    /// request too long for one fragment (a 2000-character DN) is accepted as sealed (the DC
+    /// answers with a status, not the fault 0x721 of a failed unseal), and the krbtgt secrets come
+    /// back in more than one fragment.
+    @Test func multiFragmentRequestsAndRepliesAreSealedPerFragment() async throws {
+        let c = try LiveDC.config()
+        let host = try Self.dcHostName()
+        let (longRequestStatus, replyFragments, extendedResult) = try await Self.withCCache(kinit: true) { _ in
+            try await Task.detached {
+                let s = Session(host: c.ip, port: nil, deadline: .now + .seconds(20), cancellation: CancellationSwitch())
+                let rpc = RPCConnection(transport: try TCPConnection(host: c.ip, port: try s.endpoint(), deadline: .now + .seconds(20),
+                                                                     cancellation: CancellationSwitch()), fragmentSize: 1432)
+                defer { rpc.close() }
+                try rpc.bind(interface: DRSUAPI.interface, auth: try KerberosClient(target: "host@\(host)"))
+                let bind = try DRSUAPI.parseBindReply(try rpc.call(opnum: DRSUAPI.Opnum.bind, stub: DRSUAPI.bindRequest(epoch: 0)))
+                let attributes = [DRSSecretReader.supplementalCredentialsOID, DRSSecretReader.unicodePwdOID]
+                    .compactMap { PrefixTable.requestDefaults.attrType(for: $0) }
+                func getNCChanges(_ dn: String) throws -> DRSUAPI.GetNCChangesReply {
+                    let request = DRSUAPI.GetNCChangesRequest(objectDN: dn, extendedOperation: DRSUAPI.ExtendedOperation.replicateSecret,
+                                                              partialAttributeSet: attributes)
+                    return try DRSUAPI.parseGetNCChangesReply(try rpc.call(opnum: DRSUAPI.Opnum.getNCChanges,
+                                                                           stub: DRSUAPI.getNCChangesRequest(bind.handle, request)))
+                }
+                let long = try getNCChanges("CN=" + String(repeating: "x", count: 2000) + ",CN=Users,\(c.baseDN)")
+                let before = rpc.responseFragmentCount
+                let real = try getNCChanges("CN=krbtgt,CN=Users,\(c.baseDN)")
+                return (long.status, rpc.responseFragmentCount - before, real.extendedResult)
+            }.value
+        }
+        #expect(longRequestStatus != 0)  // no such object: answered, so the sealed fragments were read
+        #expect(replyFragments > 1, "the secrets came in \(replyFragments) fragment(s)")
+        #expect(extendedResult == DRSUAPI.ExtendedOperation.success)
+    }
+
     /// No ticket: refused before any network work, saying kinit, with GSS's own words.
     @Test func withoutATicketTheErrorSaysKinit() async throws {
         let c = try LiveDC.config()
