@@ -54,11 +54,9 @@ static inline OM_uint32 cgss_wrap_token_size(OM_uint32 *minor, gss_ctx_id_t cont
 /// DCE-style sealing (as Windows and Samba do): `data` is encrypted in place; `pre` and `post`
 /// (the PDU header and the sec_trailer, when header signing is on; else NULL) are signed only;
 /// the token (`token_size` bytes from cgss_wrap_token_size) is written to `token`.
-static inline OM_uint32 cgss_wrap(OM_uint32 *minor, gss_ctx_id_t context,
-                                  const void *pre, size_t pre_length, void *data, size_t length,
-                                  const void *post, size_t post_length, void *token, size_t token_size, int *sealed) {
-    gss_iov_buffer_desc iov[4];
-    memset(iov, 0, sizeof iov);
+static inline void cgss_fill_iov(gss_iov_buffer_desc iov[4], const void *pre, size_t pre_length, void *data, size_t length,
+                                 const void *post, size_t post_length, void *token, size_t token_size) {
+    memset(iov, 0, 4 * sizeof iov[0]);
     iov[0].type = GSS_IOV_BUFFER_TYPE_HEADER;
     iov[0].buffer.value = token;
     iov[0].buffer.length = token_size;
@@ -71,6 +69,13 @@ static inline OM_uint32 cgss_wrap(OM_uint32 *minor, gss_ctx_id_t context,
     iov[3].type = post ? GSS_IOV_BUFFER_TYPE_SIGN_ONLY : GSS_IOV_BUFFER_TYPE_EMPTY;
     iov[3].buffer.value = (void *)post;
     iov[3].buffer.length = post ? post_length : 0;
+}
+
+static inline OM_uint32 cgss_wrap(OM_uint32 *minor, gss_ctx_id_t context,
+                                  const void *pre, size_t pre_length, void *data, size_t length,
+                                  const void *post, size_t post_length, void *token, size_t token_size, int *sealed) {
+    gss_iov_buffer_desc iov[4];
+    cgss_fill_iov(iov, pre, pre_length, data, length, post, post_length, token, token_size);
     return gss_wrap_iov(minor, context, 1, GSS_C_QOP_DEFAULT, sealed, iov, 4);
 }
 
@@ -80,19 +85,7 @@ static inline OM_uint32 cgss_unwrap(OM_uint32 *minor, gss_ctx_id_t context,
                                     const void *post, size_t post_length, void *token, size_t token_size, int *sealed) {
     gss_iov_buffer_desc iov[4];
     gss_qop_t qop = 0;
-    memset(iov, 0, sizeof iov);
-    iov[0].type = GSS_IOV_BUFFER_TYPE_HEADER;
-    iov[0].buffer.value = token;
-    iov[0].buffer.length = token_size;
-    iov[1].type = pre ? GSS_IOV_BUFFER_TYPE_SIGN_ONLY : GSS_IOV_BUFFER_TYPE_EMPTY;
-    iov[1].buffer.value = (void *)pre;
-    iov[1].buffer.length = pre ? pre_length : 0;
-    iov[2].type = GSS_IOV_BUFFER_TYPE_DATA;
-    iov[2].buffer.value = data;
-    iov[2].buffer.length = length;
-    iov[3].type = post ? GSS_IOV_BUFFER_TYPE_SIGN_ONLY : GSS_IOV_BUFFER_TYPE_EMPTY;
-    iov[3].buffer.value = (void *)post;
-    iov[3].buffer.length = post ? post_length : 0;
+    cgss_fill_iov(iov, pre, pre_length, data, length, post, post_length, token, token_size);
     return gss_unwrap_iov(minor, context, sealed, &qop, iov, 4);
 }
 

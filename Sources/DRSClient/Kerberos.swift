@@ -180,29 +180,27 @@ final class KerberosSecurity: RPCSecurity {
 
     func seal(_ message: inout [UInt8], encrypt range: Range<Int>) throws -> [UInt8] {
         var token = [UInt8](repeating: 0, count: try tokenLength(dataLength: range.count))
-        var minor: UInt32 = 0, sealed: Int32 = 0
-        var data = Array(message[range])
-        let pre = headerSigning ? Array(message[..<range.lowerBound]) : nil
-        let post = headerSigning ? Array(message[range.upperBound...]) : nil
-        let major = token.withUnsafeMutableBytes { t in
-            data.withUnsafeMutableBytes { d in
-                withOptionalBytes(pre) { p in
-                    withOptionalBytes(post) { q in
-                        cgss_wrap(&minor, context, p.baseAddress, p.count, d.baseAddress, d.count, q.baseAddress, q.count,
-                                  t.baseAddress, t.count, &sealed)
-                    }
-                }
-            }
-        }
+        let (major, minor, sealed) = transform(&message, range, &token, cgss_wrap)
         guard cgss_is_error(major) == 0 else { throw GSSError("gss_wrap_iov", major: major, minor: minor) }
         guard sealed != 0 else { throw GSSError("gss_wrap_iov did not encrypt", major: major, minor: minor) }
-        message.replaceSubrange(range, with: data)
         return token
     }
 
     func unseal(_ message: inout [UInt8], decrypt range: Range<Int>, token: [UInt8]) throws {
         var token = token
-        var minor: UInt32 = 0, sealed: Int32 = 0
+        let (major, minor, sealed) = transform(&message, range, &token, cgss_unwrap)
+        guard cgss_is_error(major) == 0 else { throw KerberosUnsealFailed(error: GSSError("gss_unwrap_iov", major: major, minor: minor)) }
+        guard sealed != 0 else { throw KerberosUnsealFailed(error: GSSError("the reply was signed but not encrypted", major: major, minor: minor)) }
+    }
+
+    typealias IOVCall = (UnsafeMutablePointer<OM_uint32>?, gss_ctx_id_t?, UnsafeRawPointer?, Int, UnsafeMutableRawPointer?, Int,
+                         UnsafeRawPointer?, Int, UnsafeMutableRawPointer?, Int, UnsafeMutablePointer<Int32>?) -> OM_uint32
+
+    /// Runs cgss_wrap or cgss_unwrap over `message`: `range` transformed in place (encrypted or
+    /// decrypted), the bytes before and after it signed only when header signing is on, `token`
+    /// the GSS token. Returns the major and minor status and whether confidentiality applied.
+    private func transform(_ message: inout [UInt8], _ range: Range<Int>, _ token: inout [UInt8], _ call: IOVCall) -> (OM_uint32, OM_uint32, Int32) {
+        var minor: OM_uint32 = 0, sealed: Int32 = 0
         var data = Array(message[range])
         let pre = headerSigning ? Array(message[..<range.lowerBound]) : nil
         let post = headerSigning ? Array(message[range.upperBound...]) : nil
@@ -210,15 +208,14 @@ final class KerberosSecurity: RPCSecurity {
             data.withUnsafeMutableBytes { d in
                 withOptionalBytes(pre) { p in
                     withOptionalBytes(post) { q in
-                        cgss_unwrap(&minor, context, p.baseAddress, p.count, d.baseAddress, d.count, q.baseAddress, q.count,
-                                    t.baseAddress, t.count, &sealed)
+                        call(&minor, context, p.baseAddress, p.count, d.baseAddress, d.count, q.baseAddress, q.count,
+                             t.baseAddress, t.count, &sealed)
                     }
                 }
             }
         }
-        guard cgss_is_error(major) == 0 else { throw KerberosUnsealFailed(error: GSSError("gss_unwrap_iov", major: major, minor: minor)) }
-        guard sealed != 0 else { throw KerberosUnsealFailed(error: GSSError("the reply was signed but not encrypted", major: major, minor: minor)) }
-        message.replaceSubrange(range, with: data)
+        if cgss_is_error(major) == 0 { message.replaceSubrange(range, with: data) }
+        return (major, minor, sealed)
     }
 }
 

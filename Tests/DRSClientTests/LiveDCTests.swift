@@ -97,6 +97,17 @@ enum LiveDC {
 
     static func exists(_ dn: String) -> Bool { (try? attribute("objectClass", of: dn)) != nil }
 
+    /// `CN=<cn>,CN=Users` made as the product makes krbtgt_AzureAD (RODC dcpromo control) if it is
+    /// not there, then its password reset once; returns its DN and the sAMAccountName Samba gave it.
+    static func freshRODCKrbtgt(_ cn: String) throws -> (dn: String, sam: String) {
+        let dn = "CN=\(cn),CN=Users,\(try config().baseDN)"
+        if !exists(dn) {
+            try ldap("ldapadd", ["-e", "1.2.840.113556.1.4.1341"], ldif: "dn: \(dn)\nobjectClass: user\nuserAccountControl: 514\n")
+        }
+        try ldap("ldapmodify", ldif: "dn: \(dn)\nchangetype: modify\nreplace: unicodePwd\nunicodePwd:: \(unicodePwd(randomPassword()))\n")
+        return (dn, try #require(try attribute("sAMAccountName", of: dn)))
+    }
+
     /// A fresh password that meets AD's complexity rules.
     static func randomPassword() -> String { "Aa1." + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16) }
 
@@ -140,12 +151,7 @@ struct LiveDCTests {
     @Test func anRODCKrbtgtAccountsCurrentAndPreviousKeysEqualWhatSambaHolds() async throws {
         let c = try LiveDC.config()
         // Not krbtgt_AzureAD itself: the DC may be shared with tests of the real objects.
-        let dn = "CN=drs-test-krbtgt,CN=Users,\(c.baseDN)"
-        if !LiveDC.exists(dn) {
-            try LiveDC.ldap("ldapadd", ["-e", "1.2.840.113556.1.4.1341"], ldif: "dn: \(dn)\nobjectClass: user\nuserAccountControl: 514\n")
-        }
-        try LiveDC.ldap("ldapmodify", ldif: "dn: \(dn)\nchangetype: modify\nreplace: unicodePwd\nunicodePwd:: \(LiveDC.unicodePwd(LiveDC.randomPassword()))\n")
-        let sam = try #require(try LiveDC.attribute("sAMAccountName", of: dn))
+        let (dn, sam) = try LiveDC.freshRODCKrbtgt("drs-test-krbtgt")
         #expect(sam.hasPrefix("krbtgt_"))
 
         // The DNS domain name works for NTLM as well as the NetBIOS one.

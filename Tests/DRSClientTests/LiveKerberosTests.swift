@@ -59,12 +59,7 @@ struct LiveKerberosTests {
     @Test func smallFragmentsAndPreviousKeysOverKerberos() async throws {
         let c = try LiveDC.config()
         // Not LiveDCTests' account: that suite runs in parallel and resets its password.
-        let dn = "CN=drs-test-krbtgt-k,CN=Users,\(c.baseDN)"
-        if !LiveDC.exists(dn) {
-            try LiveDC.ldap("ldapadd", ["-e", "1.2.840.113556.1.4.1341"], ldif: "dn: \(dn)\nobjectClass: user\nuserAccountControl: 514\n")
-        }
-        try LiveDC.ldap("ldapmodify", ldif: "dn: \(dn)\nchangetype: modify\nreplace: unicodePwd\nunicodePwd:: \(LiveDC.unicodePwd(LiveDC.randomPassword()))\n")
-        let sam = try #require(try LiveDC.attribute("sAMAccountName", of: dn))
+        let (dn, sam) = try LiveDC.freshRODCKrbtgt("drs-test-krbtgt-k")
         let host = try Self.dcHostName()
         let keys = try await Self.withCCache(kinit: true) { _ in
             try await Task.detached {
