@@ -249,7 +249,7 @@ struct Session {
         let rpc = RPCConnection(transport: try connect(EndpointMapper.port, purpose: "endpoint mapper"))
         defer { rpc.close() }
         do {
-            try rpc.bind(interface: EndpointMapper.interface, ntlm: nil)
+            try rpc.bind(interface: EndpointMapper.interface, auth: nil)
             let stub = try rpc.call(opnum: EndpointMapper.mapOpnum, stub: EndpointMapper.mapRequest(for: DRSUAPI.interface))
             return try EndpointMapper.parseMapReply(stub)
         } catch {

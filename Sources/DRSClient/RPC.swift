@@ -96,11 +96,6 @@ final class RPCConnection {
 
     // MARK: bind
 
-    /// Binds to `interface` with NDR; with `ntlm`, runs NTLM at PKT_PRIVACY through bind, bind_ack and auth3.
-    func bind(interface: SyntaxID, ntlm: NTLMClient?) throws {
-        try bind(interface: interface, auth: ntlm)
-    }
-
     /// Binds to `interface` with NDR; with `auth`, signs in at PKT_PRIVACY through bind, bind_ack and auth3.
     func bind(interface: SyntaxID, auth: (any RPCAuthenticator)?) throws {
         var body = ByteWriter()
