@@ -36,6 +36,14 @@ struct LiveKerberosTests {
         return try await body("FILE:" + ccache)
     }
 
+    /// krbtgt's keys read with Kerberos, signing in to `dcHostName`, which must fail: its error.
+    static func failingKrbtgtRead(_ c: LiveDC.Config, dcHostName: String) async throws -> DRSError {
+        try await #require(throws: DRSError.self) {
+            _ = try await DRSSecretReader.readKeys(host: c.ip, signIn: .kerberos(dcHostName: dcHostName),
+                                                   objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)", timeout: .seconds(20))
+        }
+    }
+
     @Test func krbtgtKeysReadWithKerberosEqualTheNTLMReadAndWhatSambaHolds() async throws {
         let c = try LiveDC.config()
         let dn = "CN=krbtgt,CN=Users,\(c.baseDN)"
@@ -135,10 +143,7 @@ struct LiveKerberosTests {
         let c = try LiveDC.config()
         let host = try Self.dcHostName()
         let e = try await Self.withCCache(kinit: false) { ccache in
-            let e = try await #require(throws: DRSError.self) {
-                _ = try await DRSSecretReader.readKeys(host: c.ip, signIn: .kerberos(dcHostName: host),
-                                                       objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)", timeout: .seconds(20))
-            }
+            let e = try await Self.failingKrbtgtRead(c, dcHostName: host)
             #expect(e.detail.contains(ccache))  // GSS names the cache it looked in
             return e
         }
@@ -154,10 +159,7 @@ struct LiveKerberosTests {
         let c = try LiveDC.config()
         let host = try Self.dcHostName()
         let e = try await Self.withCCache(kinit: true, service: "ldap/\(host)") { _ in
-            try await #require(throws: DRSError.self) {
-                _ = try await DRSSecretReader.readKeys(host: c.ip, signIn: .kerberos(dcHostName: host),
-                                                       objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)", timeout: .seconds(20))
-            }
+            try await Self.failingKrbtgtRead(c, dcHostName: host)
         }
         #expect(e.step == .authentication)
         #expect(e.detail.contains("run kinit first"))
@@ -178,10 +180,7 @@ struct LiveKerberosTests {
         try (conf + "[libdefaults]\n\tkdc_timeout = 1\n\tmax_retries = 1\n").write(toFile: deadKDC, atomically: true, encoding: .utf8)
         let e = try await Self.withCCache(kinit: true) { _ in
             setenv("KRB5_CONFIG", deadKDC, 1)  // withCCache unsets it afterwards
-            return try await #require(throws: DRSError.self) {
-                _ = try await DRSSecretReader.readKeys(host: c.ip, signIn: .kerberos(dcHostName: host),
-                                                       objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)", timeout: .seconds(20))
-            }
+            return try await Self.failingKrbtgtRead(c, dcHostName: host)
         }
         #expect(e.step == .connect, "\(e)")
         #expect(e.detail.contains("no KDC answered"))
@@ -192,10 +191,7 @@ struct LiveKerberosTests {
     @Test func anUnknownServicePrincipalFailsAtBindAuth() async throws {
         let c = try LiveDC.config()
         let e = try await Self.withCCache(kinit: true) { _ in
-            try await #require(throws: DRSError.self) {
-                _ = try await DRSSecretReader.readKeys(host: c.ip, signIn: .kerberos(dcHostName: "no-such-dc.\(c.dnsDomain)"),
-                                                       objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)", timeout: .seconds(20))
-            }
+            try await Self.failingKrbtgtRead(c, dcHostName: "no-such-dc.\(c.dnsDomain)")
         }
         #expect(e.step == .authentication)
         #expect(e.detail.contains("host@no-such-dc.\(c.dnsDomain)"))
