@@ -31,7 +31,7 @@ public struct Doctor: Sendable {
     public let objects: KerberosServerObjects
     public let cloud: (any KerberosDomainStore)?
     public let keyReader: (any AccountKeyReader)?
-    public let connectToDC: (@Sendable (String) async throws -> LDAPConnection)?
+    public let connectToDC: (@Sendable (DirectoryDC) async throws -> LDAPConnection)?
     /// A key older than this is a warning (Microsoft advises rotating it like any krbtgt key).
     public var maximumKeyAge: TimeInterval = 180 * 86400
     /// Clock skew tolerated by Kerberos (5 minutes by default); half of it is a warning.
@@ -39,7 +39,7 @@ public struct Doctor: Sendable {
     let now: @Sendable () -> Date
 
     public init(connection: LDAPConnection, domain: DomainName, cloud: (any KerberosDomainStore)?, keyReader: (any AccountKeyReader)?,
-                connectToDC: (@Sendable (String) async throws -> LDAPConnection)?, now: @escaping @Sendable () -> Date = Date.init) {
+                connectToDC: (@Sendable (DirectoryDC) async throws -> LDAPConnection)?, now: @escaping @Sendable () -> Date = Date.init) {
         self.connection = connection
         objects = KerberosServerObjects(domain: domain)
         self.cloud = cloud

@@ -33,19 +33,10 @@ public struct RotationPolicy: Sendable {
     /// How long to wait for the other writable DCs to hold the new key (seconds); 0: do not wait.
     public var convergenceTimeout: TimeInterval = 120
     public var dryRun = false
-    /// DCs found in DNS (SRV): waited for as well as the writable DCs of the directory.
+    /// Hosts that DNS (SRV) names as DCs. Those the directory does not list are reported as not
+    /// trusted and never signed in to (`DirectoryDC`); the directory's writable DCs are waited for.
     public var dnsDCs: [String] = []
     public init() {}
-}
-
-/// What a DC reports for the krbtgt account's key after a rotation.
-public struct DCKeyState: Sendable, Equatable {
-    public var name: String
-    public var kvno: Int64?
-    public var converged: Bool
-    public var error: String?
-    /// False when asking again cannot help (TLS or credentials refused): waiting stops for it.
-    public var retryable = true
 }
 
 /// The outcome of `rotate`, with the state before and after.
@@ -115,12 +106,12 @@ public struct KeyRotator: Sendable {
     public let cloud: any KerberosDomainStore
     public let keyReader: any AccountKeyReader
     public let policy: RotationPolicy
-    /// Connects to another DC of the domain by host name (for the convergence report).
-    public let connectToDC: (@Sendable (String) async throws -> LDAPConnection)?
+    /// Connects to another DC of the domain, one the directory lists (for the convergence report).
+    public let connectToDC: (@Sendable (DirectoryDC) async throws -> LDAPConnection)?
     let now: @Sendable () -> Date
 
     public init(connection: LDAPConnection, domain: DomainName, cloud: any KerberosDomainStore, keyReader: any AccountKeyReader,
-                policy: RotationPolicy, connectToDC: (@Sendable (String) async throws -> LDAPConnection)? = nil,
+                policy: RotationPolicy, connectToDC: (@Sendable (DirectoryDC) async throws -> LDAPConnection)? = nil,
                 now: @escaping @Sendable () -> Date = Date.init) {
         self.connection = connection
         objects = KerberosServerObjects(domain: domain)
@@ -229,17 +220,17 @@ public struct KeyRotator: Sendable {
         try await cloud.write(value, ifMatch: ifMatch, newKey: (key, kvno))
     }
 
-    /// Polls the writable DCs of the domain for the krbtgt account's kvno until all hold `kvno`
-    /// or the timeout passes.
+    /// Polls the writable DCs of the directory for the krbtgt account's kvno until all hold `kvno`
+    /// or the timeout passes. Hosts that only DNS names are reported, not asked.
     func waitForConvergence(krbtgtDN: String, kvno: Int64, connectedDC: String?) async throws -> [DCKeyState] {
         let deadline = now().addingTimeInterval(policy.convergenceTimeout)
-        let directory = try await DomainControllers.writable(connection: connection, objects: objects)
-        let names = directory + policy.dnsDCs.map { $0.lowercased() }.filter { dns in !directory.contains { $0.lowercased() == dns } }
+        let directory = try await DomainControllers.all(connection: connection, objects: objects)
+        let dnsOnly = DomainControllers.notInDirectory(policy.dnsDCs, directory: directory).map { DCKeyState.dnsOnly($0) }
         while true {
             let states = try await DomainControllers.keyVersions(
                 connection: connection, objects: objects, accountDN: krbtgtDN, connectedDC: connectedDC, connectToDC: connectToDC,
-                expected: kvno, names: names)
-            if states.allSatisfy({ $0.converged || !$0.retryable }) || now() >= deadline { return states }
+                expected: kvno, dcs: directory.filter(\.writable))
+            if states.allSatisfy({ $0.converged || !$0.retryable }) || now() >= deadline { return (states + dnsOnly).sorted { $0.name < $1.name } }
             try await Task.sleep(for: .seconds(2))
         }
     }
@@ -268,118 +259,4 @@ public struct KeyRotator: Sendable {
 public struct StoreConflict: Error, Sendable, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
-}
-
-/// The DCs of a domain, from the directory (and DNS).
-public enum DomainControllers {
-    /// A DC as the directory and DNS know it.
-    public struct Info: Sendable, Equatable {
-        public var name: String
-        public var srv: SRVRecord?
-        public var inDirectory: Bool
-        /// true writable, false read-only, nil not in the directory.
-        public var writable: Bool?
-        public var operatingSystem: String?
-        public var operatingSystemVersion: String?
-    }
-
-    /// Every DC under OU=Domain Controllers with a host name (writable: SERVER_TRUST_ACCOUNT;
-    /// read-only: PARTIAL_SECRETS_ACCOUNT; the AzureADKerberos object has no host name and is
-    /// left out), merged with the SRV records found in DNS, in SRV order then by name.
-    public static func inventory(connection: LDAPConnection, objects: KerberosServerObjects, srv: [SRVRecord]) async throws -> [Info] {
-        let entries = try await connection.search(
-            base: "OU=Domain Controllers,\(objects.domainDN.description)", scope: .subtree,
-            filter: .and([.equal("objectClass", "computer"), .present("dNSHostName"),
-                          .or([.bitwiseAnd("userAccountControl", 0x2000), .bitwiseAnd("userAccountControl", 0x0400_0000)])]),
-            attributes: ["dNSHostName", "userAccountControl", "operatingSystem", "operatingSystemVersion"])
-        var infos: [Info] = srv.map { Info(name: $0.target.lowercased(), srv: $0, inDirectory: false) }
-        for entry in entries {
-            guard let name = entry.string("dNSHostName")?.lowercased() else { continue }
-            let uac = UInt32(entry.integer("userAccountControl") ?? 0)
-            let index = infos.firstIndex { $0.name == name } ?? { infos.append(Info(name: name, srv: nil, inDirectory: false)); return infos.count - 1 }()
-            infos[index].inDirectory = true
-            infos[index].writable = uac & 0x2000 != 0
-            infos[index].operatingSystem = entry.string("operatingSystem")
-            infos[index].operatingSystemVersion = entry.string("operatingSystemVersion")
-        }
-        return infos
-    }
-
-    /// For each host, whether it answers LDAPS (port 636) with a certificate that the CA file of
-    /// `configuration` (or the system's) trusts for that name: a TLS handshake and an anonymous
-    /// root DSE read, no bind, each host concurrently. Returns the failures: host -> error.
-    /// At most `limit` hosts are asked at a time.
-    public static func ldapsFailures(hosts: [String], like configuration: LDAPConfiguration, limit: Int = 16) async -> [String: String] {
-        @Sendable func check(_ host: String) async -> (String, String?) {
-            var c = configuration
-            c.uri = "ldaps://" + host
-            c.security = .ldaps
-            do {
-                let connection = try await LDAPConnection.open(c)
-                _ = try await connection.rootDSE(attributes: ["dnsHostName"])
-                return (host, nil)
-            } catch {
-                return (host, "\(error)")
-            }
-        }
-        return await withTaskGroup(of: (String, String?).self) { group in
-            var pending = hosts[...]
-            for _ in 0..<max(1, limit) {
-                guard let host = pending.popFirst() else { break }
-                group.addTask { await check(host) }
-            }
-            var failures: [String: String] = [:]
-            for await (host, error) in group {
-                if let error { failures[host] = error }
-                if let next = pending.popFirst() { group.addTask { await check(next) } }
-            }
-            return failures
-        }
-    }
-
-    /// dNSHostName of each computer under OU=Domain Controllers with SERVER_TRUST_ACCOUNT (0x2000).
-    public static func writable(connection: LDAPConnection, objects: KerberosServerObjects) async throws -> [String] {
-        let entries = try await connection.search(
-            base: "OU=Domain Controllers,\(objects.domainDN.description)", scope: .subtree,
-            filter: .and([.equal("objectClass", "computer"), .bitwiseAnd("userAccountControl", 0x2000)]),
-            attributes: ["dNSHostName"])
-        return entries.compactMap { $0.string("dNSHostName") }.sorted()
-    }
-
-    /// Reads an account's msDS-KeyVersionNumber on every writable DC, concurrently: the DC
-    /// `connection` talks to (named `connectedDC`) through it, the others through `connectToDC`.
-    /// A DC that cannot be reached is reported with its error, not thrown. `converged`: the DC
-    /// holds at least `expected` (or, without `expected`, answered).
-    public static func keyVersions(connection: LDAPConnection, objects: KerberosServerObjects, accountDN: String,
-                                   connectedDC: String?, connectToDC: (@Sendable (String) async throws -> LDAPConnection)?,
-                                   expected: Int64? = nil, names given: [String]? = nil) async throws -> [DCKeyState] {
-        let names: [String]
-        if let given { names = given } else { names = try await writable(connection: connection, objects: objects) }
-        return await withTaskGroup(of: DCKeyState.self) { group in
-            for name in names {
-                group.addTask {
-                    do {
-                        let c: LDAPConnection
-                        if name.lowercased() == connectedDC?.lowercased() {
-                            c = connection
-                        } else if let connectToDC {
-                            c = try await connectToDC(name)
-                        } else {
-                            return DCKeyState(name: name, kvno: nil, converged: false, error: "not checked")
-                        }
-                        let kvno = try await c.read(accountDN, attributes: ["msDS-KeyVersionNumber"])?.integer("msDS-KeyVersionNumber")
-                        let converged = expected.map { (kvno ?? 0) >= $0 } ?? (kvno != nil)
-                        return DCKeyState(name: name, kvno: kvno, converged: converged, error: kvno == nil ? "\(accountDN) not found" : nil)
-                    } catch let error as LDAPError where [.tls, .authentication, .accessDenied].contains(error.kind) {
-                        return DCKeyState(name: name, kvno: nil, converged: false, error: "\(error)", retryable: false)
-                    } catch {
-                        return DCKeyState(name: name, kvno: nil, converged: false, error: "\(error)")
-                    }
-                }
-            }
-            var states: [DCKeyState] = []
-            for await state in group { states.append(state) }
-            return states.sorted { $0.name < $1.name }
-        }
-    }
 }

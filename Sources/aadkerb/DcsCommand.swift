@@ -53,7 +53,7 @@ struct DcsCommand: AsyncParsableCommand {
                             + ["_ldap._tcp.dc._msdcs.\(target.domain.value)"]
                         // the site's name first; only the domain-wide (last) name's failure is reported
                         for (index, name) in names.enumerated() where srv.isEmpty {
-                            do { srv = try await SRVLookup.query(name, server: dnsServer) } catch where index < names.count - 1 {}
+                            do { srv = try await SRVLookup.query(name, server: dnsServer, domain: target.domain.value) } catch where index < names.count - 1 {}
                         }
                         srv = SRVLookup.ordered(srv)
                     } catch {
@@ -64,11 +64,17 @@ struct DcsCommand: AsyncParsableCommand {
                 let objects = KerberosServerObjects(domain: target.domain)
                 let infos = try await DomainControllers.inventory(connection: ldap, objects: objects, srv: srv)
                 let onPrem = try await OnPremReader(connection: ldap, domain: target.domain).read()
-                async let ldapsFailures = checkLDAPS ? DomainControllers.ldapsFailures(hosts: infos.map(\.name), like: target.configuration) : nil
-                let states = try await DomainControllers.keyVersions(
+                // Credentials go only to DCs the directory lists; a host that only DNS names gets
+                // an anonymous check (TLS + root DSE), reached the way --server is.
+                let dnsOnly = infos.filter { $0.directory == nil }.map(\.name)
+                async let ldapsFailures = checkLDAPS ? DomainControllers.anonymousCheckFailures(hosts: infos.map(\.name), like: target.configuration) : nil
+                async let dnsOnlyFailures = DomainControllers.anonymousCheckFailures(hosts: dnsOnly, like: target.configuration, ldaps: false)
+                let trusted = try await DomainControllers.keyVersions(
                     connection: ldap, objects: objects, accountDN: onPrem.userAccount ?? objects.krbtgt.description,
-                    connectedDC: onPrem.server, connectToDC: { host in try await target.otherDC(host).connect(credentials) },
-                    names: infos.map(\.name))
+                    connectedDC: onPrem.server, connectToDC: { dc in try await target.otherDC(dc).connect(credentials) },
+                    dcs: infos.compactMap(\.directory))
+                let checked = await dnsOnlyFailures
+                let states = trusted + dnsOnly.map { DCKeyState.dnsOnly($0, check: checked[$0]) }
                 let report = DcsReport(domain: target.domain.value, dns: noDns ? nil : srv, dnsNote: dnsNote, infos: infos, states: states,
                                        ldapsFailures: await ldapsFailures, configured: onPrem.userAccount != nil)
                 return DomainResult(report, table: report.table, status: report.exitStatus)
@@ -78,7 +84,7 @@ struct DcsCommand: AsyncParsableCommand {
 }
 
 /// `dcs`'s output. JSON schema 1: {"SchemaVersion", "DomainDnsName", "DnsError", "DomainControllers":
-/// [{"Name", "Port", "Priority", "Weight", "InDns", "InDirectory", "Writable", "OperatingSystem",
+/// [{"Name", "Port", "Priority", "Weight", "InDns", "InDirectory", "Trusted", "Writable", "OperatingSystem",
 /// "OperatingSystemVersion", "Reachable", "Ldaps", "LdapsError", "Kvno", "Error"}]}.
 struct DcsReport: Encodable {
     let domain: String
@@ -95,6 +101,7 @@ struct DcsReport: Encodable {
     var exitStatus: ExitStatus {
         let kvnos = Set(states.compactMap(\.kvno))
         let unreachable = states.contains { $0.error != nil && ($0.kvno != nil || !$0.error!.contains("not found")) }
+        // a host only DNS names is never trusted: it counts as a mismatch between DNS and the directory
         let mismatch = dns != nil && dnsNote == nil && infos.contains { $0.srv == nil || !$0.inDirectory }
         return unreachable || kvnos.count > 1 || mismatch || !(ldapsFailures ?? [:]).isEmpty ? .drifted : .success
     }
@@ -102,12 +109,12 @@ struct DcsReport: Encodable {
     struct DC: Encodable {
         let Name: String
         let Port: UInt16?, Priority: UInt16?, Weight: UInt16?
-        let InDns: Bool, InDirectory: Bool, Writable: Bool?
+        let InDns: Bool, InDirectory: Bool, Trusted: Bool, Writable: Bool?
         let OperatingSystem: String?, OperatingSystemVersion: String?
         let Reachable: Bool, Ldaps: Bool?, LdapsError: String?, Kvno: Int64?, Error: String?
 
         enum CodingKeys: CodingKey {
-            case Name, Port, Priority, Weight, InDns, InDirectory, Writable, OperatingSystem, OperatingSystemVersion
+            case Name, Port, Priority, Weight, InDns, InDirectory, Trusted, Writable, OperatingSystem, OperatingSystemVersion
             case Reachable, Ldaps, LdapsError, Kvno, Error
         }
         /// Every key, null when unknown (the synthesized encoder would leave nil keys out).
@@ -119,6 +126,7 @@ struct DcsReport: Encodable {
             try c.encode(Weight, forKey: .Weight)
             try c.encode(InDns, forKey: .InDns)
             try c.encode(InDirectory, forKey: .InDirectory)
+            try c.encode(Trusted, forKey: .Trusted)
             try c.encode(Writable, forKey: .Writable)
             try c.encode(OperatingSystem, forKey: .OperatingSystem)
             try c.encode(OperatingSystemVersion, forKey: .OperatingSystemVersion)
@@ -133,12 +141,13 @@ struct DcsReport: Encodable {
     var rows: [DC] {
         infos.map { info in
             let s = state(info.name)
-            let reachable = s.map { $0.error == nil || $0.error!.hasSuffix("not found") } ?? false
+            // untrusted (DNS only): reachable when its anonymous check passed
+            let reachable = s.map { $0.trusted ? $0.error == nil || $0.error!.hasSuffix("not found") : $0.error == DomainControllers.notTrusted } ?? false
             return DC(Name: info.name, Port: info.srv?.port, Priority: info.srv?.priority, Weight: info.srv?.weight,
-                      InDns: info.srv != nil, InDirectory: info.inDirectory, Writable: info.writable,
+                      InDns: info.srv != nil, InDirectory: info.inDirectory, Trusted: info.inDirectory, Writable: info.writable,
                       OperatingSystem: info.operatingSystem, OperatingSystemVersion: info.operatingSystemVersion,
                       Reachable: reachable, Ldaps: ldapsFailures.map { $0[info.name] == nil }, LdapsError: ldapsFailures?[info.name],
-                      Kvno: s?.kvno, Error: reachable ? nil : s?.error)
+                      Kvno: s?.kvno, Error: reachable && info.inDirectory ? nil : s?.error)
         }
     }
 
@@ -155,7 +164,7 @@ struct DcsReport: Encodable {
         var lines = rows.map { r in
             let source = [r.InDns ? "dns" : nil, r.InDirectory ? "directory" : nil].compactMap { $0 }.joined(separator: "+")
             let role = r.Writable.map { $0 ? "writable" : "read-only" } ?? "?"
-            let key = r.Reachable ? (r.Kvno.map { "kvno \($0)" } ?? (configured ? "no krbtgt_AzureAD" : "not configured")) : "unreachable: \(r.Error ?? "")"
+            let key = !r.Trusted ? (r.Error ?? DomainControllers.notTrusted) : r.Reachable ? (r.Kvno.map { "kvno \($0)" } ?? (configured ? "no krbtgt_AzureAD" : "not configured")) : "unreachable: \(r.Error ?? "")"
             let srv = r.Priority.map { " prio \($0) weight \(r.Weight ?? 0) port \(r.Port ?? 0)" } ?? ""
             let ldaps = r.Ldaps == nil ? "" : "  " + (r.LdapsError.map { "ldaps failed: \($0)" } ?? "ldaps ok")
             return "\(r.Name)  [\(source), \(role)\(srv)]  \(r.OperatingSystem.map { "\($0) \(r.OperatingSystemVersion ?? "")  " } ?? "")\(key)\(ldaps)"

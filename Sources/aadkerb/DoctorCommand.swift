@@ -38,7 +38,7 @@ struct DoctorCommand: AsyncParsableCommand {
                     let ldap = try await target.connect(credentials)
                     let reader = try? await KeyReaders.forDC(target, connected: ldap, credentials: credentials)
                     var doctor = Doctor(connection: ldap, domain: target.domain, cloud: cloud, keyReader: reader,
-                                        connectToDC: { host in try await target.otherDC(host).connect(credentials) })
+                                        connectToDC: { dc in try await target.otherDC(dc).connect(credentials) })
                     doctor.maximumKeyAge = maxKeyAge
                     checks = [DoctorCheck("connect", .pass, "bound to \(target.configuration.uri)")] + (await doctor.run())
                 } catch {

@@ -147,10 +147,11 @@ struct DomainTarget: Sendable {
     let domain: DomainName
     let configuration: LDAPConfiguration
 
-    /// Another DC of the same domain, by host name, reached the same way (scheme, CA, timeouts).
-    func otherDC(_ host: String) -> DomainTarget {
+    /// Another DC of the same domain, reached the same way (scheme, CA, timeouts). Only a DC the
+    /// directory lists: credentials never go to a host that DNS alone named.
+    func otherDC(_ dc: DirectoryDC) -> DomainTarget {
         var c = configuration
-        c.uri = (c.uri.lowercased().hasPrefix("ldaps://") ? "ldaps://" : "ldap://") + host
+        c.uri = (c.uri.lowercased().hasPrefix("ldaps://") ? "ldaps://" : "ldap://") + dc.name
         return DomainTarget(domain: domain, configuration: c)
     }
 

@@ -79,7 +79,7 @@ struct GetCommand: AsyncParsableCommand {
                     if allDcs, let account = onPrem?.userAccount {
                         dcs = try await DomainControllers.keyVersions(
                             connection: ldap, objects: KerberosServerObjects(domain: domain), accountDN: account,
-                            connectedDC: onPrem?.server, connectToDC: { host in try await target.otherDC(host).connect(credentials) })
+                            connectedDC: onPrem?.server, connectToDC: { dc in try await target.otherDC(dc).connect(credentials) })
                     } else if allDcs {
                         dcs = []
                     }

@@ -58,7 +58,7 @@ struct RotateCommand: AsyncParsableCommand {
     @Flag(help: "Print what would be done and change nothing.")
     var dryRun = false
 
-    @Option(help: ArgumentHelp("Also find the DCs to wait for in DNS (_ldap._tcp.dc._msdcs.<domain> SRV) at this server (IPv4); without it, the directory's list is used.", valueName: "ip"))
+    @Option(help: ArgumentHelp("Also ask DNS (_ldap._tcp.dc._msdcs.<domain> SRV) at this server (IPv4) and report a DC it names that the directory does not list, as not trusted: rotate waits for the directory's writable DCs and signs in to no other host.", valueName: "ip"))
     var dnsServer: String?
 
     func validate() throws {
@@ -83,13 +83,14 @@ struct RotateCommand: AsyncParsableCommand {
             let dnsServer = dnsServer
             return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest) { [policy] target in
                 var policy = policy
-                if let dnsServer {  // DNS helps when it answers; the directory's list is always used
-                    policy.dnsDCs = ((try? await SRVLookup.query("_ldap._tcp.dc._msdcs.\(target.domain.value)", server: dnsServer)) ?? []).map(\.target)
+                if let dnsServer {  // only to report DNS's extra names: the directory's list is what is asked
+                    policy.dnsDCs = ((try? await SRVLookup.query("_ldap._tcp.dc._msdcs.\(target.domain.value)", server: dnsServer,
+                                                                 domain: target.domain.value)) ?? []).map(\.target)
                 }
                 let ldap = try await target.connect(credentials)
                 let reader = try await KeyReaders.forDC(target, connected: ldap, credentials: credentials)
                 let rotator = KeyRotator(connection: ldap, domain: target.domain, cloud: cloud, keyReader: reader, policy: policy,
-                                         connectToDC: { host in try await target.otherDC(host).connect(credentials) })
+                                         connectToDC: { dc in try await target.otherDC(dc).connect(credentials) })
                 let result = try await rotator.run()
                 let report = RotationReport(domain: target.domain.value, dryRun: policy.dryRun, result: result)
                 return DomainResult(report, table: report.table, status: report.exitStatus)
@@ -145,7 +146,7 @@ struct RotationReport: Encodable {
 
     enum CodingKeys: String, CodingKey { case SchemaVersion, Command, DomainDnsName, DryRun, Outcome, Reason, Before, After, DomainControllers, Steps }
     enum StateKeys: String, CodingKey { case Kvno, KeyVersion, KeyUpdatedOn, CloudKeyKvno }
-    enum DCKeys: String, CodingKey { case Name, Kvno, Converged, Error }
+    enum DCKeys: String, CodingKey { case Name, Trusted, Kvno, Converged, Error }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -169,6 +170,7 @@ struct RotationReport: Encodable {
         for dc in result.domainControllers {
             var o = dcs.nestedContainer(keyedBy: DCKeys.self)
             try o.encode(dc.name, forKey: .Name)
+            try o.encode(dc.trusted, forKey: .Trusted)
             try o.encode(dc.kvno, forKey: .Kvno)
             try o.encode(dc.converged, forKey: .Converged)
             try o.encode(dc.error, forKey: .Error)
