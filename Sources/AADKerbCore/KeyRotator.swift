@@ -48,6 +48,10 @@ public struct RotationResult: Sendable {
         case completed = "Completed"
         /// The tenant's key was missing or not the DC's: the DC's current key was published.
         case repaired = "Repaired"
+        /// The DC holds a new key that not every writable DC holds yet: nothing published (the
+        /// cloud would issue tickets some DCs refuse). The lease stays on the tenant object, handed
+        /// on: the next run publishes once the DCs have converged.
+        case pending = "Pending"
         /// Not due (--min-age).
         case skipped = "Skipped"
         /// Refused: too soon after the last rotation, or another run holds the lease.
@@ -108,6 +112,8 @@ public struct KeyRotator: Sendable {
     public let policy: RotationPolicy
     /// Connects to another DC of the domain, one the directory lists (for the convergence report).
     public let connectToDC: (@Sendable (DirectoryDC) async throws -> LDAPConnection)?
+    /// Told each round of the wait for the DCs, with every DC's state.
+    public var progress: (@Sendable ([DCKeyState]) -> Void)?
     let now: @Sendable () -> Date
 
     public init(connection: LDAPConnection, domain: DomainName, cloud: any KerberosDomainStore, keyReader: any AccountKeyReader,
@@ -138,16 +144,29 @@ public struct KeyRotator: Sendable {
         }
         let held = try await keyReader.keys(accountDN: krbtgtDN)
 
-        // 1. The tenant must hold the DC's current key before a new one is made.
+        // 1. The tenant must hold the DC's current key before a new one is made; it is published
+        //    only once every writable DC holds it.
         if twin.currentKey?.checkValue != KeyEnvelope.checkValue(held.current) {
             let interrupted = held.previous.map { twin.currentKey?.checkValue == KeyEnvelope.checkValue($0) } ?? false
             let reason = interrupted
                 ? "finished an interrupted rotation: the DC already holds kvno \(kvno) and the tenant still had the previous key"
                 : "the tenant's key (\(twin.currentKey.map { "kvno \($0.kvno)" } ?? "none")) is not the DC's current key (kvno \(kvno)); published the DC's key"
             var result = RotationResult(outcome: interrupted ? .completed : .repaired, reason: reason, before: before)
+            result.steps.append(Step(.onPrem, "Wait", objects.domain.value, "until every writable DC holds kvno \(kvno) (at most \(Self.duration(policy.convergenceTimeout)))"))
             result.steps.append(Step(.cloud, "Publish", objects.domain.value, "key kvno \(kvno) (the DC's current key), KeyVersion \(onPrem.keyVersion ?? 0)"))
             if policy.dryRun { result.reason = "would have " + reason.replacingOccurrences(of: "published", with: "publish"); return result }
-            try await publish(onPrem, key: held.current, kvno: kvno, to: twin, ifMatch: etag)
+            result.domainControllers = try await waitForConvergence(krbtgtDN: krbtgtDN, kvno: kvno, connectedDC: onPrem.server)
+            if let lagging = Self.lagging(result.domainControllers) {
+                result.outcome = .pending
+                result.reason = "pending: kvno \(kvno) is not yet on \(lagging); not published (the cloud would issue tickets those DCs refuse). Run aadkerb rotate again once they have replicated"
+                return result
+            }
+            do {
+                try await publish(onPrem, key: held.current, kvno: kvno, to: twin, ifMatch: etag)
+            } catch is StoreConflict {
+                // another run published meanwhile: fine if the tenant now holds this key
+                guard try await cloud.read(domain: objects.domain.value)?.0.currentKey?.checkValue == KeyEnvelope.checkValue(held.current) else { throw RotationError.keyMismatch("\(objects.domain.value): the tenant object changed while this run was publishing kvno \(kvno), and does not hold it; run aadkerb rotate again") }
+            }
             result.after = RotationResult.KeyState(kvno: kvno, keyVersion: onPrem.keyVersion, keyUpdatedOn: onPrem.keyUpdatedOn, cloudKvno: kvno)
             return result
         }
@@ -189,8 +208,18 @@ public struct KeyRotator: Sendable {
             throw RotationError.kvnoDidNotAdvance(dn: krbtgtDN, before: kvno, after: after.kvno)
         }
 
-        // 5. The other writable DCs.
+        // 5. The other writable DCs. If one still lacks the new key when --wait runs out, do not
+        //    publish: hand the lease on (expired at once, so the next run may finish) and say which.
         result.domainControllers = try await waitForConvergence(krbtgtDN: krbtgtDN, kvno: newKvno, connectedDC: after.server)
+        if let lagging = Self.lagging(result.domainControllers) {
+            var handedOn = leased
+            handedOn.rotation?.expiresOn = ISO8601.string(now())
+            _ = try? await cloud.write(handedOn, ifMatch: leaseETag, newKey: nil)  // best effort: the lease expires anyway
+            result.outcome = .pending
+            result.reason = "pending: the DC made kvno \(newKvno), but \(lagging) do not hold it yet; not published (the cloud keeps kvno \(kvno), which every DC holds). Run aadkerb rotate again once they have replicated"
+            result.after = RotationResult.KeyState(kvno: newKvno, keyVersion: after.keyVersion, keyUpdatedOn: after.keyUpdatedOn, cloudKvno: kvno)
+            return result
+        }
 
         // 6. Publish the DC's new key; its previous must be the key the tenant holds.
         let fresh = try await keyReader.keys(accountDN: krbtgtDN)
@@ -230,9 +259,20 @@ public struct KeyRotator: Sendable {
             let states = try await DomainControllers.keyVersions(
                 connection: connection, objects: objects, accountDN: krbtgtDN, connectedDC: connectedDC, connectToDC: connectToDC,
                 expected: kvno, dcs: directory.filter(\.writable))
-            if states.allSatisfy({ $0.converged || !$0.retryable }) || now() >= deadline { return (states + dnsOnly).sorted { $0.name < $1.name } }
+            let all = (states + dnsOnly).sorted { $0.name < $1.name }
+            if states.allSatisfy({ $0.converged || !$0.retryable }) || now() >= deadline { return all }
+            progress?(all)
             try await Task.sleep(for: .seconds(2))
         }
+    }
+
+    /// The directory's DCs that do not hold the key (unreachable ones included), named for a
+    /// sentence; nil when every one does. Hosts only DNS names do not count: they are not DCs the
+    /// directory knows, and they are never asked.
+    static func lagging(_ states: [DCKeyState]) -> String? {
+        let behind = states.filter { $0.trusted && !$0.converged }
+        guard !behind.isEmpty else { return nil }
+        return behind.map { "\($0.name) (" + ($0.error ?? "kvno \($0.kvno.map(String.init) ?? "?")") + ")" }.joined(separator: ", ")
     }
 
     /// A fresh 120-character password from the system CSPRNG, as unicodePwd wants it (quoted,

@@ -23,6 +23,8 @@ enum ExitStatus: Int32, CaseIterable {
     case timeout = 15
     case wrongDomain = 16
     case tenantFailure = 17
+    /// `rotate`: the DC made a new key that not every writable DC holds yet; nothing published.
+    case pending = 18
     case usage = 64
     case unreadableInput = 66
 
@@ -48,6 +50,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .timeout: return "timeout"
         case .wrongDomain: return "wrong-domain"
         case .tenantFailure: return "tenant-failure"
+        case .pending: return "pending"
         case .usage: return "usage"
         case .unreadableInput: return "unreadable-input"
         }

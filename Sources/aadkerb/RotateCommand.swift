@@ -12,15 +12,21 @@ struct RotateCommand: AsyncParsableCommand {
             replicating DC would and publishes it to the tenant, sealed to the tenant's public key. \
             The order keeps the tenant's current key among the keys every DC accepts (current or \
             previous) at every instant, and a re-run after any failure finishes the job without \
-            making a third key. docs/rotation.md has the state machine.
+            making a third key. The new key is published only once every writable DC of the \
+            directory holds it, so that a ticket the cloud issues is accepted by every DC: when \
+            --wait runs out first, nothing is published, the lease is handed on and the run exits \
+            18 (pending), naming the DCs that lag; the next run publishes once they have \
+            replicated. While it waits it prints each DC's key version on stderr every 2 s (on a \
+            terminal, or with -v). docs/rotation.md has the state machine.
 
             Non-interactive. Two runs against one domain cannot interleave: the first takes a lease \
             on the tenant object (If-Match), the second is refused.
 
             Exit codes: 0 rotated (or an interrupted rotation completed, or the tenant's key \
             repaired); 6 not due (--min-age); 7 refused (within the ticket lifetime of the last \
-            rotation, or another run holds the lease); 3/5 nothing or not everything configured \
-            (run aadkerb set); 10-17 as for get; 64 bad usage.
+            rotation, or another run holds the lease); 18 pending (a writable DC does not hold the \
+            new key yet: nothing published; run again later); 3/5 nothing or not everything \
+            configured (run aadkerb set); 10-17 as for get; 64 bad usage.
 
             Examples:
               # cron, monthly: rotate when the key is 30 days old
@@ -43,7 +49,7 @@ struct RotateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Allowed clock skew, added to --ticket-lifetime.", valueName: "duration"))
     var clockSkew: Interval = Interval(seconds: 300)
 
-    @Option(help: ArgumentHelp("How long to wait for every writable DC to hold the new key before publishing it; 0 to not wait.", valueName: "duration"))
+    @Option(help: ArgumentHelp("How long to wait for every writable DC to hold the new key; when it runs out first, nothing is published (exit 18, pending). 0: check once, do not wait.", valueName: "duration"))
     var wait: Interval = Interval(seconds: 120)
 
     @Option(help: ArgumentHelp("How long this run's lease on the tenant object keeps other runs off; after it, a run may take over.", valueName: "duration"))
@@ -81,6 +87,8 @@ struct RotateCommand: AsyncParsableCommand {
             policy.dryRun = dryRun
             policy.convergenceTimeout = wait.seconds
             let dnsServer = dnsServer
+            // per-DC progress while waiting, every round (2 s), on a terminal or with -v
+            let showProgress = isatty(STDERR_FILENO) == 1 || output.verbose > 0
             return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest) { [policy] target in
                 var policy = policy
                 if let dnsServer {  // only to report DNS's extra names: the directory's list is what is asked
@@ -89,8 +97,12 @@ struct RotateCommand: AsyncParsableCommand {
                 }
                 let ldap = try await target.connect(credentials)
                 let reader = try await KeyReaders.forDC(target, connected: ldap, credentials: credentials)
-                let rotator = KeyRotator(connection: ldap, domain: target.domain, cloud: cloud, keyReader: reader, policy: policy,
+                var rotator = KeyRotator(connection: ldap, domain: target.domain, cloud: cloud, keyReader: reader, policy: policy,
                                          connectToDC: { dc in try await target.otherDC(dc).connect(credentials) })
+                if showProgress {
+                    let domain = target.domain.value
+                    rotator.progress = { states in Terminal.writeErr("aadkerb: \(domain): waiting for the DCs: " + RotationReport.progressLine(states)) }
+                }
                 let result = try await rotator.run()
                 let report = RotationReport(domain: target.domain.value, dryRun: policy.dryRun, result: result)
                 return DomainResult(report, table: report.table, status: report.exitStatus)
@@ -136,9 +148,18 @@ struct RotationReport: Encodable {
     let dryRun: Bool
     let result: RotationResult
 
+    /// One line of the wait's progress: each DC and the kvno it holds (or why it was not read).
+    static func progressLine(_ states: [DCKeyState]) -> String {
+        states.map { s in
+            "\(s.name) " + (!s.trusted ? "not trusted" : s.converged ? "ok (kvno \(s.kvno.map(String.init) ?? "?"))"
+                : s.error.map { "not read: \($0)" } ?? "kvno \(s.kvno.map(String.init) ?? "?"), not yet")
+        }.joined(separator: "; ")
+    }
+
     var exitStatus: ExitStatus {
         switch result.outcome {
         case .rotated, .completed, .repaired: return .success
+        case .pending: return .pending
         case .skipped: return .notDue
         case .refused: return .refused
         }

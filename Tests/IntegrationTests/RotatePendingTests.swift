@@ -1,0 +1,79 @@
+import Foundation
+import LDAPClient
+import Testing
+
+extension SharedServers.RotateTests {
+    /// Waits until `second` holds `attribute`'s value of `dn` as `first` has it (replication).
+    func waitForReplication(of dn: String, attribute: String, from first: DomainController, to second: DomainController,
+                            seconds: Int = 90) async throws -> Bool {
+        let wanted = try await first.adminConnection().read(dn, attributes: [attribute])?.bytes(attribute)
+        for _ in 0..<seconds {
+            if let c = try? await second.adminConnection(), try await c.read(dn, attributes: [attribute])?.bytes(attribute) == wanted {
+                return true
+            }
+            try await Task.sleep(for: .seconds(1))
+        }
+        return false
+    }
+
+    /// issue: rotate never publishes a key a writable DC lacks. With westwind2 down, rotate makes
+    /// the new key on westwind but does not publish it: exit 18 (pending), naming westwind2, the
+    /// tenant keeping the key both DCs hold. A re-run while it is down stays pending and makes no
+    /// third key; once westwind2 is back and has replicated, a re-run publishes.
+    @Test func aLaggingDCKeepsTheNewKeyUnpublishedUntilItHasReplicated() async throws {
+        let second = try await Fixture.shared.dc("westwind2")
+        let ctx = try await freshlySet(on: "westwind")
+        let bundle = try DomainController.caBundle([ctx.dc, second])
+        defer { try? FileManager.default.removeItem(atPath: bundle) }
+        let args = ["--domain", ctx.dc.domain, "--server", ctx.dc.uri, "--ca-file", bundle, "--user", "Administrator",
+                    "--password-file", ctx.dc.passwordFile, "--connect-timeout", "2"] + ctx.server.arguments()
+        let krbtgt = "CN=krbtgt_AzureAD,CN=Users,\(ctx.dc.baseDN)"
+        try #require(try await waitForReplication(of: krbtgt, attribute: "objectGUID", from: ctx.dc, to: second),
+                     "westwind2 never received the objects set made on westwind")
+        let start = try await sambaKeys(ctx)
+        let cloudBefore = try await cloud(ctx).currentKey
+
+        let stop = try run(Paths.sambaDC, ["stop", second.name])
+        try #require(stop.status == 0, "\(stop.stderr)")
+        var restarted = false
+        defer { if !restarted { _ = try? run(Paths.sambaDC, ["start", second.name]) } }
+
+        let pending = try aadkerb(["rotate", "--force", "--wait", "6s", "-v"] + args + ["-o", "json"])
+        #expect(pending.status == 18, "\(pending.stdout)\n\(pending.stderr)")
+        let report = try jsonObject(pending.stdout)
+        #expect(report["Outcome"] as? String == "Pending", "\(pending.stdout)")
+        #expect((report["Reason"] as? String)?.contains(second.fqdn) == true, "\(pending.stdout)")
+        let dcs = try #require(report["DomainControllers"] as? [[String: Any]])
+        #expect(dcs.first { $0["Name"] as? String == second.fqdn }?["Converged"] as? Bool == false, "\(dcs)")
+        #expect(dcs.first { $0["Name"] as? String == ctx.dc.fqdn }?["Converged"] as? Bool == true, "\(dcs)")
+        #expect(pending.stderr.contains("waiting for the DCs: ") && pending.stderr.contains(second.fqdn), "progress: \(pending.stderr)")
+        // the DC made the new key; the tenant still holds the old one, which every DC holds
+        #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)
+        #expect(try await cloud(ctx).currentKey == cloudBefore)
+        try await expectInvariant(ctx)
+        // get tells the truth: the DC is ahead, a rotation unfinished
+        let get = try aadkerb(["get"] + args + ["-o", "json"])
+        let rotation = try jsonObject(get.stdout)["CloudRotation"] as? [String: Any]
+        #expect(get.status == 4 && rotation != nil, "\(get.stdout)")
+
+        // a re-run while westwind2 is still down: pending again, no third key, nothing published
+        let again = try aadkerb(["rotate", "--wait", "3s"] + args + ["-o", "json"])
+        #expect(again.status == 18, "\(again.stdout)\n\(again.stderr)")
+        #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)
+        #expect(try await cloud(ctx).currentKey == cloudBefore)
+
+        // westwind2 back: once it has the new key, a plain re-run publishes it
+        let started = try run(Paths.sambaDC, ["start", second.name])
+        restarted = true
+        try #require(started.status == 0, "\(started.stderr)")
+        try #require(try await waitForReplication(of: krbtgt, attribute: "msDS-KeyVersionNumber", from: ctx.dc, to: second),
+                     "westwind2 never replicated the new key")
+        let finished = try aadkerb(["rotate", "--wait", "60s"] + args + ["-o", "json"])
+        #expect(finished.status == 0, "\(finished.stdout)\n\(finished.stderr)")
+        #expect(try jsonObject(finished.stdout)["Outcome"] as? String == "Completed", "\(finished.stdout)")
+        #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)
+        try await expectInSync(ctx)
+        let onSecond = try await sambaKeys(Context(dc: second, server: ctx.server))
+        #expect(onSecond.current == (try await cloud(ctx)).currentKey?.checkValue)
+    }
+}
