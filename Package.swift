@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.3.0"),
     ],
     targets: [
         // C: OpenLDAP's libldap/liblber, with a shim for the macros Swift cannot import.
@@ -28,6 +29,10 @@ let package = Package(
         .systemLibrary(
             name: "CGSSAPI",  // headers in /usr/include/gssapi; pkg-config would add a -isystem SwiftPM refuses
             providers: [.apt(["libkrb5-dev"])]),
+        // C: MIT krb5 (libkrb5): PAC building and signing, RFC 3961 crypto, credential caches.
+        .systemLibrary(
+            name: "CKrb5",  // linked through its module map, like CGSSAPI
+            providers: [.apt(["libkrb5-dev"])]),
         // C: SQLite, the tenant reference server's durable store.
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
@@ -41,6 +46,9 @@ let package = Package(
         // Reads an account's Kerberos keys from a DC the way a replica does: DRSUAPI GetNCChanges
         // over DCE/RPC (TCP, NTLMv2 or Kerberos, sealed). Blocking socket I/O on a dedicated thread.
         .target(name: "DRSClient", dependencies: ["OpenSSLSupport", "Secrets", "COpenSSL", "CGSSAPI", .product(name: "Logging", package: "swift-log")]),
+        // Mints the cloud's partial TGT (a krbtgt_AzureAD-signed RODC ticket) and exchanges it at
+        // a DC in a hand-built TGS-REQ (DER via swift-asn1, crypto and PAC via MIT krb5).
+        .target(name: "Tickets", dependencies: ["CKrb5", "Secrets", .product(name: "SwiftASN1", package: "swift-asn1")]),
         // The command-line tool: thin commands over AADKerbCore.
         .executableTarget(
             name: "aadkerb",
@@ -68,6 +76,8 @@ let package = Package(
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient"]),
         .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore"]),
         .testTarget(name: "DRSClientTests", dependencies: ["DRSClient"]),
+        .testTarget(name: "TicketsTests", dependencies: ["Tickets", "CKrb5", "Secrets", .product(name: "SwiftASN1", package: "swift-asn1")],
+                    exclude: ["oracle"]),
         .testTarget(name: "TenantServerTests", dependencies: ["aadkerb-tenant-server", "OpenSSLSupport", "TenantAPI", "Secrets"]),
         // Against real servers (Samba AD DC); runs the built `aadkerb` binary as a user would.
         .testTarget(
