@@ -42,7 +42,7 @@ let package = Package(
         // Secret: bytes that are zeroed when released and never print themselves.
         .target(name: "Secrets"),
         // The Azure AD Kerberos server model, readers and plans; knows nothing of the terminal.
-        .target(name: "AADKerbCore", dependencies: ["LDAPClient", "TenantAPI", "OpenSSLSupport", "Secrets"]),
+        .target(name: "AADKerbCore", dependencies: ["LDAPClient", "TenantAPI", "OpenSSLSupport", "Secrets", "Tickets"]),
         // Reads an account's Kerberos keys from a DC the way a replica does: DRSUAPI GetNCChanges
         // over DCE/RPC (TCP, NTLMv2 or Kerberos, sealed). Blocking socket I/O on a dedicated thread.
         .target(name: "DRSClient", dependencies: ["OpenSSLSupport", "Secrets", "COpenSSL", "CGSSAPI", .product(name: "Logging", package: "swift-log")]),
@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "aadkerb",
             dependencies: [
-                "AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "DRSClient", "OpenSSLSupport",
+                "AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "DRSClient", "OpenSSLSupport", "Tickets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -67,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "aadkerb-tenant-server",
             dependencies: [
-                "COpenSSL", "CSQLite", "TenantAPI", "OpenSSLSupport", "Secrets",
+                "COpenSSL", "CSQLite", "TenantAPI", "OpenSSLSupport", "Secrets", "Tickets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

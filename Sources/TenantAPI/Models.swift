@@ -126,12 +126,50 @@ public struct TokenError: Codable, Sendable, Error {
 public enum TenantRole {
     public static let readWrite = "KerberosDomain.ReadWrite.All"
     public static let read = "KerberosDomain.Read.All"
+    /// Issue partial TGTs for synced users (the cloud's sign-in path): a role of its own, which
+    /// neither the reader nor the read-write role carries.
+    public static let issueTickets = "KerberosTicket.Issue.All"
+}
+
+/// POST .../kerberosDomains/{domain}/partialTickets: the synced user the cloud mints a partial
+/// TGT for, as Entra ID knows it from the sync (onPremisesSamAccountName, onPremisesSecurityIdentifier).
+public struct PartialTicketRequest: Codable, Sendable, Equatable {
+    public var onPremisesSamAccountName: String
+    public var onPremisesSecurityIdentifier: String
+    public var userPrincipalName: String?
+
+    public init(onPremisesSamAccountName: String, onPremisesSecurityIdentifier: String, userPrincipalName: String? = nil) {
+        self.onPremisesSamAccountName = onPremisesSamAccountName
+        self.onPremisesSecurityIdentifier = onPremisesSecurityIdentifier
+        self.userPrincipalName = userPrincipalName
+    }
+}
+
+/// The answer, with the fields of the PRT response that carry the partial TGT: `tgt_client_key`
+/// (base64 of the session key; the real service encrypts it to the device's PRT session key, the
+/// emulator sends it in the clear over TLS), `tgt_key_type` (18, AES-256) and `tgt_message_buffer`
+/// (base64 of a KRB-AS-REP carrying the ticket; its enc-part opens with the session key, key usage 3).
+/// `kvno` is the ticket's, `(Id << 16) | CloudKeyKvno`. The key-bearing fields are credentials:
+/// never print or log them.
+public struct PartialTicketResponse: Codable, Sendable {
+    public var tgt_client_key: String
+    public var tgt_key_type: Int
+    public var tgt_message_buffer: String
+    public var kvno: Int64
+
+    public init(tgt_client_key: String, tgt_key_type: Int, tgt_message_buffer: String, kvno: Int64) {
+        self.tgt_client_key = tgt_client_key
+        self.tgt_key_type = tgt_key_type
+        self.tgt_message_buffer = tgt_message_buffer
+        self.kvno = kvno
+    }
 }
 
 public enum TenantAPIPaths {
     public static func token(tenant: String) -> String { "/\(tenant)/oauth2/v2.0/token" }
     public static func domains(tenant: String) -> String { "/v1/tenants/\(tenant)/kerberosDomains" }
     public static func domain(tenant: String, _ name: String) -> String { "/v1/tenants/\(tenant)/kerberosDomains/\(name)" }
+    public static func partialTickets(tenant: String, _ name: String) -> String { domain(tenant: tenant, name) + "/partialTickets" }
     public static func syncConfig(tenant: String) -> String { "/v1/tenants/\(tenant)/syncConfig" }
 }
 

@@ -146,6 +146,14 @@ public actor TenantClient {
         return Versioned(value: try decode(KerberosDomain.self, data, from: response), etag: response.value(forHTTPHeaderField: "ETag") ?? "")
     }
 
+    /// A partial TGT for a synced user, minted by the tenant with its current key (what the cloud
+    /// hands a device at sign-in). The answer holds a credential: never print or log it.
+    public func partialTicket(domain: String, for user: PartialTicketRequest) async throws -> PartialTicketResponse {
+        let (data, response) = try await send("POST", TenantAPIPaths.partialTickets(tenant: endpoint.tenant, domain),
+                                              body: try JSONEncoder().encode(user))
+        return try decode(PartialTicketResponse.self, data, from: response)
+    }
+
     /// Deletes; returns false when there was nothing to delete.
     @discardableResult
     public func delete(domain: String, ifMatch etag: String? = nil) async throws -> Bool {

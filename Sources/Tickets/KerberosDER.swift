@@ -221,7 +221,11 @@ struct EncryptedData: Equatable {
         try KDER.field(&s, n) { s in
             try s.appendConstructedNode(identifier: .sequence) { s in
                 try KDER.int(&s, 0, etype)
-                if let kvno { try KDER.int(&s, 1, kvno) }
+                // An RODC kvno (Id << 16 | n) is 32 bits; with an Id of 32768 or more its top bit is
+                // set. Windows writes it as a 4-byte two's-complement INTEGER (negative), and Samba's
+                // Heimdal refuses the 5-byte unsigned form ("ASN.1 encoding ended unexpectedly",
+                // measured with Id 53568), so it is written as Windows writes it.
+                if let kvno { try KDER.int(&s, 1, Int(Int32(bitPattern: UInt32(truncatingIfNeeded: kvno)))) }
                 try KDER.octets(&s, 2, cipher)
             }
         }
@@ -235,7 +239,7 @@ struct EncryptedData: Equatable {
         guard let node else { throw KerberosDecodingError("\(what) missing") }
         let f = try KDER.fields(node, what: what, required: [0, 2])
         etype = try KDER.int(f[0], what: "\(what) etype")
-        kvno = try f[1].map { try KDER.int($0, what: "\(what) kvno") }
+        kvno = try f[1].map { Int(UInt32(truncatingIfNeeded: try KDER.int($0, what: "\(what) kvno"))) }  // negative as Windows writes it
         cipher = try KDER.octets(f[2], what: "\(what) cipher")
     }
 }

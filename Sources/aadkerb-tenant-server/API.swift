@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import Secrets
 import TenantAPI
+import Tickets
 
 /// The request context, keeping the connection so that fault injection can drop it.
 struct TenantRequestContext: RequestContext {
@@ -66,6 +67,9 @@ struct TenantAPIServer: Sendable {
         }
         router.put("/v1/tenants/:tenant/kerberosDomains/:domain") { request, context in
             try await guarded(request, context) { try await put(request, context) }
+        }
+        router.post("/v1/tenants/:tenant/kerberosDomains/:domain/partialTickets") { request, context in
+            try await guarded(request, context) { try await partialTicket(request, context) }
         }
         router.delete("/v1/tenants/:tenant/kerberosDomains/:domain") { request, context in
             try await guarded(request, context) {
@@ -162,6 +166,10 @@ struct TenantAPIServer: Sendable {
     }
 
     private func authorize(_ request: Request, tenant: String, write: Bool) throws -> TokenIssuer.Claims {
+        try authorize(request, tenant: tenant, anyOf: write ? [TenantRole.readWrite] : [TenantRole.readWrite, TenantRole.read])
+    }
+
+    private func authorize(_ request: Request, tenant: String, anyOf allowed: [String]) throws -> TokenIssuer.Claims {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw Problem(title: "Unauthorized", status: 401, detail: "a Bearer access token is required")
         }
@@ -171,10 +179,8 @@ struct TenantAPIServer: Sendable {
         } catch {
             throw Problem(title: "Unauthorized", status: 401, detail: error.description)
         }
-        let allowed = write ? [TenantRole.readWrite] : [TenantRole.readWrite, TenantRole.read]
         guard claims.roles.contains(where: allowed.contains) else {
-            throw Problem(title: "Forbidden", status: 403,
-                          detail: "client \(claims.sub) lacks the role \(write ? TenantRole.readWrite : TenantRole.read)")
+            throw Problem(title: "Forbidden", status: 403, detail: "client \(claims.sub) lacks the role \(allowed[0])")
         }
         return claims
     }
@@ -252,6 +258,47 @@ struct TenantAPIServer: Sendable {
             throw Problem(title: "Precondition Failed", status: 412,
                           detail: current.map { "\(domain) changed since it was read (now version \($0))" } ?? "\(domain) does not exist")
         }
+    }
+
+    /// Mints a partial TGT for a synced user as the cloud does at sign-in: with the domain's
+    /// current key, under kvno (Id << 16) | CloudKeyKvno. The key never leaves the server.
+    private func partialTicket(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+        let (tenant, domain) = try names(context)
+        _ = try authorize(request, tenant: tenant, anyOf: [TenantRole.issueTickets])
+        let body = try await request.body.collect(upTo: 65536)
+        let user: PartialTicketRequest
+        let sid: SecurityIdentifier
+        do {
+            user = try JSONDecoder().decode(PartialTicketRequest.self, from: Data(buffer: body))
+            sid = try SecurityIdentifier(user.onPremisesSecurityIdentifier)
+        } catch {
+            throw Problem(title: "Bad Request", status: 400, detail: "the body is not a PartialTicketRequest with a valid SID: \(error)")
+        }
+        guard !user.onPremisesSamAccountName.isEmpty, user.onPremisesSamAccountName.count <= 256 else {
+            throw Problem(title: "Bad Request", status: 400, detail: "onPremisesSamAccountName must be 1 to 256 characters")
+        }
+        guard let (value, _) = try await store.get(tenant: tenant, domain: domain) else {
+            throw Problem(title: "Not Found", status: 404, detail: "no KerberosDomain \(domain) in tenant \(tenant)")
+        }
+        guard let current = value.currentKey else {
+            throw Problem(title: "Conflict", status: 409, detail: "\(domain) holds no key yet: publish one (aadkerb set --tenant)")
+        }
+        guard let sealed = try await store.sealedKeys(tenant: tenant, domain: domain).first(where: { $0.kvno == current.kvno })?.sealed else {
+            throw Problem(title: "Internal Server Error", status: 500, detail: "the key of kvno \(current.kvno) is missing from the store")
+        }
+        var raw = try vault.open(sealed, label: KeyVault.keyLabel(tenant: tenant, domain: domain, kvno: current.kvno))
+        let key = Secret(bytes: raw)
+        for i in raw.indices { raw[i] = 0 }
+        let tgt: PartialTGT
+        do {
+            tgt = try PartialTGT.mint(realm: domain.uppercased(), userName: user.onPremisesSamAccountName, userSID: sid,
+                                      rodcNumber: Int(value.id), keyVersion: Int(current.kvno & 0xffff), key: key)
+        } catch {
+            throw Problem(title: "Bad Request", status: 400, detail: "cannot mint a ticket for \(domain): \(error)")
+        }
+        let clientKey = tgt.sessionKey.withUnsafeBytes { Data($0).base64EncodedString() }
+        return Self.respond(.ok, PartialTicketResponse(tgt_client_key: clientKey, tgt_key_type: 18,
+                                                       tgt_message_buffer: Data(tgt.asRep).base64EncodedString(), kvno: Int64(tgt.kvno)))
     }
 
     private func form(_ request: Request) async throws -> [String: String] {

@@ -31,5 +31,5 @@ struct AADKerb: AsyncParsableCommand {
             `aadkerb get --help` lists the ones get uses.
             """,
         version: version,
-        subcommands: [GetCommand.self, SetCommand.self, RotateCommand.self, RemoveCommand.self, DoctorCommand.self, PolicyCommand.self, DcsCommand.self])
+        subcommands: [GetCommand.self, SetCommand.self, RotateCommand.self, RemoveCommand.self, DoctorCommand.self, PolicyCommand.self, DcsCommand.self, VerifyCommand.self])
 }

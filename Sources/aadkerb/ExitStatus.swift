@@ -25,6 +25,8 @@ enum ExitStatus: Int32, CaseIterable {
     case tenantFailure = 17
     /// `rotate`: the DC made a new key that not every writable DC holds yet; nothing published.
     case pending = 18
+    /// `verify`: a DC refused the cloud's ticket for at least one user.
+    case signInRefused = 19
     case usage = 64
     case unreadableInput = 66
 
@@ -51,6 +53,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .wrongDomain: return "wrong-domain"
         case .tenantFailure: return "tenant-failure"
         case .pending: return "pending"
+        case .signInRefused: return "sign-in-refused"
         case .usage: return "usage"
         case .unreadableInput: return "unreadable-input"
         }

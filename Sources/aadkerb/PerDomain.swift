@@ -81,7 +81,7 @@ enum PerDomain {
     /// not configured > 7 refused > 6 not due), and among failures the first domain's, in the
     /// order given, wins.
     static func combined(_ statuses: [ExitStatus]) -> ExitStatus {
-        let states: [ExitStatus] = [.checksFailed, .checksWarned, .pending, .incomplete, .drifted, .notConfigured, .refused, .notDue]  // most serious first
+        let states: [ExitStatus] = [.checksFailed, .checksWarned, .signInRefused, .pending, .incomplete, .drifted, .notConfigured, .refused, .notDue]  // most serious first
         if let failure = statuses.first(where: { $0 != .success && !states.contains($0) }) { return failure }
         for state in states where statuses.contains(state) { return state }
         return .success

@@ -1,0 +1,103 @@
+import Foundation
+import LDAPClient
+import Testing
+
+extension SharedServers {
+    /// `aadkerb verify` against westwind's two DCs: the partial TGT minted by the tenant (and, with
+    /// --local-ticket, here from the DC's key) is exchanged at each DC; Samba's answers become
+    /// outcomes (partial-tgt-facts.md).
+    @Suite struct VerifyTests {
+        /// An enabled user in a scratch OU (Domain Users), or a disabled one.
+        func user(_ c: LDAPConnection, in ou: String, _ name: String, enabled: Bool = true) async throws {
+            try await c.add("CN=\(name),\(ou)", attributes: [
+                LDAPModification(.add, "objectClass", strings: ["user"]),
+                LDAPModification(.add, "sAMAccountName", strings: [name]),
+                LDAPModification(.add, "unicodePwd", values: [Seeder.utf16Quoted(Seeder.randomPassword())]),
+                LDAPModification(.add, "userAccountControl", strings: [enabled ? "512" : "514"]),
+            ])
+        }
+
+        @Test func tenantMintedTicketsAreAcceptedDeniedAndExplainedAtBothDCs() async throws {
+            let second = try await Fixture.shared.dc("westwind2")
+            let ctx = try await RotateTests().freshlySet(on: "westwind")
+            let bundle = try DomainController.caBundle([ctx.dc, second])
+            defer { try? FileManager.default.removeItem(atPath: bundle) }
+            let c = try await ctx.dc.adminConnection()
+            let ou = try await ctx.dc.scratchOU(c)
+            defer { Task { try? await c.delete(ou, controls: [.treeDelete]) } }
+            let tag = UUID().uuidString.prefix(6).lowercased()
+            let (alice, off) = ("alice-\(tag)", "off-\(tag)")
+            try await user(c, in: ou, alice)
+            try await user(c, in: ou, off, enabled: false)
+            // the second DC must hold the Kerberos objects and the users before it can answer
+            let krbtgt = "CN=krbtgt_AzureAD,CN=Users,\(ctx.dc.baseDN)"
+            try #require(try await RotateTests().waitForReplication(of: krbtgt, attribute: "msDS-KeyVersionNumber", from: ctx.dc, to: second))
+            try #require(try await RotateTests().waitForReplication(of: "CN=\(off),\(ou)", attribute: "objectSid", from: ctx.dc, to: second))
+            let args = ["--domain", ctx.dc.domain, "--server", ctx.dc.uri, "--ca-file", bundle, "--user", "Administrator",
+                        "--password-file", ctx.dc.passwordFile] + ctx.server.arguments()
+
+            let all = try aadkerb(["verify"] + args + ["--sign-in", alice, "--sign-in", "Administrator", "--sign-in", off,
+                                                       "--sign-in", "nobody-\(tag)", "-o", "json"])
+            #expect(all.status == 19, "\(all.stdout)\n\(all.stderr)")
+            let report = try jsonObject(all.stdout)
+            #expect(report["TicketSource"] as? String == "Tenant" && report["CloudKeyTested"] as? Bool == true)
+            let results = try #require(report["Results"] as? [[String: Any]])
+            func outcomes(_ user: String) -> [String: String] {
+                Dictionary(uniqueKeysWithValues: results.filter { $0["User"] as? String == user }
+                    .map { ($0["DomainController"] as! String, $0["Outcome"] as! String) })
+            }
+            let both = [ctx.dc.fqdn, second.fqdn]
+            #expect(outcomes(alice) == Dictionary(uniqueKeysWithValues: both.map { ($0, "Accepted") }), "\(results)")
+            #expect(outcomes("Administrator") == Dictionary(uniqueKeysWithValues: both.map { ($0, "DeniedByPolicy") }), "\(results)")
+            #expect(outcomes(off) == Dictionary(uniqueKeysWithValues: both.map { ($0, "UserDisabled") }), "\(results)")
+            #expect(outcomes("nobody-\(tag)").values.allSatisfy { $0 == "UserUnknown" } && outcomes("nobody-\(tag)").count == 2, "\(results)")
+            let denied = try #require(results.first { $0["User"] as? String == "Administrator" })
+            let deniedBy = try #require(denied["DeniedBy"] as? [String])
+            #expect(deniedBy.contains("Domain Admins") || deniedBy.contains("Administrators"), "\(denied)")
+            // the full TGT is the domain krbtgt's (kvno 1 on a fresh domain, not the RODC's)
+            let accepted = try #require(results.first { $0["User"] as? String == alice })
+            #expect((accepted["IssuedKvno"] as? Int).map { $0 < 0x10000 } == true, "\(accepted)")
+            // Samba 4.17 has no KERB-KEY-LIST-REQ
+            let keyList = try #require(report["KeyList"] as? [[String: Any]])
+            #expect(keyList.count == 2 && keyList.allSatisfy { $0["Supported"] as? Bool == false }, "\(keyList)")
+
+            // only users who should get in: exit 0; the table says the cloud's key was tested
+            let ok = try aadkerb(["verify"] + args + ["--sign-in", alice])
+            #expect(ok.status == 0, "\(ok.stdout)\n\(ok.stderr)")
+            #expect(ok.stdout.contains("\(alice) @ \(second.fqdn): Accepted") && ok.stdout.contains("its copy of the key is tested"), "\(ok.stdout)")
+            // minted here from the DC's key: also accepted, and said not to test the cloud
+            let local = try aadkerb(["verify", "--local-ticket"] + args + ["--sign-in", alice, "-o", "json"])
+            #expect(local.status == 0, "\(local.stdout)\n\(local.stderr)")
+            #expect(try jsonObject(local.stdout)["CloudKeyTested"] as? Bool == false)
+            // a client without the ticket role cannot have tickets minted: 403, exit 11
+            let reader = try aadkerb(["verify"] + ctx.dc.connectionArguments + ctx.server.arguments(client: "reader") + ["--sign-in", alice])
+            #expect(reader.status == 11, "\(reader.stdout)\n\(reader.stderr)")
+            #expect(reader.stderr.contains("KerberosTicket.Issue.All"), "\(reader.stderr)")
+        }
+
+        /// Password resets behind aadkerb's back until the DC no longer holds the tenant's key: verify
+        /// says the DCs reject the cloud's ticket. Measured: after two resets Samba 4.17 still accepts
+        /// it (supplementalCredentials keeps an "older" key besides the previous one); after three,
+        /// KRB_AP_ERR_BADKEYVER.
+        @Test func resetsBehindAadkerbsBackAreReportedAsRejected() async throws {
+            let ctx = try await RotateTests().freshlySet(on: "northwind")
+            let c = try await ctx.dc.adminConnection()
+            let krbtgt = "CN=krbtgt_AzureAD,CN=Users,\(ctx.dc.baseDN)"
+            for _ in 0..<3 {
+                try await c.modify(krbtgt, [LDAPModification(.replace, "unicodePwd", values: [Seeder.utf16Quoted(Seeder.randomPassword())])])
+            }
+            let result = try aadkerb(["verify"] + ctx.args + ["--sign-in", "Guest", "--sign-in", "Administrator", "-o", "json"])
+            #expect(result.status == 19, "\(result.stdout)\n\(result.stderr)")
+            let outcomes = Set(try #require(try jsonObject(result.stdout)["Results"] as? [[String: Any]]).compactMap { $0["Outcome"] as? String })
+            #expect(outcomes == ["KeyVersionNotHeld"], "\(result.stdout)")
+            // the same tickets minted from the DC's own key are fine as far as the key goes
+            let local = try aadkerb(["verify", "--local-ticket"] + ctx.args + ["--sign-in", "Administrator", "-o", "json"])
+            #expect(try jsonObject(local.stdout)["Results"].map { "\($0)" }?.contains("DeniedByPolicy") == true, "\(local.stdout)")
+        }
+
+        @Test func usage() throws {
+            let none = try aadkerb(["verify", "--domain", "contoso.corp.com"])
+            #expect(none.status == 64 && none.stderr.contains("--sign-in"), "\(none.stderr)")
+        }
+    }
+}
