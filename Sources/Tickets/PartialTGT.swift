@@ -132,6 +132,10 @@ public struct PartialTGT: Sendable, CustomStringConvertible {
                               flags: defaultFlags, authTime: authTime, startTime: authTime, endTime: endTime, renewTill: renewTill, asRep: asRep)
         } catch let error as Krb5Failure {
             throw TicketsError.kerberosLibrary(error.description)
+        } catch let error as TicketsError {
+            throw error
+        } catch {
+            throw TicketsError.kerberosLibrary("encoding the ticket: \(error)")
         }
     }
 }

@@ -156,6 +156,8 @@ public struct TicketExchange: Sendable {
             message = try TGSRequest.build(tgt: tgt, service: service, nonce: nonce, keyList: keyList, now: Date(), krb: krb)
         } catch let error as Krb5Failure {
             throw TicketsError.kerberosLibrary(error.description)
+        } catch {
+            throw TicketsError.kerberosLibrary("encoding the TGS-REQ: \(error)")
         }
         let reply = try KDCTransport.exchange(host: kdc, port: port, request: message, timeout: timeout)
         return try Self.interpret(reply, tgt: tgt, nonce: nonce, krb: krb)
@@ -180,7 +182,9 @@ public struct TicketExchange: Sendable {
                 do { plain = try krb.decrypt(rep.encPart.cipher, key: tgt.sessionKey, usage: KeyUsage.tgsRepEncPartSessionKey) } catch let e as Krb5Failure {
                     throw KerberosDecodingError("the TGS-REP does not decrypt with the session key: \(e.text)")
                 }
-                var part = try EncKDCRepPart(der: plain.withUnsafeBytes { Array($0) })
+                var bytes = plain.withUnsafeBytes { Array($0) }
+                defer { wipe(&bytes) }
+                var part = try EncKDCRepPart(der: bytes)
                 defer { wipe(&part.key) }
                 guard part.nonce == nonce else { throw KerberosDecodingError("the TGS-REP's nonce is not the request's") }
                 return Reply(outcome: .issued(kvno: rep.ticket.encPart.kvno ?? 0, etype: rep.ticket.encPart.etype, server: rep.ticket.sname),
