@@ -15,6 +15,10 @@ struct DoctorCommand: AsyncParsableCommand {
             writable DC, and with --tenant: the tenant reachable and the client authorised, the \
             cloud object in sync and holding the DC's key, no rotation left unfinished.
 
+            With --sign-in USER (repeatable), one more check does what `aadkerb verify` does: the \
+            user's partial TGT (from the tenant with --tenant, else minted here from the DC's key) \
+            exchanged at every writable DC; it fails when a DC refuses it.
+
             Exit codes (for monitoring): 0 every check passed; 8 warnings only; 9 at least one \
             check failed; 64 bad usage.
             """)
@@ -23,12 +27,17 @@ struct DoctorCommand: AsyncParsableCommand {
     @OptionGroup var tenant: TenantOptions
     @OptionGroup var output: OutputOptions
 
+    @Option(name: .customLong("sign-in"), help: ArgumentHelp("Also sign this user in as the cloud would (aadkerb verify); repeat for several.", valueName: "user"))
+    var signIn: [String] = []
+
     @Option(help: ArgumentHelp("Warn when the key is older than this, e.g. 90d.", valueName: "age"))
     var maxKeyAge: Interval = Interval(seconds: 180 * 86400)
 
     func run() async throws {
         try await reportingErrors(output) {
-            let cloud = tenant.tenantName() != nil ? TenantStore(client: try tenant.client()) : nil
+            let client = tenant.tenantName() != nil ? try tenant.client() : nil
+            let cloud = client.map { TenantStore(client: $0) }
+            let signIn = signIn
             let credentials = try connection.credentials()
             let targets = try await connection.resolvedTargets(credentials)
             let maxKeyAge = maxKeyAge.seconds
@@ -41,6 +50,14 @@ struct DoctorCommand: AsyncParsableCommand {
                                         connectToDC: { dc in try await target.otherDC(dc).connect(credentials) })
                     doctor.maximumKeyAge = maxKeyAge
                     checks = [DoctorCheck("connect", .pass, "bound to \(target.configuration.uri)")] + (await doctor.run())
+                    if !signIn.isEmpty {
+                        do {
+                            checks.append(try await SignInCheck.run(target: target, ldap: ldap, credentials: credentials, client: client,
+                                                                    users: signIn, timeout: .seconds(10)).doctorCheck)
+                        } catch {
+                            checks.append(DoctorCheck("sign-in", .fail, "\(error)", fix: "run aadkerb verify for the details"))
+                        }
+                    }
                 } catch {
                     checks = [DoctorCheck("connect", .fail, "\(error)", fix: "check --server, --ca-file and the account (exit code \(ExitStatus(error).rawValue) of get names the cause)")]
                 }

@@ -4,6 +4,7 @@ import Foundation
 import LDAPClient
 import Secrets
 import TenantAPI
+import TenantClient
 import Tickets
 
 struct VerifyCommand: AsyncParsableCommand {
@@ -75,46 +76,53 @@ struct VerifyCommand: AsyncParsableCommand {
             let targets = try await connection.resolvedTargets(credentials)
             let (users, timeout) = (signIn, Duration.milliseconds(Int64(kdcTimeout * 1000)))
             return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest) { target in
-                let ldap = try await target.connect(credentials)
-                let onPrem = try await OnPremReader(connection: ldap, domain: target.domain).read()
-                guard onPrem.status == .configured, let id = onPrem.id, let kvno = onPrem.kvno, let krbtgt = onPrem.userAccount else {
-                    let report = VerifyReport(domain: target.domain.value, source: nil, results: [], keyList: [],
-                                              note: "not configured: " + (onPrem.problems.first ?? "run aadkerb set"))
-                    return DomainResult(report, table: report.table, status: onPrem.status == .notConfigured ? .notConfigured : .incomplete)
-                }
-                let verifier = SignInVerifier(connection: ldap, domain: target.domain, timeout: timeout)
-                // the ticket per user: from the tenant, or minted here from the DC's current key
-                var localKey: Secret?
-                if !fromTenant {
-                    localKey = try await KeyReaders.forDC(target, connected: ldap, credentials: credentials).keys(accountDN: krbtgt).current
-                }
-                var tickets: [(SignInUser?, String, PartialTGT?)] = []
-                for name in users {
-                    guard let user = try await verifier.user(name) else { tickets.append((nil, name, nil)); continue }
-                    let sid = try SecurityIdentifier(user.sid)
-                    let tgt: PartialTGT
-                    if let client {
-                        let answer = try await client.partialTicket(domain: target.domain.value, for: PartialTicketRequest(
-                            onPremisesSamAccountName: user.samAccountName, onPremisesSecurityIdentifier: user.sid))
-                        guard let buffer = Data(base64Encoded: answer.tgt_message_buffer),
-                              var key = Data(base64Encoded: answer.tgt_client_key) else {
-                            throw CLIError(status: .tenantFailure, message: "the tenant's partial ticket for \(user.samAccountName) is not base64")
-                        }
-                        defer { key.resetBytes(in: 0..<key.count) }
-                        tgt = try PartialTGT(messageBuffer: Array(buffer), clientKey: Secret(bytes: Array(key)), userSID: sid)
-                    } else {
-                        tgt = try PartialTGT.mint(realm: target.domain.value, userName: user.samAccountName, userSID: sid,
-                                                  rodcNumber: Int(id), keyVersion: Int(kvno & 0xffff), key: localKey!)
-                    }
-                    tickets.append((user, name, tgt))
-                }
-                let dcs = try await DomainControllers.writable(connection: ldap, objects: KerberosServerObjects(domain: target.domain))
-                let (results, keyList) = try await verifier.verify(users: tickets, at: dcs, address: { Resolver.ipv4($0) })
-                let report = VerifyReport(domain: target.domain.value, source: fromTenant ? "Tenant" : "Local", results: results,
-                                          keyList: keyList, note: nil)
+                let report = try await SignInCheck.run(target: target, ldap: try await target.connect(credentials), credentials: credentials,
+                                                       client: client, users: users, timeout: timeout)
                 return DomainResult(report, table: report.table, status: report.exitStatus)
             }
         }
+    }
+}
+
+/// The per-domain work of `verify`, shared with `doctor --sign-in`: each user's partial TGT (from
+/// the tenant when `client` is given, else minted here from the DC's current key), exchanged at
+/// every writable DC the directory lists.
+enum SignInCheck {
+    static func run(target: DomainTarget, ldap: LDAPConnection, credentials: DomainCredentials, client: TenantClient?,
+                    users: [String], timeout: Duration) async throws -> VerifyReport {
+        let onPrem = try await OnPremReader(connection: ldap, domain: target.domain).read()
+        guard onPrem.status == .configured, let id = onPrem.id, let kvno = onPrem.kvno, let krbtgt = onPrem.userAccount else {
+            return VerifyReport(domain: target.domain.value, source: nil, results: [], keyList: [],
+                                note: "not configured: " + (onPrem.problems.first ?? "run aadkerb set"), configured: onPrem.status)
+        }
+        let verifier = SignInVerifier(connection: ldap, domain: target.domain, timeout: timeout)
+        var localKey: Secret?
+        if client == nil {
+            localKey = try await KeyReaders.forDC(target, connected: ldap, credentials: credentials).keys(accountDN: krbtgt).current
+        }
+        var tickets: [(SignInUser?, String, PartialTGT?)] = []
+        for name in users {
+            guard let user = try await verifier.user(name) else { tickets.append((nil, name, nil)); continue }
+            let sid = try SecurityIdentifier(user.sid)
+            let tgt: PartialTGT
+            if let client {
+                let answer = try await client.partialTicket(domain: target.domain.value, for: PartialTicketRequest(
+                    onPremisesSamAccountName: user.samAccountName, onPremisesSecurityIdentifier: user.sid))
+                guard let buffer = Data(base64Encoded: answer.tgt_message_buffer), var key = Data(base64Encoded: answer.tgt_client_key) else {
+                    throw CLIError(status: .tenantFailure, message: "the tenant's partial ticket for \(user.samAccountName) is not base64")
+                }
+                defer { key.resetBytes(in: 0..<key.count) }
+                tgt = try PartialTGT(messageBuffer: Array(buffer), clientKey: Secret(bytes: Array(key)), userSID: sid)
+            } else {
+                tgt = try PartialTGT.mint(realm: target.domain.value, userName: user.samAccountName, userSID: sid,
+                                          rodcNumber: Int(id), keyVersion: Int(kvno & 0xffff), key: localKey!)
+            }
+            tickets.append((user, name, tgt))
+        }
+        let dcs = try await DomainControllers.writable(connection: ldap, objects: KerberosServerObjects(domain: target.domain))
+        let (results, keyList) = try await verifier.verify(users: tickets, at: dcs, address: { Resolver.ipv4($0) })
+        return VerifyReport(domain: target.domain.value, source: client != nil ? "Tenant" : "Local", results: results,
+                            keyList: keyList, note: nil, configured: onPrem.status)
     }
 }
 
@@ -127,11 +135,43 @@ struct VerifyReport: Encodable {
     let results: [SignInResult]
     let keyList: [KeyListSupport]
     let note: String?
+    let configured: OnPremKerberosServer.Status
 
     var exitStatus: ExitStatus {
+        if note != nil { return configured == .notConfigured ? .notConfigured : .incomplete }
         if results.allSatisfy({ $0.outcome == .accepted }) { return .success }
         if results.allSatisfy({ $0.outcome == .unreachable }) { return .unreachable }
         return .signInRefused
+    }
+
+    /// The same result as one of `doctor`'s checks.
+    var doctorCheck: DoctorCheck {
+        if let note { return DoctorCheck("sign-in", .fail, note, fix: "aadkerb set") }
+        let refused = results.filter { $0.outcome != .accepted }
+        let source = source == "Tenant" ? "tenant-minted ticket" : "ticket minted from the DC's key (the cloud's copy not tested)"
+        if refused.isEmpty {
+            let users = Set(results.map(\.user)).sorted().joined(separator: ", ")
+            let dcs = Set(results.map(\.domainController)).count
+            return DoctorCheck("sign-in", .pass, "\(users) accepted by all \(dcs) writable DC(s) (\(source))")
+        }
+        let detail = refused.map { "\($0.user) @ \($0.domainController): \($0.outcome.rawValue)"
+            + ($0.deniedBy.isEmpty ? "" : " by \($0.deniedBy.joined(separator: ", "))") }.joined(separator: "; ")
+        return DoctorCheck("sign-in", .fail, detail + " (\(source))", fix: Self.fix(refused.map(\.outcome)))
+    }
+
+    /// What to do about the first refusal that has a fix.
+    static func fix(_ outcomes: [SignInOutcome]) -> String {
+        for outcome in outcomes {
+            switch outcome {
+            case .deniedByPolicy: return "expected for a privileged account; otherwise aadkerb policy explain USER, then aadkerb policy allow"
+            case .keyVersionNotHeld, .wrongKey: return "the cloud's key is not the DC's: aadkerb set --tenant ... (or rotate) publishes the DC's key"
+            case .unknownServer: return "the DC does not know the Azure AD Kerberos server: check replication (aadkerb dcs, get --all-dcs)"
+            case .unreachable: return "open TCP 88 to the DC (aadkerb dcs shows which answer)"
+            case .userDisabled, .userUnknown: return "check the account in the directory"
+            case .accepted, .refused: continue
+            }
+        }
+        return "aadkerb verify -o json shows each DC's Kerberos error"
     }
 
     enum CodingKeys: String, CodingKey { case SchemaVersion, Command, DomainDnsName, TicketSource, CloudKeyTested, Note, Results, KeyList }

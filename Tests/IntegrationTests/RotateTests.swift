@@ -24,6 +24,7 @@ extension SharedServers {
             _ = try await ctx.server.client().delete(domain: ctx.dc.domain)
             let set = try aadkerb(["set"] + ctx.args + ["-o", "json"])
             try #require(set.status == 0, "\(set.stdout)\n\(set.stderr)")
+            try await ctx.dc.addUser(try await ctx.dc.adminConnection(), in: "CN=Users,\(ctx.dc.baseDN)", Self.probeUser)
             return ctx
         }
 
@@ -55,12 +56,26 @@ extension SharedServers {
             try #require(try await ctx.server.client().get(domain: ctx.dc.domain)).value
         }
 
-        /// docs/rotation.md's invariant: the tenant's current key is the DC's current or previous key.
+        /// An ordinary user (Domain Users) that freshlySet makes, for the invariant measured with tickets.
+        static let probeUser = "rotate-probe"
+
+        /// docs/rotation.md's invariant, in keys and in tickets: the tenant's current key is the DC's
+        /// current or previous key, and a partial TGT the tenant mints now is accepted by every DC
+        /// that answers (aadkerb verify; a stopped DC is Unreachable).
         func expectInvariant(_ ctx: Context, sourceLocation: SourceLocation = #_sourceLocation) async throws {
             let samba = try await sambaKeys(ctx)
             let current = try await cloud(ctx).currentKey?.checkValue
             #expect(current != nil && [samba.current, samba.previous].contains(current), "tenant key is neither of the DC's keys",
                     sourceLocation: sourceLocation)
+            var outcomes: [String] = []
+            for _ in 0..<5 {  // a DC just restarted may need a moment before its KDC answers
+                let verify = try aadkerb(["verify"] + ctx.args + ["--sign-in", Self.probeUser, "-o", "json"])
+                outcomes = ((try? jsonObject(verify.stdout))?["Results"] as? [[String: Any]] ?? []).compactMap { $0["Outcome"] as? String }
+                if outcomes.contains("Accepted") { break }
+                try await Task.sleep(for: .seconds(1))
+            }
+            #expect(outcomes.contains("Accepted") && outcomes.allSatisfy { ["Accepted", "Unreachable"].contains($0) },
+                    "a tenant-minted ticket is not accepted by every DC: \(outcomes)", sourceLocation: sourceLocation)
         }
 
         /// In sync: the tenant's current key is exactly the DC's current key, previous likewise.

@@ -183,6 +183,19 @@ struct DomainController: Sendable {
         return path
     }
 
+    /// A user with a random password: enabled (a Domain User, as any account is), or disabled.
+    /// Already there: left as it is.
+    func addUser(_ c: LDAPConnection, in container: String, _ name: String, enabled: Bool = true) async throws {
+        do {
+            try await c.add("CN=\(name),\(container)", attributes: [
+                LDAPModification(.add, "objectClass", strings: ["user"]),
+                LDAPModification(.add, "sAMAccountName", strings: [name]),
+                LDAPModification(.add, "unicodePwd", values: [Seeder.utf16Quoted(Seeder.randomPassword())]),
+                LDAPModification(.add, "userAccountControl", strings: [enabled ? "512" : "514"]),
+            ])
+        } catch let error as LDAPError where error.code.rawValue == 68 {}  // entryAlreadyExists
+    }
+
     func adminConnection() async throws -> LDAPConnection {
         let c = try await LDAPConnection.open(LDAPConfiguration(uri: uri, caFile: caFile))
         try await c.bind(.simple(bindName: adminUPN, password: try password))

@@ -7,16 +7,6 @@ extension SharedServers {
     /// --local-ticket, here from the DC's key) is exchanged at each DC; Samba's answers become
     /// outcomes (partial-tgt-facts.md).
     @Suite struct VerifyTests {
-        /// An enabled user in a scratch OU (Domain Users), or a disabled one.
-        func user(_ c: LDAPConnection, in ou: String, _ name: String, enabled: Bool = true) async throws {
-            try await c.add("CN=\(name),\(ou)", attributes: [
-                LDAPModification(.add, "objectClass", strings: ["user"]),
-                LDAPModification(.add, "sAMAccountName", strings: [name]),
-                LDAPModification(.add, "unicodePwd", values: [Seeder.utf16Quoted(Seeder.randomPassword())]),
-                LDAPModification(.add, "userAccountControl", strings: [enabled ? "512" : "514"]),
-            ])
-        }
-
         @Test func tenantMintedTicketsAreAcceptedDeniedAndExplainedAtBothDCs() async throws {
             let second = try await Fixture.shared.dc("westwind2")
             let ctx = try await RotateTests().freshlySet(on: "westwind")
@@ -27,8 +17,8 @@ extension SharedServers {
             defer { Task { try? await c.delete(ou, controls: [.treeDelete]) } }
             let tag = UUID().uuidString.prefix(6).lowercased()
             let (alice, off) = ("alice-\(tag)", "off-\(tag)")
-            try await user(c, in: ou, alice)
-            try await user(c, in: ou, off, enabled: false)
+            try await ctx.dc.addUser(c, in: ou, alice)
+            try await ctx.dc.addUser(c, in: ou, off, enabled: false)
             // the second DC must hold the Kerberos objects and the users before it can answer
             let krbtgt = "CN=krbtgt_AzureAD,CN=Users,\(ctx.dc.baseDN)"
             try #require(try await RotateTests().waitForReplication(of: krbtgt, attribute: "msDS-KeyVersionNumber", from: ctx.dc, to: second))
