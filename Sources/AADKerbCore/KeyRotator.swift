@@ -157,6 +157,12 @@ public struct KeyRotator: Sendable {
             if policy.dryRun { result.reason = "would have " + reason.replacingOccurrences(of: "published", with: "publish"); return result }
             result.domainControllers = try await waitForConvergence(krbtgtDN: krbtgtDN, kvno: kvno, connectedDC: onPrem.server)
             if let lagging = Self.lagging(result.domainControllers) {
+                // a lease this run broke (--break-lease) is handed on like its own, so the next run may finish
+                if let lease = twin.rotation, let expires = ISO8601.date(lease.expiresOn), expires > now() {
+                    var handedOn = twin
+                    handedOn.rotation?.expiresOn = ISO8601.string(now())
+                    _ = try? await cloud.write(handedOn, ifMatch: etag, newKey: nil)
+                }
                 result.outcome = .pending
                 result.reason = "pending: kvno \(kvno) is not yet on \(lagging); not published (the cloud would issue tickets those DCs refuse). Run aadkerb rotate again once they have replicated"
                 return result

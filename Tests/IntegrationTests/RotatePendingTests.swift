@@ -77,3 +77,67 @@ extension SharedServers.RotateTests {
         #expect(onSecond.current == (try await cloud(ctx)).currentKey?.checkValue)
     }
 }
+
+extension SharedServers.RotateTests {
+    /// The same promise with a DC that stays up but does not replicate (inbound replication off):
+    /// it keeps answering with the old key version, so rotate must not publish, and at every
+    /// point a ticket the tenant mints is accepted at both DCs. Once replication is back, a
+    /// re-run publishes and the new ticket is accepted at both.
+    @Test func aDCThatDoesNotReplicateKeepsTheNewKeyUnpublished() async throws {
+        let second = try await Fixture.shared.dc("westwind2")
+        let ctx = try await freshlySet(on: "westwind")
+        let bundle = try DomainController.caBundle([ctx.dc, second])
+        defer { try? FileManager.default.removeItem(atPath: bundle) }
+        let args = ["--domain", ctx.dc.domain, "--server", ctx.dc.uri, "--ca-file", bundle, "--user", "Administrator",
+                    "--password-file", ctx.dc.passwordFile] + ctx.server.arguments()
+        let krbtgt = "CN=krbtgt_AzureAD,CN=Users,\(ctx.dc.baseDN)"
+        try #require(try await waitForReplication(of: krbtgt, attribute: "objectGUID", from: ctx.dc, to: second))
+        try #require(try await waitForReplication(of: "CN=\(Self.probeUser),CN=Users,\(ctx.dc.baseDN)", attribute: "objectSid",
+                                                  from: ctx.dc, to: second))
+        let start = try await sambaKeys(ctx)
+        func signInEverywhere(_ when: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let verify = try aadkerb(["verify"] + args + ["--sign-in", Self.probeUser, "-o", "json"])
+            let results = (try jsonObject(verify.stdout)["Results"] as? [[String: Any]]) ?? []
+            #expect(verify.status == 0 && results.count == 2, "\(when): \(verify.stdout)\n\(verify.stderr)", sourceLocation: sourceLocation)
+        }
+
+        let off = try run(Paths.sambaDC, ["replication", second.name, "off"])
+        try #require(off.status == 0, "\(off.stderr)")
+        var replicating = false
+        defer { if !replicating { _ = try? run(Paths.sambaDC, ["replication", second.name, "on"]) } }
+
+        // killed while it waits for westwind2 (after the reset): the tenant still has the key both hold
+        let killed = try spawn(Paths.aadkerb, ["rotate", "--force", "--wait", "60s"] + args)
+        var reset = false
+        for _ in 0..<40 where !reset {
+            try await Task.sleep(for: .milliseconds(250))
+            reset = try await sambaKeys(ctx).kvno == start.kvno + 1
+        }
+        try await Task.sleep(for: .seconds(1))
+        killed.kill(SIGKILL)
+        #expect(killed.wait().status == 128 + SIGKILL)
+        try #require(reset, "the killed run never reset the key")
+        try await expectInvariant(ctx)
+        try signInEverywhere("killed while waiting")
+
+        // the next run (the lease of the dead one broken) finds the reset done and still waits: pending
+        let pending = try aadkerb(["rotate", "--break-lease", "--wait", "5s"] + args + ["-o", "json"])
+        #expect(pending.status == 18, "\(pending.stdout)\n\(pending.stderr)")
+        let dcs = try #require(try jsonObject(pending.stdout)["DomainControllers"] as? [[String: Any]])
+        let lagging = try #require(dcs.first { $0["Name"] as? String == second.fqdn })
+        #expect(lagging["Converged"] as? Bool == false && lagging["Kvno"] as? Int == Int(start.kvno), "it answers, with the old kvno: \(lagging)")
+        #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)
+        try signInEverywhere("pending, westwind2 without the new key")
+
+        let on = try run(Paths.sambaDC, ["replication", second.name, "on"])
+        replicating = true
+        try #require(on.status == 0, "\(on.stderr)")
+        try #require(try await waitForReplication(of: krbtgt, attribute: "msDS-KeyVersionNumber", from: ctx.dc, to: second),
+                     "westwind2 never replicated the new key")
+        let finished = try aadkerb(["rotate", "--wait", "60s"] + args + ["-o", "json"])
+        let outcome = try jsonObject(finished.stdout)["Outcome"] as? String
+        #expect(finished.status == 0 && outcome == "Completed", "\(finished.stdout)")
+        try await expectInSync(ctx)
+        try signInEverywhere("after the re-run published")
+    }
+}

@@ -21,7 +21,7 @@ extension SharedServers {
             try await ctx.dc.addUser(c, in: ou, off, enabled: false)
             // the second DC must hold the Kerberos objects and the users before it can answer
             let krbtgt = "CN=krbtgt_AzureAD,CN=Users,\(ctx.dc.baseDN)"
-            try #require(try await RotateTests().waitForReplication(of: krbtgt, attribute: "msDS-KeyVersionNumber", from: ctx.dc, to: second))
+            try #require(try await RotateTests().waitForReplication(of: krbtgt, attribute: "objectGUID", from: ctx.dc, to: second))
             try #require(try await RotateTests().waitForReplication(of: "CN=\(off),\(ou)", attribute: "objectSid", from: ctx.dc, to: second))
             let args = ["--domain", ctx.dc.domain, "--server", ctx.dc.uri, "--ca-file", bundle, "--user", "Administrator",
                         "--password-file", ctx.dc.passwordFile] + ctx.server.arguments()
