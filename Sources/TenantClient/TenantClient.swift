@@ -69,6 +69,14 @@ public struct TenantError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// Answers every redirect with "do not follow": the 3xx response itself is then what the task returns.
+final class RefuseRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+        completionHandler(nil)
+    }
+}
+
 /// A client of the tenant API over URLSession. Tokens are cached until 60 s before they expire.
 public actor TenantClient {
     public let endpoint: TenantEndpoint
@@ -88,7 +96,9 @@ public actor TenantClient {
         configuration.timeoutIntervalForRequest = endpoint.timeout.seconds
         configuration.timeoutIntervalForResource = endpoint.timeout.seconds * Double(endpoint.maxRetries + 1) + 60
         configuration.urlCache = nil
-        session = URLSession(configuration: configuration)
+        // No redirect is ever followed: it would carry the bearer token (or the client secret of a
+        // token request) to wherever the Location points. The API never redirects.
+        session = URLSession(configuration: configuration, delegate: RefuseRedirects(), delegateQueue: nil)
     }
 
     // MARK: KerberosDomain
@@ -343,6 +353,11 @@ public actor TenantClient {
                     "request": "\(name)", "status": "\(http.statusCode)", "attempt": "\(attempt + 1)",
                     "client-request-id": "\(requestID)", "ms": "\(Int((ContinuousClock.now - started) / .milliseconds(1)))",
                 ])
+                if (300..<400).contains(http.statusCode) && http.statusCode != 304 {
+                    let location = http.value(forHTTPHeaderField: "Location") ?? "(no Location)"
+                    throw TenantError(kind: .protocolError, endpoint: name, status: http.statusCode,
+                                      detail: "redirected to \(location); not followed: the tenant API never redirects, and a redirect would carry the credentials elsewhere")
+                }
                 if [429, 502, 503, 504].contains(http.statusCode), attempt < endpoint.maxRetries {
                     attempt += 1
                     try await Task.sleep(for: Self.delay(attempt: attempt, retryAfter: http.value(forHTTPHeaderField: "Retry-After")))

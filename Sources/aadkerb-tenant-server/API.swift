@@ -125,6 +125,7 @@ struct TenantAPIServer: Sendable {
             if let status = rule.status {
                 var headers = Self.problemHeaders
                 if let retryAfter = rule.retryAfter { headers[.retryAfter] = String(retryAfter) }
+                if let location = rule.location { headers[.location] = location }
                 return Self.respond(HTTPResponse.Status(code: status),
                                     Problem(title: "Injected fault", status: status, detail: "fault injection"), headers: headers)
             }

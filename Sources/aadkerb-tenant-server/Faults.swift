@@ -3,7 +3,7 @@ import Foundation
 /// Fault injection for tests (only with --enable-fault-injection): `POST /_emulator/faults` adds a
 /// rule, `DELETE /_emulator/faults` clears them. A rule matches requests by method and path
 /// prefix, lets `skip` of them through, then applies to the next `times`: a delay, then an error
-/// status with an optional Retry-After, or a dropped connection.
+/// status with an optional Retry-After (or a redirect's Location), or a dropped connection.
 struct FaultRule: Codable, Sendable {
     var method: String?
     var pathPrefix: String?
@@ -14,6 +14,8 @@ struct FaultRule: Codable, Sendable {
     var delayMs: Int?
     /// Close the connection without answering.
     var drop: Bool?
+    /// With a 3xx `status`: the Location header (a redirect, to test that clients refuse it).
+    var location: String?
 }
 
 actor Faults {
