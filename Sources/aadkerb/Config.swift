@@ -57,6 +57,10 @@ struct Config: Sendable, Equatable {
             guard FileManager.default.fileExists(atPath: path) else { return Config() }
         }
         guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.unreadable("cannot read the config file \(path)") }
+        // it decides the endpoints, the CA and the account: refuse one that others may have changed
+        if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o022 != 0 {
+            throw CLIError.unreadable(String(format: "the config file %@ is writable by other users (mode %03o): chmod go-w it", path, mode))
+        }
         var config = try parse(String(decoding: data, as: UTF8.self), path: path)
         config.path = path
         return config

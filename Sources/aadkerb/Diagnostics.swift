@@ -21,7 +21,7 @@ enum Diagnostics {
         }
         var file: FileSink?
         if let logFile {
-            let fd = open(logFile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+            let fd = open(logFile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
             guard fd >= 0 else {
                 throw CLIError.unreadable("cannot open the log file \(logFile): \(String(cString: strerror(errno)))")
             }

@@ -14,17 +14,9 @@ enum PasswordSource {
             return line
         }
         if let file {
-            let data: Data
-            do {
-                data = try Data(contentsOf: URL(fileURLWithPath: file))
-            } catch {
-                throw CLIError.unreadable("cannot read the password file \(file): \((error as NSError).localizedDescription)")
-            }
-            if let attributes = try? FileManager.default.attributesOfItem(atPath: file),
-               let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
-                Terminal.writeErr(String(format: "aadkerb: warning: %@ is readable by other users (mode %o); chmod 600 it", file, mode))
-            }
-            guard let line = readFirstLine(data) else { throw CLIError.unreadable("the password file \(file) is empty") }
+            var bytes = try SecretFile.read(file, what: "password", environment: environment)
+            defer { for i in bytes.indices { bytes[i] = 0 } }
+            guard let line = readFirstLine(bytes) else { throw CLIError.unreadable("the password file \(file) is empty") }
             return line
         }
         if let value = environment[environmentVariable], !value.isEmpty {
@@ -34,8 +26,11 @@ enum PasswordSource {
     }
 
     /// The first line, without its line ending; nil if there is none or it is empty.
-    static func readFirstLine(_ data: Data) -> Secret? {
-        var bytes = [UInt8](data)
+    static func readFirstLine(_ data: Data) -> Secret? { readFirstLine([UInt8](data)) }
+
+    static func readFirstLine(_ data: [UInt8]) -> Secret? {
+        var bytes = data
+        defer { for i in bytes.indices { bytes[i] = 0 } }
         if let newline = bytes.firstIndex(of: 0x0a) { bytes.removeSubrange(newline...) }
         if bytes.last == 0x0d { bytes.removeLast() }
         return bytes.isEmpty ? nil : Secret(bytes: bytes)

@@ -81,10 +81,9 @@ struct TenantOptions: ParsableArguments {
                 guard let pem = FileManager.default.contents(atPath: certificate) else {
                     throw CLIError.unreadable("cannot read the client certificate \(certificate)")
                 }
-                guard let keyData = FileManager.default.contents(atPath: key) else {
-                    throw CLIError.unreadable("cannot read the client key \(key)")
-                }
-                credentials = .clientCertificate(clientID: id, certificatePEM: Array(pem), privateKeyPEM: Secret(bytes: Array(keyData)))
+                var keyData = try SecretFile.read(key, what: "client key")
+                defer { for i in keyData.indices { keyData[i] = 0 } }
+                credentials = .clientCertificate(clientID: id, certificatePEM: Array(pem), privateKeyPEM: Secret(bytes: keyData))
             } else if let file = clientSecretFile {
                 credentials = .clientSecret(clientID: id, secret: try readSecretFile(file, what: "client secret"))
             } else if let secret = env["AADKERB_CLIENT_SECRET"], !secret.isEmpty {
@@ -103,9 +102,8 @@ struct TenantOptions: ParsableArguments {
     }
 
     private func readSecretFile(_ path: String, what: String) throws -> Secret {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIError.unreadable("cannot read the \(what) file \(path)")
-        }
+        var data = try SecretFile.read(path, what: what)
+        defer { for i in data.indices { data[i] = 0 } }
         guard let secret = PasswordSource.readFirstLine(data) else { throw CLIError.unreadable("the \(what) file \(path) is empty") }
         return secret
     }

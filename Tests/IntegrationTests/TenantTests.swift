@@ -408,6 +408,7 @@ extension SharedServers {
             let server = try await Fixture.shared.tenant()
             let badSecret = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString)").path
             try "nope\n".write(toFile: badSecret, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: badSecret)
             defer { try? FileManager.default.removeItem(atPath: badSecret) }
             var args = server.arguments()
             args[args.count - 1] = badSecret
