@@ -71,6 +71,7 @@ public struct Doctor: Sendable {
                                       fix: "aadkerb set --domain \(objects.domain.value) repairs it"))
         }
         checks.append(await revealPolicy())
+        checks.append(await tierZeroAllowed())
         checks.append(keyAge(onPrem))
         if let account = onPrem.userAccount {
             checks.append(await aes256(account))
@@ -128,6 +129,48 @@ public struct Doctor: Sendable {
             return DoctorCheck("reveal-policy", .pass, "every privileged group present in the domain is denied (\(existing.count) groups)")
         } catch {
             return DoctorCheck("reveal-policy", .fail, "cannot read the reveal policy: \(error)")
+        }
+    }
+
+    /// Accounts that are tier 0 by rights rather than by group — marked adminCount=1, or granted
+    /// the right to replicate secrets on the domain head (the Entra Connect sync account, aadkerb's
+    /// own service account) — that the reveal policy still allows: whoever holds the krbtgt_AzureAD
+    /// key can forge a partial TGT for them. DCs and the groups every DC belongs to are not counted.
+    func tierZeroAllowed() async -> DoctorCheck {
+        do {
+            guard try await connection.read(objects.computer.description, attributes: ["objectClass"]) != nil,
+                  let domainSID = try await connection.read(objects.domainDN.description, attributes: ["objectSid"])?.bytes("objectSid").flatMap(formatSID)
+            else { return DoctorCheck("tier0-allowed", .skipped, "the read-only DC object is missing") }
+            let policy = RevealPolicyEditor(connection: connection, domain: objects.domain)
+            var reasons: [(String, String)] = []  // SID or DN, why it is tier 0
+            let marked = try await connection.search(base: objects.domainDN.description, scope: .subtree,
+                                                     filter: .and([.equal("objectCategory", "person"), .equal("adminCount", "1")]),
+                                                     attributes: ["objectSid"])
+            reasons += marked.map { ($0.dn, "adminCount=1") }
+            // the DACL only (SD flags control, DACL_SECURITY_INFORMATION): readable without SeSecurityPrivilege
+            let sdFlags = LDAPRequestControl(oid: "1.2.840.113556.1.4.801", isCritical: true, value: [0x30, 0x03, 0x02, 0x01, 0x04])
+            let sd = try await connection.read(objects.domainDN.description, attributes: ["nTSecurityDescriptor"], controls: [sdFlags])?
+                .bytes("nTSecurityDescriptor") ?? []
+            let domainControllers: Set<String> = ["S-1-5-9", "S-1-5-18", "S-1-5-32-544", "\(domainSID)-498", "\(domainSID)-516", "\(domainSID)-521"]
+            reasons += SecurityDescriptor.replicationTrustees(sd).filter { !domainControllers.contains($0) }.map { ($0, "may replicate secrets") }
+            var flagged: [String] = []
+            for (who, why) in reasons {
+                guard let explanation = try? await policy.explain(who) else { continue }
+                let classes = try await connection.read(explanation.principal.dn, attributes: ["objectClass"])?.values("objectClass")
+                    .map { String(decoding: $0, as: UTF8.self).lowercased() } ?? []
+                // a user is exposed when allowed; a group's members are (through Domain Users), unless the group itself is denied
+                if classes.contains("group") ? explanation.verdict != .denied : explanation.verdict == .allowed {
+                    let entry = "\(explanation.principal.name) (\(why))"
+                    if !flagged.contains(entry) { flagged.append(entry) }
+                }
+            }
+            if flagged.isEmpty {
+                return DoctorCheck("tier0-allowed", .pass, "no account marked adminCount=1 or able to replicate secrets is allowed by the reveal policy")
+            }
+            return DoctorCheck("tier0-allowed", .warn, "allowed by the reveal policy although tier 0: \(flagged.joined(separator: ", ")); whoever holds the krbtgt_AzureAD key could forge a partial TGT for them",
+                               fix: "aadkerb policy deny --domain \(objects.domain.value) ... <account or its group>")
+        } catch {
+            return DoctorCheck("tier0-allowed", .warn, "cannot read adminCount or the domain's security descriptor: \(error)")
         }
     }
 

@@ -51,8 +51,15 @@ public struct KerberosServerSetter: Sendable {
     /// userAccountControl of the read-only DC computer object: WORKSTATION_TRUST_ACCOUNT | PARTIAL_SECRETS_ACCOUNT.
     public static let computerUAC = UserAccountControl.workstationTrustAccount | UserAccountControl.partialSecretsAccount
     /// Well-known RIDs and builtin SIDs of the deny-by-default password replication policy.
-    static let neverRevealBuiltin = ["S-1-5-32-544", "S-1-5-32-548", "S-1-5-32-549", "S-1-5-32-551"]  // Administrators, Account, Server, Backup Operators
-    static let neverRevealDomainRIDs = [512, 518, 519, 572]  // Domain Admins, Schema Admins, Enterprise Admins, Denied RODC Password Replication Group
+    /// Administrators, Account, Server, Print and Backup Operators. Print Operators (550) is tier 0 by
+    /// its rights (it can load drivers on DCs), not by group nesting.
+    static let neverRevealBuiltin = ["S-1-5-32-544", "S-1-5-32-548", "S-1-5-32-549", "S-1-5-32-550", "S-1-5-32-551"]
+    /// Domain Admins, Schema Admins, Enterprise Admins, Key Admins, Enterprise Key Admins, Denied RODC
+    /// Password Replication Group. Key Admins (526) and Enterprise Key Admins (527) can write
+    /// msDS-KeyCredentialLink of any account (shadow credentials): tier 0 by rights. Groups that do
+    /// not exist in a domain (Schema/Enterprise groups outside the forest root, Key Admins below the
+    /// 2016 functional level) are left out.
+    static let neverRevealDomainRIDs = [512, 518, 519, 526, 527, 572]
     static let revealOnDemandDomainRIDs = [513]  // Domain Users
 
     public func set() async throws -> [Step] {
@@ -121,11 +128,19 @@ public struct KerberosServerSetter: Sendable {
                 steps.append(Step(.onPrem, "Modify", computerDN, "msDS-KrbTgtLink -> \(krbtgtDN)"))
                 if !dryRun { try await connection.modify(computerDN, [LDAPModification(.replace, "msDS-KrbTgtLink", strings: [krbtgtDN])]) }
             }
-            if computer.values("msDS-NeverRevealGroup").isEmpty {
-                steps.append(Step(.onPrem, "Modify", computerDN, "msDS-NeverRevealGroup: deny privileged groups by default"))
-                if !dryRun {
-                    try await connection.modify(computerDN, [LDAPModification(.add, "msDS-NeverRevealGroup", strings: try await existing(neverReveal))])
-                }
+            // every privileged group of the default deny list that exists here, also on an older
+            // setup (added, never removed: what else the admin denies stays)
+            var deniedSIDs = Set<String>()
+            for value in computer.values("msDS-NeverRevealGroup") {
+                if let sid = try await connection.read(String(decoding: value, as: UTF8.self), attributes: ["objectSid"])?
+                    .bytes("objectSid").flatMap(formatSID) { deniedSIDs.insert(sid) }
+            }
+            let missing = try await existing(neverReveal).filter { !deniedSIDs.contains(String($0.dropFirst(5).dropLast())) }
+            if !missing.isEmpty {
+                steps.append(Step(.onPrem, "Modify", computerDN, deniedSIDs.isEmpty
+                    ? "msDS-NeverRevealGroup: deny privileged groups by default"
+                    : "msDS-NeverRevealGroup: also deny \(missing.map { String($0.dropFirst(5).dropLast()) }.joined(separator: ", "))"))
+                if !dryRun { try await connection.modify(computerDN, [LDAPModification(.add, "msDS-NeverRevealGroup", strings: missing)]) }
             }
         }
         let computerSID = computer?.bytes("objectSid").flatMap(formatSID) ?? "<assigned by the DC>"
