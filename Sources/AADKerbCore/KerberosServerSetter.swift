@@ -96,12 +96,12 @@ public struct KerberosServerSetter: Sendable {
 
         // 2. the read-only DC computer object
         let computerDN = objects.computer.description
-        var computer = try await connection.read(computerDN, attributes: ["userAccountControl", "msDS-KrbTgtLink", "objectSid",
+        var computer = try await connection.read(computerDN, attributes: ["userAccountControl", "msDS-KrbTgtLink", "objectSid", "pwdLastSet",
                                                                           "msDS-RevealOnDemandGroup", "msDS-NeverRevealGroup"])
         let neverReveal = Self.neverRevealBuiltin.map { "<SID=\($0)>" } + Self.neverRevealDomainRIDs.map { "<SID=\(domainSID)-\($0)>" }
         let revealOnDemand = Self.revealOnDemandDomainRIDs.map { "<SID=\(domainSID)-\($0)>" }
         if computer == nil {
-            steps.append(Step(.onPrem, "Add", computerDN, "read-only DC computer AzureADKerberos$, userAccountControl 0x04001000, msDS-KrbTgtLink, reveal policy: allow Domain Users, deny privileged groups"))
+            steps.append(Step(.onPrem, "Add", computerDN, "read-only DC computer AzureADKerberos$, userAccountControl 0x04001000, a random password, msDS-KrbTgtLink, reveal policy: allow Domain Users, deny privileged groups"))
             if !dryRun {
                 var attributes = [
                     LDAPModification(.add, "objectClass", strings: ["computer"]),
@@ -109,6 +109,9 @@ public struct KerberosServerSetter: Sendable {
                     LDAPModification(.add, "userAccountControl", strings: [String(Self.computerUAC)]),
                     LDAPModification(.add, "msDS-KrbTgtLink", strings: [krbtgtDN]),
                     LDAPModification(.add, "msDS-RevealOnDemandGroup", strings: revealOnDemand),
+                    // a random password nobody knows, as a real RODC's machine account has one: the
+                    // account exists only to carry the reveal policy and must never sign in
+                    LDAPModification(.add, "unicodePwd", values: [KeyRotator.randomPasswordValue()]),
                 ]
                 // Enterprise and Schema Admins exist only in the forest root domain: add what exists.
                 attributes.append(LDAPModification(.add, "msDS-NeverRevealGroup", strings: try await existing(neverReveal)))
@@ -122,6 +125,11 @@ public struct KerberosServerSetter: Sendable {
                 if !dryRun {
                     try await connection.modify(computerDN, [LDAPModification(.replace, "userAccountControl", strings: [String(uac | Self.computerUAC)])])
                 }
+            }
+            // made without a password by an earlier aadkerb: give it a random one nobody knows
+            if computer.integer("pwdLastSet") == 0 {
+                steps.append(Step(.onPrem, "Modify", computerDN, "unicodePwd: a random password (the account had none)"))
+                if !dryRun { try await connection.modify(computerDN, [LDAPModification(.replace, "unicodePwd", values: [KeyRotator.randomPasswordValue()])]) }
             }
             let link = computer.string("msDS-KrbTgtLink").flatMap { try? DistinguishedName(parsing: $0) }
             if link != objects.krbtgt {
