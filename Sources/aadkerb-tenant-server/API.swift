@@ -26,6 +26,9 @@ struct TenantAPIServer: Sendable {
     let assertions = AssertionVerifier()
     let deviceCodes: DeviceCodes
     let vault: KeyVault
+    /// What the /_emulator routes require in X-Emulator-Secret (nil: the routes are not served).
+    let emulatorSecret: [UInt8]?
+    let limiter: RateLimiter
 
     static let json: HTTPFields = [.contentType: "application/json"]
 
@@ -33,7 +36,19 @@ struct TenantAPIServer: Sendable {
         let router = Router(context: TenantRequestContext.self)
         router.get("/healthz") { _, _ in "ok" }
         router.post("/:tenant/oauth2/v2.0/token") { request, context in
-            try await guarded(request, context) { try await token(request, tenant: context.parameters.require("tenant")) }
+            try await guarded(request, context) {
+                let tenant = try context.parameters.require("tenant")
+                let form = try await form(request)
+                // per client (and device code), so one noisy client does not lock out the others
+                let key = "\(tenant)|\(form["client_id"] ?? "-")|\(form["device_code"].map { String($0.prefix(16)) } ?? "")"
+                if let retryAfter = await limiter.take(key) {
+                    var headers = Self.json
+                    headers[.retryAfter] = String(retryAfter)
+                    return Self.respond(.tooManyRequests, TokenError(error: "slow_down", error_description: "too many token requests; retry after \(retryAfter) s"),
+                                        headers: headers)
+                }
+                return try await token(form, tenant: tenant)
+            }
         }
         router.post("/:tenant/oauth2/v2.0/devicecode") { request, context in
             try await guarded(request, context) { try await deviceCode(request, tenant: context.parameters.require("tenant")) }
@@ -84,26 +99,30 @@ struct TenantAPIServer: Sendable {
                 }
             }
         }
-        if let faults {
-            router.post("/_emulator/faults") { request, _ in
+        if let faults, let emulatorSecret {
+            // test routes: only with the secret of --emulator-secret-file (compared in constant time)
+            let emulator = router.group("/_emulator").add(middleware: EmulatorSecretMiddleware(secret: emulatorSecret))
+            emulator.post("/faults") { request, _ in
                 let rule = try JSONDecoder().decode(FaultRule.self, from: Data(buffer: try await request.body.collect(upTo: 65536)))
                 await faults.add(rule)
                 return Response(status: .noContent)
             }
-            router.delete("/_emulator/faults") { _, _ in
+            emulator.delete("/faults") { _, _ in
                 await faults.clear()
                 return Response(status: .noContent)
             }
             // Stands in for the browser sign-in of the device code flow.
-            router.get("/_emulator/device/pending") { _, _ in
+            emulator.get("/device/pending") { _, _ in
                 Self.respond(.ok, ["userCodes": await deviceCodes.pendingUserCodes()])
             }
-            router.post("/_emulator/device/approve") { request, _ in
+            emulator.post("/device/approve") { request, _ in
                 struct Decision: Decodable { var userCode: String; var userPrincipalName: String?; var deny: Bool? }
                 let d = try JSONDecoder().decode(Decision.self, from: Data(buffer: try await request.body.collect(upTo: 65536)))
-                let user = d.deny == true ? nil : clients.users?.first { $0.userPrincipalName == d.userPrincipalName }
+                // the user must belong to the tenant that started the code
+                let tenant = await deviceCodes.tenant(ofUserCode: d.userCode)
+                let user = d.deny == true ? nil : clients.users?.first { $0.userPrincipalName == d.userPrincipalName && $0.tenant == tenant }
                 guard d.deny == true || user != nil else {
-                    return Self.respond(.badRequest, Problem(title: "Bad Request", status: 400, detail: "no such user"), headers: Self.problemHeaders)
+                    return Self.respond(.badRequest, Problem(title: "Bad Request", status: 400, detail: "no such user in the code's tenant"), headers: Self.problemHeaders)
                 }
                 return await deviceCodes.decide(userCode: d.userCode, user: user) ? Response(status: .noContent)
                     : Self.respond(.notFound, Problem(title: "Not Found", status: 404, detail: "no pending code \(d.userCode)"), headers: Self.problemHeaders)
@@ -331,8 +350,7 @@ struct TenantAPIServer: Sendable {
             interval: deviceCodes.interval, message: "To sign in, open \(uri) and enter the code \(userCode)."))
     }
 
-    private func token(_ request: Request, tenant: String) async throws -> Response {
-        let form = try await form(request)
+    private func token(_ form: [String: String], tenant: String) async throws -> Response {
         if form["grant_type"] == "urn:ietf:params:oauth:grant-type:device_code" {
             guard let clientID = form["client_id"], let code = form["device_code"] else {
                 throw TokenError(error: "invalid_request", error_description: "client_id and device_code are required")
@@ -372,5 +390,36 @@ struct TenantAPIServer: Sendable {
         }
         let (token, expiresIn) = tokens.issue(tenant: tenant, clientID: client.clientId, roles: client.roles)
         return Self.respond(.ok, TokenResponse(access_token: token, expires_in: expiresIn))
+    }
+}
+
+/// Refuses a request to the /_emulator routes without the right X-Emulator-Secret (403).
+struct EmulatorSecretMiddleware<Context: RequestContext>: RouterMiddleware {
+    let secret: [UInt8]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let given = Array((request.headers[HTTPField.Name("X-Emulator-Secret")!] ?? "").utf8)
+        guard given.count == secret.count, Crypto.equal(given, secret) else {
+            return TenantAPIServer.respond(.forbidden, Problem(title: "Forbidden", status: 403, detail: "the emulator routes need X-Emulator-Secret"),
+                                           headers: TenantAPIServer.problemHeaders)
+        }
+        return try await next(request, context)
+    }
+}
+
+/// A fixed-window limit per key (tenant, client, device code): at most `perMinute` requests in
+/// each minute; beyond, the seconds until the window ends.
+actor RateLimiter {
+    let perMinute: Int
+    private var windows: [String: (start: Date, count: Int)] = [:]
+
+    init(perMinute: Int) { self.perMinute = perMinute }
+
+    func take(_ key: String, now: Date = Date()) -> Int? {
+        if windows.count > 10_000 { windows = windows.filter { now.timeIntervalSince($0.value.start) < 60 } }
+        var window: (start: Date, count: Int) = windows[key].flatMap { now.timeIntervalSince($0.start) < 60 ? $0 : nil } ?? (start: now, count: 0)
+        window.count += 1
+        windows[key] = window
+        return window.count > perMinute ? max(1, Int((60 - now.timeIntervalSince(window.start)).rounded(.up))) : nil
     }
 }

@@ -28,7 +28,15 @@ actor DeviceCodes {
         self.lifetime = lifetime
     }
 
+    /// Drops codes past their lifetime, whether or not anyone polls them (memory stays bounded).
+    func sweep(now: Date = Date()) { codes = codes.filter { $0.value.expires >= now } }
+
+    var count: Int { codes.count }
+
+    func tenant(ofUserCode userCode: String) -> String? { codes.values.first { $0.userCode == userCode }?.tenant }
+
     func start(tenant: String, clientID: String) -> (deviceCode: String, userCode: String) {
+        sweep()
         let alphabet = Array("BCDFGHJKLMNPQRSTVWXZ")
         let userCode = String((0..<8).map { _ in alphabet.randomElement()! }).enumerated()
             .map { $0.offset == 4 ? "-\($0.element)" : String($0.element) }.joined()
@@ -49,7 +57,7 @@ actor DeviceCodes {
         return .pending
     }
 
-    func pendingUserCodes() -> [String] { codes.values.filter { $0.approvedAs == nil && !$0.denied }.map(\.userCode) }
+    func pendingUserCodes() -> [String] { sweep(); return codes.values.filter { $0.approvedAs == nil && !$0.denied }.map(\.userCode) }
 
     /// Approves (or denies) the code; false when no such code is pending.
     func decide(userCode: String, user: ClientRegistry.User?) -> Bool {

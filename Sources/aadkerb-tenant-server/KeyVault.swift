@@ -14,14 +14,12 @@ struct KeyVault: Sendable {
     init(dataDirectory: String, store: Store) throws {
         self.store = store
         let path = dataDirectory + "/master.key"
-        if let existing = FileManager.default.contents(atPath: path) {
+        if let existing = try SecureFile.read(path) {
             guard existing.count == 32 else { throw Store.StoreError(description: "\(path) is not a 32-byte key") }
-            masterKey = Array(existing)
+            masterKey = existing
         } else {
             let fresh = AESGCM.randomBytes(32)
-            guard FileManager.default.createFile(atPath: path, contents: Data(fresh), attributes: [.posixPermissions: 0o600]) else {
-                throw Store.StoreError(description: "cannot write \(path)")
-            }
+            try SecureFile.create(path, fresh)
             masterKey = fresh
         }
     }
@@ -47,4 +45,53 @@ struct KeyVault: Sendable {
     }
 
     static func keyLabel(tenant: String, domain: String, kvno: Int64) -> String { "kerberos-key:\(tenant)/\(domain)/\(kvno)" }
+}
+
+/// Files the server keeps secrets in: created with O_CREAT|O_EXCL and mode 0600 in one step (no
+/// window in which another user could open them), read through one O_NOFOLLOW descriptor whose
+/// fstat must show a regular file of mode 0600 or stricter.
+enum SecureFile {
+    static func create(_ path: String, _ bytes: [UInt8]) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Store.StoreError(description: "cannot create \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0 else {
+            throw Store.StoreError(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// nil when the file does not exist.
+    static func read(_ path: String) throws -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0 && errno == ENOENT { return nil }
+        guard fd >= 0 else { throw Store.StoreError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        try checkMode(fd, path, allowed: 0o600)
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = Glibc.read(fd, &buffer, buffer.count)
+            guard n >= 0 else { throw Store.StoreError(description: "cannot read \(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            out += buffer[0..<n]
+        }
+        return out
+    }
+
+    /// Refuses a file or directory that group or others may use (beyond `allowed`'s bits).
+    static func checkMode(_ fd: Int32, _ path: String, allowed: mode_t) throws {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw Store.StoreError(description: "cannot stat \(path)") }
+        let mode = info.st_mode & 0o777
+        guard mode & ~allowed == 0 else {
+            throw Store.StoreError(description: String(format: "%@ has mode %03o; it holds secrets: chmod %03o it", path, mode, allowed))
+        }
+    }
+
+    static func checkMode(_ path: String, allowed: mode_t) throws {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return }  // created later with the right mode
+        defer { close(fd) }
+        try checkMode(fd, path, allowed: allowed)
+    }
 }

@@ -87,6 +87,23 @@ actor Store {
         return out
     }
 
+    func settingIfPresent(_ name: String) throws -> [UInt8]? {
+        var value: [UInt8]?
+        try query("SELECT value FROM settings WHERE name = ?", [name]) { s in
+            let n = Int(sqlite3_column_bytes(s, 0))
+            value = n > 0 ? Array(UnsafeRawBufferPointer(start: sqlite3_column_blob(s, 0), count: n)) : []
+        }
+        return value
+    }
+
+    func putSetting(_ name: String, _ value: [UInt8]) throws {
+        try query("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", [name, value]) { _ in }
+    }
+
+    func deleteSetting(_ name: String) throws {
+        try query("DELETE FROM settings WHERE name = ?", [name]) { _ in }
+    }
+
     func setting(_ name: String, orCreate make: () throws -> [UInt8]) throws -> [UInt8] {
         var value: [UInt8]?
         try query("SELECT value FROM settings WHERE name = ?", [name]) { s in

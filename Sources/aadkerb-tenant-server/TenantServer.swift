@@ -27,25 +27,57 @@ struct TenantServer: AsyncParsableCommand {
     @Option(help: "Access token lifetime in seconds.") var tokenLifetime = 3600
     @Option(help: "Base URL used as the tokens' issuer (default https://host:port).") var issuer: String?
     @Option(help: "Seconds a device code flow client must wait between polls.") var deviceCodeInterval = 5
-    @Flag(help: "Serve /_emulator/faults and /_emulator/device for tests.") var enableFaultInjection = false
+    @Option(help: "Seconds a device code stays valid; expired codes are dropped whether polled or not.") var deviceCodeLifetime = 900
+    @Flag(help: "Serve /_emulator/faults and /_emulator/device for tests (loopback --host only; needs --emulator-secret-file).") var enableFaultInjection = false
+    @Option(help: ArgumentHelp("File (mode 0600) with the secret the /_emulator routes require in X-Emulator-Secret.", valueName: "file"))
+    var emulatorSecretFile: String?
+    @Option(help: "Days a token signing key signs before a new one takes over (the old one verifies until its tokens expire).")
+    var signingKeyRotationDays = 30
+    @Flag(help: "Make a new token signing key now.") var rotateSigningKey = false
+    @Option(help: "Token requests (and device code polls) a client may make per minute before 429.") var tokenRequestsPerMinute = 60
+
+    func validate() throws {
+        if enableFaultInjection {
+            guard emulatorSecretFile != nil else { throw ValidationError("--enable-fault-injection needs --emulator-secret-file") }
+            guard host.hasPrefix("127.") || host == "::1" || host == "localhost" else {
+                throw ValidationError("--enable-fault-injection serves unauthenticated test routes: only on a loopback --host, not \(host)")
+            }
+        }
+    }
 
     func run() async throws {
+        // every file the server makes is its own alone (master key, database, WAL, keys)
+        umask(0o077)
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
+        try SecureFile.checkMode(data, allowed: 0o700)
+        for file in ["tenant.sqlite", "tenant.sqlite-wal", "tenant.sqlite-shm"] { try SecureFile.checkMode(data + "/" + file, allowed: 0o600) }
         let store = try Store(path: data + "/tenant.sqlite")
-        let signingKey = try await store.setting("token-signing-key") { AESGCM.randomBytes(32) }
+        let vault = try KeyVault(dataDirectory: data, store: store)
+        let signing = try await SigningKeys.load(store: store, vault: vault, rotation: TimeInterval(signingKeyRotationDays) * 86400,
+                                                 tokenLifetime: TimeInterval(tokenLifetime), rotateNow: rotateSigningKey)
         let registry = try JSONDecoder().decode(ClientRegistry.self, from: Data(contentsOf: URL(fileURLWithPath: clients)))
+        var emulatorSecret: [UInt8]?
+        if let emulatorSecretFile {
+            guard let bytes = try SecureFile.read(emulatorSecretFile), bytes.count >= 16 else {
+                throw ValidationError("\(emulatorSecretFile) must hold a secret of at least 16 bytes")
+            }
+            emulatorSecret = Array(bytes.prefix { $0 != 0x0a && $0 != 0x0d })
+        }
         let api = TenantAPIServer(
             store: store,
-            tokens: TokenIssuer(signingKey: signingKey, issuerBase: issuer ?? "https://\(host):\(port)",
+            tokens: TokenIssuer(keys: signing.keys, currentKid: signing.current, issuerBase: issuer ?? "https://\(host):\(port)",
                                 lifetime: TimeInterval(tokenLifetime)),
             clients: registry,
             faults: enableFaultInjection ? Faults() : nil,
-            deviceCodes: DeviceCodes(interval: deviceCodeInterval),
-            vault: try KeyVault(dataDirectory: data, store: store))
-        let tls = TLSConfiguration.makeServerConfiguration(
+            deviceCodes: DeviceCodes(interval: deviceCodeInterval, lifetime: TimeInterval(deviceCodeLifetime)),
+            vault: vault,
+            emulatorSecret: emulatorSecret,
+            limiter: RateLimiter(perMinute: tokenRequestsPerMinute))
+        var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(tlsCert).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: tlsKey, format: .pem)))
+        tls.minimumTLSVersion = .tlsv12
         let app = Application(
             router: api.router(),
             server: try .tls(.http1(), tlsConfiguration: tls),

@@ -1,14 +1,30 @@
 import Foundation
 import OpenSSLSupport
 
-/// Access tokens: compact JWS (RFC 7515/7519), HS256, signed with a key the server keeps in its
-/// store (so tokens survive a restart). Verification checks the signature in constant time, the
-/// audience, the tenant, and the validity window with 60 s of clock skew.
+/// Access tokens: compact JWS (RFC 7515/7519), HS256, signed with the newest of the server's
+/// signing keys (sealed under the master key in its store, so tokens survive a restart; see
+/// SigningKeys) and named by `kid`; older keys still verify the tokens they signed until those
+/// expire. Verification checks the signature in constant time, the audience, the tenant, and the
+/// validity window with 60 s of clock skew.
 struct TokenIssuer: Sendable {
     static let audience = "api://aadkerb-tenant"
-    let signingKey: [UInt8]
+    /// kid -> key; `currentKid` signs.
+    let keys: [String: [UInt8]]
+    let currentKid: String
     let issuerBase: String
     let lifetime: TimeInterval
+
+    init(keys: [String: [UInt8]], currentKid: String, issuerBase: String, lifetime: TimeInterval) {
+        self.keys = keys
+        self.currentKid = currentKid
+        self.issuerBase = issuerBase
+        self.lifetime = lifetime
+    }
+
+    /// One key (tests).
+    init(signingKey: [UInt8], issuerBase: String, lifetime: TimeInterval) {
+        self.init(keys: ["k0": signingKey], currentKid: "k0", issuerBase: issuerBase, lifetime: lifetime)
+    }
 
     struct Claims: Codable, Sendable {
         var iss: String
@@ -26,11 +42,11 @@ struct TokenIssuer: Sendable {
         let t = Int(now.timeIntervalSince1970)
         let claims = Claims(iss: "\(issuerBase)/\(tenant)/v2.0", aud: Self.audience, sub: clientID, tid: tenant,
                             roles: roles, iat: t, nbf: t, exp: t + Int(lifetime), jti: UUID().uuidString)
-        let header = Base64URL.encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        let header = Base64URL.encode(Array(#"{"alg":"HS256","kid":"\#(currentKid)","typ":"JWT"}"#.utf8))
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let payload = Base64URL.encode(Array(try! encoder.encode(claims)))
-        let signature = Base64URL.encode(HMAC256.mac(key: signingKey, Array("\(header).\(payload)".utf8)))
+        let signature = Base64URL.encode(HMAC256.mac(key: keys[currentKid]!, Array("\(header).\(payload)".utf8)))
         return ("\(header).\(payload).\(signature)", Int(lifetime))
     }
 
@@ -53,9 +69,13 @@ struct TokenIssuer: Sendable {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let header = Base64URL.decode(parts[0]), let payload = Base64URL.decode(parts[1]),
               let signature = Base64URL.decode(parts[2]),
-              (try? JSONSerialization.jsonObject(with: Data(header)) as? [String: Any])?["alg"] as? String == "HS256"
+              let fields = try? JSONSerialization.jsonObject(with: Data(header)) as? [String: Any], fields["alg"] as? String == "HS256"
         else { throw .malformed }
-        let expected = HMAC256.mac(key: signingKey, Array("\(parts[0]).\(parts[1])".utf8))
+        // the key the token names; a token from before kids were used names none: the oldest key
+        guard let key = (fields["kid"] as? String).flatMap({ keys[$0] }) ?? (fields["kid"] == nil ? keys["legacy"] : nil) else {
+            throw .badSignature
+        }
+        let expected = HMAC256.mac(key: key, Array("\(parts[0]).\(parts[1])".utf8))
         guard Crypto.equal(expected, signature) else { throw .badSignature }
         guard let claims = try? JSONDecoder().decode(Claims.self, from: Data(payload)) else { throw .malformed }
         let t = Int(now.timeIntervalSince1970)

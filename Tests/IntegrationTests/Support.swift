@@ -283,7 +283,7 @@ struct TenantServerInstance: Sendable {
     func inject(_ rule: [String: Any]) throws {
         let body = try JSONSerialization.data(withJSONObject: rule)
         let r = try run(URL(fileURLWithPath: "/usr/bin/curl"),
-                        ["-sf", "--cacert", env["TENANT_CA"]!, "-X", "POST", "-H", "Content-Type: application/json",
+                        ["-sf", "--cacert", env["TENANT_CA"]!, "-H", "@" + env["TENANT_EMULATOR_HEADER_FILE"]!, "-X", "POST", "-H", "Content-Type: application/json",
                          "--data-binary", String(decoding: body, as: UTF8.self), url.absoluteString + "/_emulator/faults"])
         guard r.status == 0 else { throw FixtureError("fault injection failed: \(r.stderr)") }
     }
@@ -294,13 +294,13 @@ struct TenantServerInstance: Sendable {
     func decideNextDeviceCode(as user: String, deny: Bool = false) throws -> String {
         for _ in 0..<100 {
             let pending = try run(URL(fileURLWithPath: "/usr/bin/curl"),
-                                  ["-sf", "--cacert", env["TENANT_CA"]!, url.absoluteString + "/_emulator/device/pending"])
+                                  ["-sf", "--cacert", env["TENANT_CA"]!, "-H", "@" + env["TENANT_EMULATOR_HEADER_FILE"]!, url.absoluteString + "/_emulator/device/pending"])
             if let obj = try? JSONSerialization.jsonObject(with: Data(pending.stdout.utf8)) as? [String: [String]],
                let code = obj["userCodes"]?.first {
                 let body = try JSONSerialization.data(withJSONObject: deny ? ["userCode": code, "deny": true] as [String: Any]
                                                                               : ["userCode": code, "userPrincipalName": user])
                 let r = try run(URL(fileURLWithPath: "/usr/bin/curl"),
-                                ["-sf", "--cacert", env["TENANT_CA"]!, "-X", "POST", "-H", "Content-Type: application/json",
+                                ["-sf", "--cacert", env["TENANT_CA"]!, "-H", "@" + env["TENANT_EMULATOR_HEADER_FILE"]!, "-X", "POST", "-H", "Content-Type: application/json",
                                  "--data-binary", String(decoding: body, as: UTF8.self), url.absoluteString + "/_emulator/device/approve"])
                 guard r.status == 0 else { throw FixtureError("approve failed: \(r.stderr)") }
                 return code
@@ -312,7 +312,7 @@ struct TenantServerInstance: Sendable {
 
     func clearFaults() throws {
         _ = try run(URL(fileURLWithPath: "/usr/bin/curl"),
-                    ["-sf", "--cacert", env["TENANT_CA"]!, "-X", "DELETE", url.absoluteString + "/_emulator/faults"])
+                    ["-sf", "--cacert", env["TENANT_CA"]!, "-H", "@" + env["TENANT_EMULATOR_HEADER_FILE"]!, "-X", "DELETE", url.absoluteString + "/_emulator/faults"])
     }
 
     func stop() throws { _ = try run(Paths.tenantServerScript, ["stop", name]) }
