@@ -3,7 +3,9 @@ import OpenSSLSupport
 import Secrets
 
 /// Key material in transit: encrypted to the tenant's public key, so that the key never travels
-/// in the clear even inside TLS (a TLS-inspecting proxy sees only ciphertext).
+/// in the clear inside TLS. The public key itself comes over the same TLS connection, so a
+/// TLS-inspecting proxy could answer with its own: aadkerb pins the key's id on first use and
+/// refuses a changed one (TenantKeyPins in the CLI; docs/security.md).
 ///
 /// ECDH-ES on P-256 with an ephemeral key, HKDF-SHA256 (salt: ephemeral || tenant public key;
 /// info: the context), AES-256-GCM with the context as additional data. The context binds the

@@ -84,14 +84,21 @@ public actor TenantClient {
     private let session: URLSession
     private var cachedToken: (value: Secret, expires: Date)?
     private let prompt: @Sendable (String) -> Void
+    /// Asked before a key is sealed to the tenant's public key, with that key's id (computed here
+    /// from the key, not taken from the answer): throws to refuse a key that changed (trust on
+    /// first use; the CLI keeps the pins). A TLS-inspecting proxy could swap in its own key, since
+    /// the public key comes over the same TLS connection as everything else.
+    private let pinTenantKey: (@Sendable (String) throws -> Void)?
     /// HTTP requests sent, retries included (for tests and benchmarks).
     public private(set) var requestCount = 0
 
     /// `prompt` receives what a person must do to sign in (device code flow only).
-    public init(endpoint: TenantEndpoint, credentials: TenantCredentials, prompt: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(endpoint: TenantEndpoint, credentials: TenantCredentials, prompt: @escaping @Sendable (String) -> Void = { _ in },
+                pinTenantKey: (@Sendable (String) throws -> Void)? = nil) {
         self.endpoint = endpoint
         self.credentials = credentials
         self.prompt = prompt
+        self.pinTenantKey = pinTenantKey
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = endpoint.timeout.seconds
         configuration.timeoutIntervalForResource = endpoint.timeout.seconds * Double(endpoint.maxRetries + 1) + 60
@@ -144,6 +151,7 @@ public actor TenantClient {
             guard let publicKey = Data(base64Encoded: config.keyEncryption.publicKey) else {
                 throw TenantError(kind: .protocolError, endpoint: "GET syncConfig", status: nil, detail: "the public key is not base64")
             }
+            try pinTenantKey?(KeyEnvelope.keyID(Array(publicKey)))
             let etype = "aes256-cts-hmac-sha1-96"
             let envelope = try KeyEnvelope.seal(newKey.key, to: Array(publicKey), context: KeyEnvelope.context(
                 tenant: endpoint.tenant, domain: value.domainDnsName, kvno: newKey.kvno, keyVersion: value.keyVersion, encryptionType: etype))

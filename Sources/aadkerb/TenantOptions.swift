@@ -38,6 +38,9 @@ struct TenantOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Retries after HTTP 429/502/503/504 or a dropped connection.", valueName: "n"))
     var tenantRetries: Int = 3
 
+    @Flag(name: .long, help: "Trust the tenant's key-encryption public key even though it differs from the one pinned at first use (after a real rotation of the tenant's key).")
+    var acceptNewTenantKey = false
+
     func tenantName(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         tenant ?? env["AADKERB_TENANT"] ?? (try? Config.current())?.tenant
     }
@@ -98,7 +101,10 @@ struct TenantOptions: ParsableArguments {
             endpoint: TenantEndpoint(tenant: tenant, apiURL: api, authority: authorityURL,
                                      timeout: .milliseconds(Int64(tenantTimeout * 1000)), maxRetries: tenantRetries),
             credentials: credentials,
-            prompt: { Terminal.writeErr("aadkerb: \($0)") })
+            prompt: { Terminal.writeErr("aadkerb: \($0)") },
+            pinTenantKey: { [acceptNewTenantKey] keyId in
+                try TenantKeyPins(environment: env).check(api: api.absoluteString, tenant: tenant, keyId: keyId, acceptNew: acceptNewTenantKey)
+            })
     }
 
     private func readSecretFile(_ path: String, what: String) throws -> Secret {

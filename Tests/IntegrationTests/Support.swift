@@ -87,6 +87,13 @@ struct Spawned {
     }
 }
 
+/// A directory of this test process for aadkerb's state files.
+let testStateDirectory: String = {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-test-state-\(getpid())").path
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    return path
+}()
+
 func spawn(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
            stdin: String? = nil) throws -> Spawned {
     var env = ProcessInfo.processInfo.environment.filter {
@@ -95,6 +102,8 @@ func spawn(_ executable: URL, _ arguments: [String], environment: [String: Strin
     }
     // No config file of the machine's user leaks in: tests that want one pass AADKERB_CONFIG.
     env["XDG_CONFIG_HOME"] = "/nonexistent/aadkerb-tests"
+    // tenant key pins: one file for the whole test run (the fixture tenant keeps its key), not the user's
+    env["AADKERB_TENANT_KEYS"] = testStateDirectory + "/tenant-keys"
     env.merge(environment) { $1 }
     let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
