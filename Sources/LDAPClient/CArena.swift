@@ -8,7 +8,7 @@ final class CArena {
 
     deinit {
         for (pointer, size) in blocks {
-            memset(pointer, 0, size)
+            explicit_bzero(pointer, size)  // memset here was removed by the optimizer (seen in the release object code)
             free(pointer)
         }
     }
@@ -28,17 +28,21 @@ final class CArena {
     }
 
     func berval(_ bytes: [UInt8]) -> UnsafeMutablePointer<CLDAP.berval> {
-        let bv = allocate(CLDAP.berval.self, count: 1)
-        let data = allocate(CChar.self, count: bytes.count + 1)
-        bytes.withUnsafeBytes { raw in
-            if let base = raw.baseAddress { memcpy(data, base, bytes.count) }
-        }
-        bv.pointee = CLDAP.berval(bv_len: ber_len_t(bytes.count), bv_val: data)
-        return bv
+        bytes.withUnsafeBytes { berval($0) }
     }
 
+    /// A secret goes straight from its buffer into arena memory (zeroed on release): no
+    /// intermediate array that nobody zeroes.
     func berval(_ secret: Secret) -> UnsafeMutablePointer<CLDAP.berval> {
-        secret.withUnsafeBytes { raw in berval(Array(raw)) }
+        secret.withUnsafeBytes { berval($0) }
+    }
+
+    private func berval(_ raw: UnsafeRawBufferPointer) -> UnsafeMutablePointer<CLDAP.berval> {
+        let bv = allocate(CLDAP.berval.self, count: 1)
+        let data = allocate(CChar.self, count: raw.count + 1)
+        if let base = raw.baseAddress { memcpy(data, base, raw.count) }
+        bv.pointee = CLDAP.berval(bv_len: ber_len_t(raw.count), bv_val: data)
+        return bv
     }
 
     /// A NULL-terminated array of berval pointers.

@@ -7,6 +7,8 @@ struct AADKerb: AsyncParsableCommand {
     static let version = "0.1.0"
 
     static func main() async {
+        // no core dump, no ptrace, no secret left in /proc/<pid>/environ (docs/security.md)
+        ProcessHardening.apply()
         // A DC or tenant server that goes away mid-request must be an error the command reports
         // (exit 12), not a SIGPIPE that kills the process while libldap writes to the socket.
         signal(SIGPIPE, SIG_IGN)

@@ -43,7 +43,7 @@ struct Config: Sendable, Equatable {
     /// The file named by AADKERB_CONFIG, else $XDG_CONFIG_HOME/aadkerb/config.toml, else
     /// ~/.config/aadkerb/config.toml; no file is an empty config, except that a file named by
     /// AADKERB_CONFIG must exist.
-    static func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Config {
+    static func load(environment: [String: String] = ProcessHardening.environment) throws -> Config {
         let path: String
         if let explicit = environment["AADKERB_CONFIG"], !explicit.isEmpty {
             guard FileManager.default.fileExists(atPath: explicit) else {

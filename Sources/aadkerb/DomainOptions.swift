@@ -127,7 +127,7 @@ struct DomainOptions: ParsableArguments {
     }
 
     /// Reads the password once (a prompt, a file or standard input), for every domain of the run.
-    func credentials(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DomainCredentials {
+    func credentials(environment: [String: String] = ProcessHardening.environment) throws -> DomainCredentials {
         let config = try Config.current()
         if try useKerberos() { return .gssapi }
         guard let user = user ?? environment["AADKERB_DOMAIN_USER"] ?? config.user, !user.isEmpty else {

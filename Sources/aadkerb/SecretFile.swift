@@ -8,7 +8,7 @@ import Foundation
 enum SecretFile {
     static let allowReadable = "AADKERB_ALLOW_READABLE_SECRET_FILES"
 
-    static func read(_ path: String, what: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [UInt8] {
+    static func read(_ path: String, what: String, environment: [String: String] = ProcessHardening.environment) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else {
             let reason = errno == ELOOP ? "it is a symbolic link (give the file itself)" : String(cString: strerror(errno))

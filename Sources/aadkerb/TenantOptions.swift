@@ -41,11 +41,11 @@ struct TenantOptions: ParsableArguments {
     @Flag(name: .long, help: "Trust the tenant's key-encryption public key even though it differs from the one pinned at first use (after a real rotation of the tenant's key).")
     var acceptNewTenantKey = false
 
-    func tenantName(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    func tenantName(_ env: [String: String] = ProcessHardening.environment) -> String? {
         tenant ?? env["AADKERB_TENANT"] ?? (try? Config.current())?.tenant
     }
 
-    func client(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> TenantClient {
+    func client(_ env: [String: String] = ProcessHardening.environment) throws -> TenantClient {
         let config = try Config.current()
         // command line, then environment, then the config file
         let tenantEndpoint = self.tenantEndpoint ?? env["AADKERB_TENANT_ENDPOINT"] ?? config.tenantEndpoint
