@@ -34,7 +34,11 @@ final class PasswordKerberos {
     /// principal with its realm. `exchange` sends one request to the KDC and returns its reply.
     init(name: String, realm: String, enterprise: Bool, service: String, password: Secret,
          exchange: ([UInt8]) throws -> [UInt8]) throws {
-        var password0 = password.withUnsafeBytes { [UInt8]($0) } + [0]
+        // NUL-terminated for krb5 (which keeps a copy it zeroes when freed), in one buffer wiped after.
+        var password0 = [UInt8]()
+        password0.reserveCapacity(password.count + 1)
+        password.withUnsafeBytes { password0.append(contentsOf: $0) }
+        password0.append(0)
         defer { wipe(&password0) }
         var made: UnsafeMutablePointer<cgss_kinit>?
         let code = password0.withUnsafeBytes { p in
