@@ -5,6 +5,9 @@
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_krb5.h>
 #include <gssapi/gssapi_ext.h>
+#include <krb5/krb5.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static inline gss_cred_id_t cgss_no_credential(void) { return GSS_C_NO_CREDENTIAL; }
@@ -25,16 +28,16 @@ static inline OM_uint32 cgss_import_name(OM_uint32 *minor, const char *name, int
     return gss_import_name(minor, &b, hostbased ? GSS_C_NT_HOSTBASED_SERVICE : (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, out);
 }
 
-/// One gss_init_sec_context step with the default credential (the ccache): `input` may be
-/// NULL for the first call. The output token goes to `output` (release with gss_release_buffer).
-static inline OM_uint32 cgss_init(OM_uint32 *minor, gss_ctx_id_t *context, gss_name_t target, OM_uint32 flags,
+/// One gss_init_sec_context step with `cred` (GSS_C_NO_CREDENTIAL: the default ccache's):
+/// `input` may be NULL for the first call. The output token goes to `output` (release with gss_release_buffer).
+static inline OM_uint32 cgss_init(OM_uint32 *minor, gss_cred_id_t cred, gss_ctx_id_t *context, gss_name_t target, OM_uint32 flags,
                                   const void *input, size_t input_length, gss_buffer_desc *output, OM_uint32 *ret_flags) {
     gss_buffer_desc in;
     in.value = (void *)input;
     in.length = input_length;
     output->value = NULL;
     output->length = 0;
-    return gss_init_sec_context(minor, GSS_C_NO_CREDENTIAL, context, target, (gss_OID)gss_mech_krb5, flags, 0,
+    return gss_init_sec_context(minor, cred, context, target, (gss_OID)gss_mech_krb5, flags, 0,
                                 GSS_C_NO_CHANNEL_BINDINGS, input ? &in : GSS_C_NO_BUFFER, NULL, output, ret_flags, NULL);
 }
 
@@ -149,6 +152,175 @@ static inline OM_uint32 cgss_default_principal(OM_uint32 *minor, char *out, size
     }
     gss_release_cred(&m, &cred);
     return major;
+}
+
+/// An initiator credential from the credential cache named `ccache` (e.g. "MEMORY:abc"), not
+/// the default one: gss_acquire_cred_from with the cred store {ccache}. Release with gss_release_cred.
+static inline OM_uint32 cgss_acquire_from_ccache(OM_uint32 *minor, const char *ccache, gss_cred_id_t *cred) {
+    gss_key_value_element_desc element = { "ccache", ccache };
+    gss_key_value_set_desc store = { 1, &element };
+    *cred = GSS_C_NO_CREDENTIAL;
+    return gss_acquire_cred_from(minor, GSS_C_NO_NAME, GSS_C_INDEFINITE, GSS_C_NO_OID_SET, GSS_C_INITIATE, &store, cred, NULL, NULL);
+}
+
+// MARK: a TGT and a service ticket from a password, into a MEMORY ccache, over a transport of the caller's.
+//
+// MIT's step APIs (krb5_init_creds_step, krb5_tkt_creds_step) make each KDC request and take
+// its reply; the caller sends them to the one KDC it chose (the DC's address), so no profile,
+// DNS or environment decides where they go. The context is a secure one (KRB5_CONFIG and
+// KRB5CCNAME play no part). Nothing is written to disk: the cache is a MEMORY one, destroyed by
+// cgss_kinit_free. The password is copied by krb5 (which zeroes its copy when freed).
+
+typedef struct cgss_kinit {
+    krb5_context context;
+    krb5_principal client;
+    krb5_principal server;
+    krb5_ccache ccache;
+    krb5_get_init_creds_opt *options;
+    krb5_init_creds_context as;
+    krb5_tkt_creds_context tgs;
+    krb5_data out;
+    int phase;  /* 0: AS exchange (the TGT); 1: TGS exchange (the service ticket); 2: done */
+} cgss_kinit;
+
+static inline void cgss_kinit_free(cgss_kinit *k) {
+    if (!k) return;
+    if (k->context) {
+        krb5_free_data_contents(k->context, &k->out);
+        if (k->tgs) krb5_tkt_creds_free(k->context, k->tgs);
+        if (k->as) krb5_init_creds_free(k->context, k->as);
+        if (k->options) krb5_get_init_creds_opt_free(k->context, k->options);
+        if (k->ccache) krb5_cc_destroy(k->context, k->ccache);
+        if (k->server) krb5_free_principal(k->context, k->server);
+        if (k->client) krb5_free_principal(k->context, k->client);
+        krb5_free_context(k->context);
+    }
+    free(k);
+}
+
+/// krb5_get_error_message for `code` in the kinit's context, copied to `out` (NUL-terminated).
+static inline void cgss_kinit_error_text(cgss_kinit *k, krb5_error_code code, char *out, size_t capacity) {
+    if (capacity == 0) return;
+    out[0] = 0;
+    if (!k || !k->context) return;
+    const char *m = krb5_get_error_message(k->context, code);
+    size_t n = m ? strlen(m) : 0;
+    if (n > capacity - 1) n = capacity - 1;
+    if (m) memcpy(out, m, n);
+    out[n] = 0;
+    krb5_free_error_message(k->context, m);
+}
+
+/// Sets up the exchanges: client `name@realm` (one component, so '@' and '/' in `name` stay
+/// literal; an enterprise name, i.e. a UPN, when `enterprise`, asked to be canonicalized),
+/// service `service` (a full principal name with its realm), a new MEMORY cache, and the
+/// password. `*out` is set even on failure (for the error text); free it with cgss_kinit_free.
+static inline krb5_error_code cgss_kinit_new(const char *name, const char *realm, int enterprise, const char *service,
+                                             const char *password, cgss_kinit **out) {
+    krb5_error_code ret;
+    cgss_kinit *k = (cgss_kinit *)calloc(1, sizeof *k);
+    *out = k;
+    if (!k) return ENOMEM;
+    ret = krb5_init_secure_context(&k->context);
+    if (ret) { k->context = NULL; return ret; }
+    ret = krb5_build_principal(k->context, &k->client, (unsigned int)strlen(realm), realm, name, (char *)NULL);
+    if (ret) return ret;
+    k->client->type = enterprise ? KRB5_NT_ENTERPRISE_PRINCIPAL : KRB5_NT_PRINCIPAL;
+    ret = krb5_parse_name(k->context, service, &k->server);
+    if (ret) return ret;
+    ret = krb5_cc_new_unique(k->context, "MEMORY", NULL, &k->ccache);
+    if (ret) return ret;
+    ret = krb5_get_init_creds_opt_alloc(k->context, &k->options);
+    if (ret) return ret;
+    if (enterprise) krb5_get_init_creds_opt_set_canonicalize(k->options, 1);
+    ret = krb5_init_creds_init(k->context, k->client, NULL, NULL, 0, k->options, &k->as);
+    if (ret) return ret;
+    return krb5_init_creds_set_password(k->context, k->as, password);
+}
+
+/// The phase the next step belongs to (0 AS, 1 TGS, 2 done): an error's meaning depends on it.
+static inline int cgss_kinit_phase(const cgss_kinit *k) { return k->phase; }
+
+/// One step: `reply` is the KDC's answer to the last request (NULL and 0 on the first call).
+/// On return `*request` / `*request_length` is the next request to send (valid until the next
+/// call), or length 0 when both tickets are in the cache (phase 2).
+static inline krb5_error_code cgss_kinit_step(cgss_kinit *k, const void *reply, size_t reply_length,
+                                              const void **request, size_t *request_length) {
+    krb5_error_code ret;
+    krb5_data in, realm;
+    unsigned int flags = 0;
+    *request = NULL;
+    *request_length = 0;
+    krb5_free_data_contents(k->context, &k->out);
+    in.magic = KV5M_DATA; in.length = (unsigned int)reply_length; in.data = (char *)reply;
+    memset(&realm, 0, sizeof realm);
+    if (k->phase == 0) {
+        ret = krb5_init_creds_step(k->context, k->as, &in, &k->out, &realm, &flags);
+        krb5_free_data_contents(k->context, &realm);
+        if (ret) return ret;
+        if (flags & KRB5_INIT_CREDS_STEP_FLAG_CONTINUE) goto next;
+        /* The TGT: into the cache, under the client name the KDC gave (canonicalized for a UPN). */
+        krb5_creds tgt;
+        memset(&tgt, 0, sizeof tgt);
+        ret = krb5_init_creds_get_creds(k->context, k->as, &tgt);
+        if (ret) return ret;
+        ret = krb5_cc_initialize(k->context, k->ccache, tgt.client);
+        if (!ret) ret = krb5_cc_store_cred(k->context, k->ccache, &tgt);
+        if (!ret) {
+            krb5_creds want;
+            memset(&want, 0, sizeof want);
+            want.client = tgt.client;
+            want.server = k->server;
+            ret = krb5_tkt_creds_init(k->context, k->ccache, &want, 0, &k->tgs);
+        }
+        krb5_free_cred_contents(k->context, &tgt);
+        if (ret) return ret;
+        k->phase = 1;
+        memset(&in, 0, sizeof in);
+        in.magic = KV5M_DATA;
+    }
+    if (k->phase == 1) {
+        ret = krb5_tkt_creds_step(k->context, k->tgs, &in, &k->out, &realm, &flags);
+        krb5_free_data_contents(k->context, &realm);
+        if (ret) return ret;
+        if (flags & KRB5_TKT_CREDS_STEP_FLAG_CONTINUE) goto next;
+        k->phase = 2;  /* krb5_tkt_creds_step stored the service ticket in the cache */
+        return 0;
+    }
+    return 0;
+next:
+    *request = k->out.data;
+    *request_length = k->out.length;
+    return 0;
+}
+
+/// The cache's full name ("MEMORY:<random>"), for cgss_acquire_from_ccache.
+static inline krb5_error_code cgss_kinit_ccache_name(cgss_kinit *k, char *out, size_t capacity) {
+    char *name = NULL;
+    krb5_error_code ret = krb5_cc_get_full_name(k->context, k->ccache, &name);
+    if (ret) return ret;
+    size_t n = strlen(name);
+    if (n + 1 > capacity) { krb5_free_string(k->context, name); return KRB5_CC_NOMEM; }
+    memcpy(out, name, n + 1);
+    krb5_free_string(k->context, name);
+    return 0;
+}
+
+/// The service ticket's server principal as cached, unparsed (the GSS target name that finds it).
+static inline krb5_error_code cgss_kinit_service_name(cgss_kinit *k, char *out, size_t capacity) {
+    krb5_creds creds;
+    char *name = NULL;
+    memset(&creds, 0, sizeof creds);
+    krb5_error_code ret = krb5_tkt_creds_get_creds(k->context, k->tgs, &creds);
+    if (ret) return ret;
+    ret = krb5_unparse_name(k->context, creds.server, &name);
+    krb5_free_cred_contents(k->context, &creds);
+    if (ret) return ret;
+    size_t n = strlen(name);
+    if (n + 1 > capacity) { krb5_free_unparsed_name(k->context, name); return KRB5_CC_NOMEM; }
+    memcpy(out, name, n + 1);
+    krb5_free_unparsed_name(k->context, name);
+    return 0;
 }
 
 #endif

@@ -13,6 +13,9 @@ public struct ReplicatedKerberosKeys: Sendable {
     /// The version of the account's unicodePwd in its replication metadata, which is what
     /// msDS-KeyVersionNumber reports; nil if the reply did not carry it.
     public let keyVersion: UInt32?
+    /// How the read signed in (a `.password` sign-in is Kerberos unless no KDC answered); nil
+    /// for keys not read from a DC.
+    public internal(set) var signedInWith: DRSMechanism?
 
     public init(salt: String, current: [KerberosKeyBlob], previous: [KerberosKeyBlob], keyVersion: UInt32?) {
         self.salt = salt
@@ -34,20 +37,47 @@ public struct KerberosKeyBlob: Sendable {
     }
 }
 
+/// The security provider a key read signed in with.
+public enum DRSMechanism: String, Sendable {
+    case kerberos = "Kerberos"
+    case ntlm = "NTLM"
+}
+
+/// Where a `.password` sign-in asks for its tickets: by default the DC's own address, port 88.
+public struct KDCAddress: Sendable, Equatable {
+    public var host: String
+    public var port: UInt16
+    public init(host: String, port: UInt16 = 88) {
+        self.host = host
+        self.port = port
+    }
+}
+
 /// How a key read signs in to the DC's DRSUAPI endpoint; either way the connection is sealed at
 /// PKT_PRIVACY and the sign-in's session key decrypts the secrets.
 public enum DRSSignIn: Sendable {
     /// NTLMv2 with a password. user: sAMAccountName (or UPN); domain: NetBIOS or DNS domain name.
-    case ntlm(user: String, domain: String, password: Secret)
+    /// dcHostName: the DC's DNS name, for MsvAvTargetName `host/<dcHostName>`. The AUTHENTICATE
+    /// message carries MsvAvFlags and a MIC either way (docs/security.md).
+    case ntlm(user: String, domain: String, password: Secret, dcHostName: String? = nil)
     /// Kerberos with the ticket in the default credential cache (KRB5CCNAME, after kinit), no
     /// password. dcHostName: the DC's DNS name, for its service name `host@<dcHostName>`;
     /// servicePrincipal overrides that (e.g. the DRS SPN `E3514235-4B06-11D1-AB04-00C04FC2DCD2/<ntds guid>/<domain>`).
     case kerberos(dcHostName: String, servicePrincipal: String? = nil)
+    /// A password, Kerberos first: a TGT for the user and a ticket for `host/<dcHostName>@<realm>`
+    /// from the KDC at `kdc` (default: the DC's address, port 88), into a MEMORY credential cache
+    /// that ends with the read, then the Kerberos sign-in. Only when no KDC answers (refused,
+    /// unreachable, timed out) NTLMv2 with MIC and target name instead, logged as a warning. A
+    /// KDC that answers and refuses (a wrong password) fails the read at bind/auth.
+    /// user and domain as for `.ntlm`; the Kerberos client is `user@<realm>`, or the enterprise
+    /// name `user@domain` (a UPN) when domain is a DNS name other than the realm.
+    case password(user: String, domain: String, password: Secret, realm: String, dcHostName: String, kdc: KDCAddress? = nil)
 
     var authType: String {
         switch self {
         case .ntlm: return "NTLM"
         case .kerberos: return "Kerberos"
+        case .password: return "password (Kerberos first)"
         }
     }
 }
@@ -85,7 +115,8 @@ public enum DRSSecretReader {
                     // Which object and how it ended; never key material.
                     switch result {
                     case let .success(keys):
-                        drsLog.debug("read keys", metadata: ["host": "\(host)", "object": "\(objectDN)", "auth": "\(signIn.authType)",
+                        drsLog.debug("read keys", metadata: ["host": "\(host)", "object": "\(objectDN)",
+                                                            "auth": "\(keys.signedInWith?.rawValue ?? signIn.authType)",
                                                             "current": "\(keys.current.count)", "previous": "\(keys.previous.count)"])
                     case let .failure(error):
                         drsLog.debug("read keys failed", metadata: ["host": "\(host)", "object": "\(objectDN)", "error": "\(error)"])
@@ -106,6 +137,8 @@ struct Session {
     let deadline: ContinuousClock.Instant
     let cancellation: CancellationSwitch
     var fragmentSize = RPCConnection.defaultFragment
+    /// How long a `.password` sign-in waits for the KDC (each request) before it takes NTLM.
+    var kdcTimeout: Duration = .seconds(5)
 
     func readKeys(user: String, domain: String, password: Secret, objectDN: String) throws -> ReplicatedKerberosKeys {
         try readKeys(signIn: .ntlm(user: user, domain: domain, password: password), objectDN: objectDN)
@@ -113,11 +146,14 @@ struct Session {
 
     func readKeys(signIn: DRSSignIn, objectDN: String) throws -> ReplicatedKerberosKeys {
         // Kerberos: find the ticket before any network work, so a missing one is said plainly.
-        let authenticator: any RPCAuthenticator, user: String
+        let authenticator: any RPCAuthenticator, user: String, mechanism: DRSMechanism
+        var tickets: PasswordKerberos?  // the MEMORY cache, alive until the read is over
+        defer { withExtendedLifetime(tickets) {} }
         switch signIn {
-        case let .ntlm(name, domain, password):
-            authenticator = NTLMClient(user: name, domain: domain, password: password)
+        case let .ntlm(name, domain, password, dcHostName):
+            authenticator = NTLMClient(user: name, domain: domain, password: password, targetName: dcHostName.map { "host/\($0)" })
             user = name
+            mechanism = .ntlm
         case let .kerberos(dcHostName, servicePrincipal):
             let target = servicePrincipal ?? "host@\(dcHostName)"
             switch Kerberos.defaultPrincipal() {
@@ -128,6 +164,37 @@ struct Session {
                 authenticator = try KerberosClient(target: target)
             } catch {
                 throw DRSError(.authentication, "Kerberos sign-in as \(user) to \(target): \(error)")
+            }
+            mechanism = .kerberos
+        case let .password(name, domain, password, realm, dcHostName, kdc):
+            let client = Self.kerberosClient(user: name, domain: domain, realm: realm)
+            let service = "host/\(dcHostName)@\(realm.uppercased())"
+            let kdc = kdc ?? KDCAddress(host: host)
+            do {
+                let obtained = try PasswordKerberos(name: client.name, realm: realm.uppercased(), enterprise: client.enterprise,
+                                                    service: service, password: password) { request in
+                    try PasswordKerberos.tcpExchange(host: kdc.host, port: kdc.port, request: request,
+                                                     deadline: min(deadline, .now + kdcTimeout), cancellation: cancellation)
+                }
+                tickets = obtained
+                authenticator = try KerberosClient(target: obtained.servicePrincipal, ccache: obtained.ccacheName)
+                user = client.display
+                mechanism = .kerberos
+                drsLog.debug("Kerberos tickets from the password", metadata: ["kdc": "\(kdc.host):\(kdc.port)", "client": "\(client.display)",
+                                                                               "service": "\(obtained.servicePrincipal)"])
+            } catch let unreachable as PasswordKerberos.KDCUnreachable {
+                // Only a KDC that does not answer at all: Kerberos is then impossible, not refused.
+                drsLog.warning("no KDC answered; signing in to DRSUAPI with NTLM instead (with MIC and target name)",
+                               metadata: ["kdc": "\(kdc.host):\(kdc.port)", "why": "\(unreachable.why)", "dc": "\(dcHostName)"])
+                authenticator = NTLMClient(user: name, domain: domain, password: password, targetName: "host/\(dcHostName)")
+                user = name
+                mechanism = .ntlm
+            } catch let refused as PasswordKerberos.Refused {
+                let why = PasswordKerberos.wrongPasswordCodes.contains(refused.code) ? " (wrong password?)" : ""
+                throw DRSError(.authentication, "the KDC at \(kdc.host):\(kdc.port) refused the Kerberos sign-in of \(client.display)\(why): \(refused)",
+                               status: UInt32(bitPattern: refused.code), statusName: "KRB5")
+            } catch let error as GSSError {
+                throw DRSError(.authentication, "Kerberos sign-in as \(client.display) to \(service): \(error)")
             }
         }
         let drsPort = try port ?? endpoint()
@@ -178,7 +245,17 @@ struct Session {
         } catch {
             throw mapped(error, .parse, prefix: "GetNCChanges reply: ")
         }
-        return try Self.keys(from: reply, objectDN: objectDN, sessionKey: security.sessionKey)
+        var keys = try Self.keys(from: reply, objectDN: objectDN, sessionKey: security.sessionKey)
+        keys.signedInWith = mechanism
+        return keys
+    }
+
+    /// The Kerberos client for a `.password` sign-in's user and domain (as NTLM has them): the
+    /// enterprise name `user@domain` for a UPN whose suffix is not the realm, else `user@REALM`.
+    static func kerberosClient(user: String, domain: String, realm: String) -> (name: String, enterprise: Bool, display: String) {
+        if user.contains("@") { return (user, true, user) }
+        if domain.contains("."), domain.lowercased() != realm.lowercased() { return ("\(user)@\(domain)", true, "\(user)@\(domain)") }
+        return (user, false, "\(user)@\(realm.uppercased())")
     }
 
     /// No usable ticket: say so, what it was for, and what to do.

@@ -4,8 +4,9 @@ import CGSSAPI
 /// Windows and Samba do it: DCE style (GSS_C_DCE_STYLE), a three-leg exchange (bind: AP-REQ,
 /// bind_ack: AP-REP, auth3: the client's AP-REP), mutual authentication, and every PDU sealed
 /// with gss_wrap_iov: the stub and its padding encrypted, the PDU header and sec_trailer signed
-/// too when header signing was negotiated. The credential is the default one: the ccache
-/// KRB5CCNAME names (kinit). The session key is GSS_C_INQ_SSPI_SESSION_KEY's.
+/// too when header signing was negotiated. The credential is the default one (the ccache
+/// KRB5CCNAME names, after kinit) or, for a sign-in with a password, the MEMORY ccache
+/// PasswordKerberos filled. The session key is GSS_C_INQ_SSPI_SESSION_KEY's.
 
 /// A GSS-API failure: what was being done, the major and minor codes and their texts.
 struct GSSError: Error, CustomStringConvertible {
@@ -79,20 +80,27 @@ final class KerberosClient: RPCAuthenticator {
     let target: String
     private var context: gss_ctx_id_t? = cgss_no_context()
     private var name: gss_name_t?
+    private var credential: gss_cred_id_t? = cgss_no_credential()
     private var handedOver = false
     static let flags = UInt32(GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG) | cgss_dce_style()
 
-    init(target: String) throws {
+    /// `ccache`: the credential cache to sign in from (e.g. "MEMORY:..."); nil for the default one.
+    init(target: String, ccache: String? = nil) throws {
         self.target = target
         var minor: UInt32 = 0
         let hostbased = !target.contains("/") && target.contains("@")
         let major = cgss_import_name(&minor, target, hostbased ? 1 : 0, &name)
         guard cgss_is_error(major) == 0 else { throw GSSError("importing the name \(target)", major: major, minor: minor) }
+        if let ccache {
+            let major = cgss_acquire_from_ccache(&minor, ccache, &credential)
+            guard cgss_is_error(major) == 0 else { throw GSSError("acquiring the credential in \(ccache)", major: major, minor: minor) }
+        }
     }
 
     deinit {
         var minor: UInt32 = 0
         if name != nil { gss_release_name(&minor, &name) }
+        if credential != nil { gss_release_cred(&minor, &credential) }
         if !handedOver, context != nil { gss_delete_sec_context(&minor, &context, nil) }
     }
 
@@ -131,9 +139,9 @@ final class KerberosClient: RPCAuthenticator {
         var output = gss_buffer_desc()
         let major: UInt32
         if let input {
-            major = input.withUnsafeBytes { cgss_init(&minor, &context, name, Self.flags, $0.baseAddress, $0.count, &output, &returned) }
+            major = input.withUnsafeBytes { cgss_init(&minor, credential, &context, name, Self.flags, $0.baseAddress, $0.count, &output, &returned) }
         } else {
-            major = cgss_init(&minor, &context, name, Self.flags, nil, 0, &output, &returned)
+            major = cgss_init(&minor, credential, &context, name, Self.flags, nil, 0, &output, &returned)
         }
         defer { var m: UInt32 = 0; gss_release_buffer(&m, &output) }
         guard cgss_is_error(major) == 0 else {

@@ -154,13 +154,16 @@ enum NTLM {
                          ntProofStr: ntProof, sessionBaseKey: HMACMD5.mac(key: responseKeyNT, ntProof))
     }
 
-    /// AUTHENTICATE_MESSAGE (MS-NLMP 2.2.1.3) without a MIC; payload in the order Windows uses.
+    /// AUTHENTICATE_MESSAGE (MS-NLMP 2.2.1.3); payload in the order Windows uses. With `mic` the
+    /// header carries the VERSION field (zeros unless VERSION was negotiated) and a zeroed
+    /// 16-byte MIC field at offset 72, for `withMIC` to fill in.
     static func authenticateMessage(flags: NTLMFlags, domain: String, user: String, workstation: String,
                                     lmResponse: [UInt8], ntResponse: [UInt8], encryptedSessionKey: [UInt8],
-                                    version: [UInt8] = NTLM.version) -> [UInt8] {
+                                    version: [UInt8] = NTLM.version, mic: Bool = false) -> [UInt8] {
         let fields = [UTF16LE.encode(domain), UTF16LE.encode(user), UTF16LE.encode(workstation),
                       lmResponse, ntResponse, encryptedSessionKey]
-        let headerLength = 64 + (flags.contains(.version) ? 8 : 0)
+        let hasVersionField = mic || flags.contains(.version)
+        let headerLength = 64 + (hasVersionField ? 8 : 0) + (mic ? 16 : 0)
         var offsets = [Int]()
         var next = headerLength
         for f in fields { offsets.append(next); next += f.count }
@@ -172,9 +175,62 @@ enum NTLM {
             w.u16(UInt16(fields[i].count)); w.u16(UInt16(fields[i].count)); w.u32(UInt32(offsets[i]))
         }
         w.u32(flags.rawValue)
-        if flags.contains(.version) { w.append(version) }
+        if hasVersionField {
+            if flags.contains(.version) { w.append(version) } else { w.zeros(8) }
+        }
+        if mic { w.zeros(16) }
         for f in fields { w.append(f) }
         return w.bytes
+    }
+
+    /// Where the MIC sits in an AUTHENTICATE_MESSAGE (after the 64-byte header and VERSION).
+    static let micOffset = 72
+    /// MsvAvFlags bit: the AUTHENTICATE_MESSAGE carries a MIC (MS-NLMP 2.2.2.1).
+    static let avFlagMICPresent: UInt32 = 0x2
+
+    enum AvID {
+        static let eol: UInt16 = 0
+        static let timestamp: UInt16 = 7
+        static let flags: UInt16 = 6
+        static let targetName: UInt16 = 9
+    }
+
+    /// The AV pairs a client sends back in its NTLMv2 response (MS-NLMP 3.1.5.1.2): the server's,
+    /// in its order (without its MsvAvEOL), then MsvAvFlags with the MIC-present bit (ORed into
+    /// the server's MsvAvFlags if it sent one, in place), MsvAvTargetName = the SPN of the
+    /// server the client means to reach, when known, and MsvAvEOL. A relayed exchange would
+    /// carry another server's name, and stripping the pairs or the MIC breaks the NTProofStr.
+    static func clientTargetInfo(serverTargetInfo: [UInt8], targetName: String?) -> [UInt8] {
+        var pairs: [(UInt16, [UInt8])] = []
+        var r = ByteReader(serverTargetInfo)
+        while r.remaining >= 4, let id = try? r.u16("AV id"), let length = try? r.u16("AV length"),
+              let value = try? r.take(Int(length), "AV value") {
+            if id == AvID.eol { break }
+            if id == AvID.targetName { continue }  // the client's to give, not the server's
+            pairs.append((id, value))
+        }
+        if let i = pairs.firstIndex(where: { $0.0 == AvID.flags && $0.1.count == 4 }) {
+            var v = ByteReader(pairs[i].1)
+            let flags = ((try? v.u32("flags")) ?? 0) | avFlagMICPresent
+            pairs[i].1 = (0..<4).map { UInt8(truncatingIfNeeded: flags >> (8 * UInt32($0))) }
+        } else {
+            pairs.append((AvID.flags, (0..<4).map { UInt8(truncatingIfNeeded: avFlagMICPresent >> (8 * UInt32($0))) }))
+        }
+        if let targetName, !targetName.isEmpty { pairs.append((AvID.targetName, UTF16LE.encode(targetName))) }
+        var w = ByteWriter()
+        for (id, value) in pairs { w.u16(id); w.u16(UInt16(value.count)); w.append(value) }
+        w.u16(AvID.eol); w.u16(0)
+        return w.bytes
+    }
+
+    /// The MIC (MS-NLMP 3.1.5.1.2): HMAC_MD5(ExportedSessionKey, NEGOTIATE + CHALLENGE +
+    /// AUTHENTICATE with its MIC field zeroed), written into the MIC field.
+    static func withMIC(_ authenticate: [UInt8], negotiate: [UInt8], challenge: [UInt8], exportedSessionKey: [UInt8]) -> [UInt8] {
+        var message = authenticate
+        message.replaceSubrange(micOffset..<micOffset + 16, with: [UInt8](repeating: 0, count: 16))
+        let mic = HMACMD5.mac(key: exportedSessionKey, negotiate + challenge + message)
+        message.replaceSubrange(micOffset..<micOffset + 16, with: mic)
+        return message
     }
 
     /// The current time as a FILETIME (100 ns since 1601).
@@ -185,14 +241,18 @@ enum NTLM {
     }
 }
 
-/// The client side of an NTLM exchange: NEGOTIATE, then AUTHENTICATE for the server's CHALLENGE.
+/// The client side of an NTLM exchange: NEGOTIATE, then AUTHENTICATE for the server's CHALLENGE,
+/// with MsvAvFlags (MIC present), MsvAvTargetName and the MIC, so that it cannot be relayed to
+/// another server or stripped of its integrity unnoticed.
 struct NTLMClient {
     let user: String
     let domain: String
     let password: Secret
     let workstation: String
+    /// The SPN of the server meant (MsvAvTargetName), e.g. `host/dc1.contoso.com`; nil if unknown.
+    let targetName: String?
 
-    init(user: String, domain: String, password: Secret, workstation: String = "") {
+    init(user: String, domain: String, password: Secret, workstation: String = "", targetName: String? = nil) {
         // A UPN goes in the user field with an empty domain (MS-NLMP 3.1.5.1.2).
         if user.contains("@") {
             self.user = user
@@ -203,33 +263,43 @@ struct NTLMClient {
         }
         self.password = password
         self.workstation = workstation
+        self.targetName = targetName
     }
 
     var negotiate: [UInt8] { NTLM.negotiateMessage() }
 
-    /// The AUTHENTICATE_MESSAGE and the session security it sets up.
+    /// The AUTHENTICATE_MESSAGE (with its MIC) and the session security it sets up.
     func authenticate(challengeMessage: [UInt8]) throws -> (message: [UInt8], security: NTLMSecurity) {
         let challenge = try NTLMChallenge(parsing: challengeMessage)
         let flags = challenge.flags.intersection(NTLMFlags.requested)
         let missing = NTLMFlags.required.subtracting(flags)
         guard missing.isEmpty else { throw NTLMMessageError.missingFlags(missing) }
         return authenticate(challenge: challenge, flags: flags, clientChallenge: AESGCM.randomBytes(8),
-                            exportedSessionKey: AESGCM.randomBytes(16), time: challenge.timestamp ?? NTLM.fileTimeNow())
+                            exportedSessionKey: AESGCM.randomBytes(16), time: challenge.timestamp ?? NTLM.fileTimeNow(),
+                            integrity: (negotiate, challengeMessage))
     }
 
-    /// Deterministic core (the MS-NLMP 4.2.4 examples drive it with fixed inputs).
+    /// Deterministic core (the MS-NLMP 4.2.4 examples drive it with fixed inputs). `integrity`:
+    /// the NEGOTIATE and CHALLENGE messages as sent and received, for the MIC; nil builds the
+    /// message as MS-NLMP 4.2.4 shows it (no MsvAvFlags, target name or MIC), for that test only.
     func authenticate(challenge: NTLMChallenge, flags: NTLMFlags, clientChallenge: [UInt8], exportedSessionKey: [UInt8],
-                      time: UInt64, version: [UInt8] = NTLM.version) -> (message: [UInt8], security: NTLMSecurity) {
+                      time: UInt64, version: [UInt8] = NTLM.version,
+                      integrity: (negotiate: [UInt8], challenge: [UInt8])?) -> (message: [UInt8], security: NTLMSecurity) {
         var key = NTLM.ntowfv2(password: password, user: user, domain: domain)
         defer { wipe(&key) }
+        let targetInfo = integrity == nil ? challenge.targetInfo
+            : NTLM.clientTargetInfo(serverTargetInfo: challenge.targetInfo, targetName: targetName)
         var r = NTLM.v2Responses(responseKeyNT: key, serverChallenge: challenge.serverChallenge, clientChallenge: clientChallenge,
-                                 time: time, targetInfo: challenge.targetInfo, serverSentTimestamp: challenge.timestamp != nil)
+                                 time: time, targetInfo: targetInfo, serverSentTimestamp: challenge.timestamp != nil)
         defer { wipe(&r.sessionBaseKey) }
         // NTLMv2: KeyExchangeKey = SessionBaseKey; with key exchange the client picks the session key.
         let encrypted = RC4.crypt(key: r.sessionBaseKey, exportedSessionKey)
-        let message = NTLM.authenticateMessage(flags: flags, domain: domain, user: user, workstation: workstation,
+        var message = NTLM.authenticateMessage(flags: flags, domain: domain, user: user, workstation: workstation,
                                                lmResponse: r.lmChallengeResponse, ntResponse: r.ntChallengeResponse,
-                                               encryptedSessionKey: encrypted, version: version)
+                                               encryptedSessionKey: encrypted, version: version, mic: integrity != nil)
+        if let integrity {
+            message = NTLM.withMIC(message, negotiate: integrity.negotiate, challenge: integrity.challenge, exportedSessionKey: exportedSessionKey)
+        }
         return (message, NTLMSecurity(exportedSessionKey: exportedSessionKey, isClient: true))
     }
 }

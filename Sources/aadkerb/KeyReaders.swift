@@ -4,8 +4,9 @@ import Foundation
 import LDAPClient
 
 /// Where `set` and `rotate` read the keys the DC made: DRSUAPI secret replication from the same
-/// DC, signed in as the same account: with NTLM and the password, or with Kerberos from the
-/// credential cache for --kerberos (docs/key-material.md).
+/// DC, signed in as the same account: with a password, Kerberos first (tickets from that DC's
+/// KDC into a MEMORY cache) and NTLM with MIC only when no KDC answers; with --kerberos, Kerberos
+/// from the credential cache (docs/key-material.md, docs/security.md).
 enum KeyReaders {
     /// `connected`: the DC the LDAP work goes to; the keys are read from that same DC.
     static func forDC(_ target: DomainTarget, connected: LDAPConnection, credentials: DomainCredentials) async throws -> any AccountKeyReader {
@@ -13,15 +14,22 @@ enum KeyReaders {
         switch credentials {
         case let .simple(user, password):
             let (name, domain) = try ntlmName(user, domain: target.domain.value)
-            return DRSKeyReader(host: address, signIn: .ntlm(user: name, domain: domain, password: password),
+            // The KDC is the DC at `address` itself (no DNS); its ticket names host/<dnsHostName>,
+            // which NTLM's MsvAvTargetName names too if it comes to that.
+            return DRSKeyReader(host: address,
+                                signIn: .password(user: name, domain: domain, password: password, realm: target.domain.value.uppercased(),
+                                                  dcHostName: await dnsHostName(connected, target)),
                                 timeout: target.configuration.operationTimeout)
         case .gssapi:
-            // Kerberos names the DC by its DNS name (host@<dnsHostName>), whatever --server said.
-            let dnsHostName = (try? await connected.rootDSE(attributes: ["dnsHostName"]).strings("dnsHostName").first)
-                ?? host(of: target.configuration.uri)
-            return DRSKeyReader(host: address, signIn: .kerberos(dcHostName: dnsHostName),
+            return DRSKeyReader(host: address, signIn: .kerberos(dcHostName: await dnsHostName(connected, target)),
                                 timeout: target.configuration.operationTimeout)
         }
+    }
+
+    /// The DC's DNS name from its root DSE: Kerberos names the DC by it (host/<dnsHostName>),
+    /// whatever --server said; the URI's host if the root DSE does not say.
+    static func dnsHostName(_ connected: LDAPConnection, _ target: DomainTarget) async -> String {
+        (try? await connected.rootDSE(attributes: ["dnsHostName"]).strings("dnsHostName").first) ?? host(of: target.configuration.uri)
     }
 
     /// The host of an LDAP URI: `ldaps://dc1.contoso.com:636` -> `dc1.contoso.com`.

@@ -57,7 +57,7 @@ import Testing
         let challenge = try NTLMChallenge(parsing: Self.challengeMessage)
         let (message, _) = client.authenticate(challenge: challenge, flags: NTLMFlags(rawValue: 0xe288_8235),
                                                clientChallenge: [UInt8](repeating: 0xaa, count: 8), exportedSessionKey: Self.sessionKey,
-                                               time: 0, version: h("0501280a0000000f"))
+                                               time: 0, version: h("0501280a0000000f"), integrity: nil)
         #expect(message.hex == Self.authenticateMessage.hex)
     }
 
@@ -169,5 +169,110 @@ import Testing
         #expect(m.count == 32)
         let flags = NTLMFlags(rawValue: m.le32(at: 12))
         #expect(flags.isSuperset(of: NTLMFlags.required) && !flags.contains(.lmKey))
+    }
+
+    // MARK: MIC, MsvAvFlags and MsvAvTargetName (MS-NLMP 3.1.5.1.2, 2.2.2.1)
+
+    /// The AV pairs of a message's NTLMv2 response (after its 28-byte fixed part), by id, in order.
+    static func clientPairs(_ message: [UInt8]) throws -> [(UInt16, [UInt8])] {
+        var r = ByteReader(message, offset: 20)
+        let ntLength = Int(try r.u16()); _ = try r.u16(); let ntOffset = Int(try r.u32())
+        let temp = Array(message[ntOffset + 16 + 28..<ntOffset + ntLength])
+        var av = ByteReader(temp)
+        var pairs: [(UInt16, [UInt8])] = []
+        while av.remaining >= 4 {
+            let id = try av.u16(), length = Int(try av.u16())
+            pairs.append((id, try av.take(length)))
+            if id == 0 { break }
+        }
+        return pairs
+    }
+
+    /// The 4.2.4 exchange with integrity on: the same inputs, so everything but the target info,
+    /// the MIC field and what depends on them is the specification's.
+    func micMessage(targetName: String? = "host/server.domain.com") throws -> (message: [UInt8], negotiate: [UInt8]) {
+        let c = NTLMClient(user: "User", domain: "Domain", password: Secret("Password"), workstation: "COMPUTER", targetName: targetName)
+        let negotiate = NTLM.negotiateMessage()
+        let (message, _) = c.authenticate(challenge: try NTLMChallenge(parsing: Self.challengeMessage), flags: NTLMFlags(rawValue: 0xe288_8235),
+                                          clientChallenge: [UInt8](repeating: 0xaa, count: 8), exportedSessionKey: Self.sessionKey,
+                                          time: 0, version: h("0501280a0000000f"), integrity: (negotiate, Self.challengeMessage))
+        return (message, negotiate)
+    }
+
+    @Test func theTargetInfoSentBackSaysMICPresentAndNamesTheServer() throws {
+        let pairs = try Self.clientPairs(try micMessage().message)
+        // The server's pairs first, unchanged and in order (MsvAvNbDomainName, MsvAvNbComputerName) ...
+        #expect(pairs.map(\.0) == [2, 1, 6, 9, 0])
+        #expect(pairs[0].1 == UTF16LE.encode("Domain") && pairs[1].1 == UTF16LE.encode("Server"))
+        // ... then MsvAvFlags with the MIC bit, the SPN, MsvAvEOL.
+        #expect(pairs[2].1 == [0x02, 0, 0, 0])
+        #expect(pairs[3].1 == UTF16LE.encode("host/server.domain.com"))
+        #expect(pairs[4].1.isEmpty)
+        // Without a known SPN, no MsvAvTargetName, but still the flags.
+        #expect(try Self.clientPairs(try micMessage(targetName: nil).message).map(\.0) == [2, 1, 6, 0])
+    }
+
+    @Test func theMICIsHMACMD5OfTheThreeMessagesWithTheMICZeroed() throws {
+        let (message, negotiate) = try micMessage()
+        // VERSION at 64 (as negotiated), the MIC at 72, the payload after it at 88.
+        #expect(Array(message[64..<72]).hex == "0501280a0000000f")
+        var r = ByteReader(message, offset: 28)
+        _ = try r.u16(); _ = try r.u16()
+        #expect(try r.u32() == 88)  // DomainName, the first field of the payload, right after the MIC
+        var zeroed = message
+        zeroed.replaceSubrange(72..<88, with: [UInt8](repeating: 0, count: 16))
+        let mic = HMACMD5.mac(key: Self.sessionKey, negotiate + Self.challengeMessage + zeroed)
+        #expect(Array(message[72..<88]) == mic)
+        // The NTProofStr covers the new target info (recomputed from 4.2.4's ResponseKeyNT).
+        let info = NTLM.clientTargetInfo(serverTargetInfo: Self.targetInfo, targetName: "host/server.domain.com")
+        let responses = NTLM.v2Responses(responseKeyNT: h("0c868a403bfd7a93a3001ef22ef02e3f"), serverChallenge: h("0123456789abcdef"),
+                                         clientChallenge: [UInt8](repeating: 0xaa, count: 8), time: 0, targetInfo: info, serverSentTimestamp: false)
+        var n = ByteReader(message, offset: 20)
+        let ntLength = Int(try n.u16()); _ = try n.u16(); let ntOffset = Int(try n.u32())
+        #expect(Array(message[ntOffset..<ntOffset + ntLength]) == responses.ntChallengeResponse)
+        // Any change to any of the three messages changes the MIC.
+        var other = Self.challengeMessage
+        other[24] ^= 1
+        #expect(HMACMD5.mac(key: Self.sessionKey, negotiate + other + zeroed) != mic)
+    }
+
+    /// Without VERSION negotiated the VERSION field is still there (zeros), so the MIC stays at 72
+    /// where servers look for it.
+    @Test func withoutVersionTheMICIsStillAtOffset72() throws {
+        let c = NTLMClient(user: "User", domain: "Domain", password: Secret("Password"))
+        let challenge = try NTLMChallenge(parsing: Self.challengeMessage)
+        let (message, _) = c.authenticate(challenge: challenge, flags: NTLMFlags(rawValue: 0xe088_8235),
+                                          clientChallenge: [UInt8](repeating: 0xaa, count: 8), exportedSessionKey: Self.sessionKey,
+                                          time: 0, integrity: (NTLM.negotiateMessage(), Self.challengeMessage))
+        #expect(Array(message[64..<72]) == [UInt8](repeating: 0, count: 8))
+        var zeroed = message
+        zeroed.replaceSubrange(72..<88, with: [UInt8](repeating: 0, count: 16))
+        #expect(Array(message[72..<88]) == HMACMD5.mac(key: Self.sessionKey, NTLM.negotiateMessage() + Self.challengeMessage + zeroed))
+    }
+
+    /// A server's own MsvAvFlags gets the MIC bit ORed in, in place; a server-sent target name is dropped.
+    @Test func aServersFlagsAreKeptWithTheMICBitAdded() {
+        var w = ByteWriter()
+        w.u16(6); w.u16(4); w.u32(0x1)                       // MsvAvFlags: account authentication constrained
+        w.u16(9); w.u16(4); w.append(UTF16LE.encode("xy"))   // a target name the client should not echo
+        w.u16(7); w.u16(8); w.u64(1)                         // MsvAvTimestamp
+        w.u16(0); w.u16(0)
+        let info = NTLM.clientTargetInfo(serverTargetInfo: w.bytes, targetName: "host/dc")
+        var e = ByteWriter()
+        e.u16(6); e.u16(4); e.u32(0x3)
+        e.u16(7); e.u16(8); e.u64(1)
+        e.u16(9); e.u16(14); e.append(UTF16LE.encode("host/dc"))
+        e.u16(0); e.u16(0)
+        #expect(info == e.bytes)
+    }
+
+    /// The production path (random challenge and key) always sends the MIC.
+    @Test func theProductionPathAlwaysSendsAMIC() throws {
+        let c = NTLMClient(user: "User", domain: "Domain", password: Secret("Password"), targetName: "host/dc1.contoso.com")
+        let (message, security) = try c.authenticate(challengeMessage: Self.challengeMessage)
+        var zeroed = message
+        zeroed.replaceSubrange(72..<88, with: [UInt8](repeating: 0, count: 16))
+        #expect(Array(message[72..<88]) == HMACMD5.mac(key: security.exportedSessionKey, c.negotiate + Self.challengeMessage + zeroed))
+        #expect(try Self.clientPairs(message).contains { $0.0 == 9 && $0.1 == UTF16LE.encode("host/dc1.contoso.com") })
     }
 }
