@@ -160,6 +160,9 @@ public enum DomainControllers {
                                    expected: Int64? = nil, dcs given: [DirectoryDC]? = nil) async throws -> [DCKeyState] {
         let dcs: [DirectoryDC]
         if let given { dcs = given } else { dcs = try await writable(connection: connection, objects: objects) }
+        // the account as the connected DC has it: another DC still holding an object of the same
+        // name that was deleted and made again (set after remove) must not count as converged
+        let guid = try await connection.read(accountDN, attributes: ["objectGUID"])?.bytes("objectGUID")
         return await withTaskGroup(of: DCKeyState.self) { group in
             for dc in dcs {
                 group.addTask {
@@ -173,7 +176,12 @@ public enum DomainControllers {
                         } else {
                             return DCKeyState(name: name, kvno: nil, converged: false, error: "not checked")
                         }
-                        let kvno = try await c.read(accountDN, attributes: ["msDS-KeyVersionNumber"])?.integer("msDS-KeyVersionNumber")
+                        let entry = try await c.read(accountDN, attributes: ["msDS-KeyVersionNumber", "objectGUID"])
+                        if let guid, let theirs = entry?.bytes("objectGUID"), theirs != guid {
+                            return DCKeyState(name: name, kvno: nil, converged: false,
+                                              error: "holds an older \(accountDN) (another objectGUID): the current one has not replicated there yet")
+                        }
+                        let kvno = entry?.integer("msDS-KeyVersionNumber")
                         let converged = expected.map { (kvno ?? 0) >= $0 } ?? (kvno != nil)
                         return DCKeyState(name: name, kvno: kvno, converged: converged, error: kvno == nil ? "\(accountDN) not found" : nil)
                     } catch let error as LDAPError where [.tls, .authentication, .accessDenied].contains(error.kind) {

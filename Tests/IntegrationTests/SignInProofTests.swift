@@ -63,6 +63,8 @@ extension SharedServers {
             defer { try? FileManager.default.removeItem(atPath: bundle) }
             let c = try await ctx.dc.adminConnection()
             try await ctx.dc.addUser(c, in: "CN=Users,\(ctx.dc.baseDN)", "rot-alice")
+            try #require(try await RotateTests().waitForReplication(of: "CN=krbtgt_AzureAD,CN=Users,\(ctx.dc.baseDN)", attribute: "objectGUID",
+                                                                    from: ctx.dc, to: second))
             try #require(try await RotateTests().waitForReplication(of: "CN=rot-alice,CN=Users,\(ctx.dc.baseDN)", attribute: "objectSid",
                                                                     from: ctx.dc, to: second))
             let before = try await tenantTicket(ctx, "rot-alice")

@@ -396,6 +396,12 @@ final class SilentListener: @unchecked Sendable {
         self.port = UInt16(bigEndian: addr.sin_port)
     }
 
+    /// Whether a client has connected and waits in the backlog (without accepting it).
+    func pendingConnections() -> Int {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&pfd, 1, 0) > 0 ? 1 : 0
+    }
+
     /// How many connections are waiting in the backlog (accepting and closing them).
     func drainConnections() -> Int {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
