@@ -122,7 +122,29 @@ public struct LDAPError: Error, Sendable, CustomStringConvertible {
         if let target { s += " on \(target)" }
         s += " failed: \(code.name) (\(code.rawValue))"
         if let diagnosticMessage { s += ": \(diagnosticMessage)" }
+        if let words = adDataCode.flatMap({ Self.adDataCodes[$0] }) { s += " (\(words))" }
         if let matchedDN { s += " [matched: \(matchedDN)]" }
         return s
     }
+
+    /// Active Directory's sub-status of a failed bind: the `data 52e` in "AcceptSecurityContext
+    /// error, data 52e, v4563", lowercased; nil when the diagnostic has none.
+    public var adDataCode: String? {
+        guard let text = diagnosticMessage?.lowercased(), let range = text.range(of: "data ") else { return nil }
+        let code = text[range.upperBound...].prefix { $0.isHexDigit }
+        return code.isEmpty ? nil : String(code)
+    }
+
+    /// AD's bind sub-statuses in words (MS-ADTS / the Windows logon status codes they stand for).
+    static let adDataCodes: [String: String] = [
+        "525": "no such user",
+        "52e": "wrong user name or password",
+        "530": "not permitted to sign in at this time",
+        "531": "not permitted to sign in from this workstation",
+        "532": "the password has expired",
+        "533": "the account is disabled",
+        "701": "the account has expired",
+        "773": "the password must be changed before signing in",
+        "775": "the account is locked out",
+    ]
 }

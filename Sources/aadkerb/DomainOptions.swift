@@ -11,7 +11,7 @@ struct DomainOptions: ParsableArguments {
     var domain: [String] = []
 
     @Option(name: .long, help: ArgumentHelp(
-        "LDAP URI of a DC of the domain: ldaps://host (TLS, port 636) or ldap://host (StartTLS on 389). Default: ldaps://<domain>. With several --domain, give one --server per --domain, in the same order.",
+        "A DC of the domain: ldaps://host (TLS, port 636), ldap://host (StartTLS on 389), or a bare host or address (ldaps:// to it). Default: ldaps://<domain>. With several --domain, give one --server per --domain, in the same order.",
         valueName: "uri"))
     var server: [String] = []
 
@@ -32,7 +32,7 @@ struct DomainOptions: ParsableArguments {
     @Flag(name: .long, help: "Read the password from standard input (first line).")
     var passwordStdin = false
 
-    @Flag(name: .long, help: "Bind with SASL GSSAPI from the Kerberos credential cache (kinit first; KRB5CCNAME). Needs --server with the DC's host name; with ldap:// the connection is signed and sealed by Kerberos instead of StartTLS. set --tenant, rotate and doctor then read the DC's key over DRSUAPI with Kerberos too (needs a TGT).")
+    @Flag(name: .long, help: "Bind with SASL GSSAPI from the Kerberos credential cache (kinit first; KRB5CCNAME). Needs --server with the DC's host name; the connection is ldap://, signed and sealed by Kerberos instead of TLS (an ldaps:// server is reached as ldap:// on the same host: AD refuses sign/seal inside TLS). set --tenant, rotate and doctor then read the DC's key over DRSUAPI with Kerberos too (needs a TGT).")
     var kerberos = false
 
     @Flag(name: .long, help: ArgumentHelp(
@@ -84,7 +84,7 @@ struct DomainOptions: ParsableArguments {
             if try useKerberos(), serverURI == nil {
                 throw CLIError.usage("Kerberos needs the DC's host name for \(domain.value): --server ldap://<host>, or server in the config file's [domains.\"\(domain.value)\"]")
             }
-            return DomainTarget(domain: domain, configuration: ldapConfiguration(for: domain, server: serverURI, caFile: ca, kerberos: try useKerberos()))
+            return DomainTarget(domain: domain, configuration: try ldapConfiguration(for: domain, server: serverURI, caFile: ca, kerberos: try useKerberos()))
         }
     }
 
@@ -102,7 +102,7 @@ struct DomainOptions: ParsableArguments {
             if name == first.domain.value { return first }
             let domain = try DomainName(name)
             let ca = caFile ?? config.domain(name)?.caFile ?? config.caFile
-            return DomainTarget(domain: domain, configuration: ldapConfiguration(for: domain, server: config.domain(name)?.server, caFile: ca,
+            return DomainTarget(domain: domain, configuration: try ldapConfiguration(for: domain, server: config.domain(name)?.server, caFile: ca,
                                                                                   kerberos: try useKerberos()))
         }
     }
@@ -113,9 +113,30 @@ struct DomainOptions: ParsableArguments {
         return try Config.current().kerberos && user == nil && passwordFile == nil && !passwordStdin
     }
 
-    func ldapConfiguration(for domain: DomainName, server: String?, caFile: String? = nil, kerberos: Bool? = nil) -> LDAPConfiguration {
-        let uri = server ?? "ldaps://\(domain.value)"
+    /// The LDAP URI for a --server value: a bare host or address (as adcli's -S takes it) means
+    /// ldaps:// to it; with Kerberos, ldap:// (SASL GSSAPI seals the connection; AD refuses
+    /// sign/seal inside TLS, so ldaps:// with Kerberos becomes ldap:// to the same host).
+    static func serverURI(_ server: String, kerberos: Bool) throws -> String {
+        let lower = server.lowercased()
+        guard lower.contains("://") else {
+            guard !server.isEmpty, !server.contains("/") else { throw CLIError.usage("--server \(server) is neither a host nor an ldap:// or ldaps:// URI") }
+            return (kerberos ? "ldap://" : "ldaps://") + server
+        }
+        guard lower.hasPrefix("ldap://") || lower.hasPrefix("ldaps://") else {
+            throw CLIError.usage("--server \(server): the scheme must be ldaps:// (TLS) or ldap:// (StartTLS, or Kerberos sealing)")
+        }
+        guard kerberos, lower.hasPrefix("ldaps://") else { return server }
+        let host = String(server.dropFirst("ldaps://".count)).split(separator: "/").first.map(String.init) ?? ""
+        // ldaps://host:port names a TLS port; Kerberos needs the LDAP port: say which URI to give
+        if host.hasPrefix("[") ? host.contains("]:") : host.contains(":") {
+            throw CLIError.usage("--kerberos seals ldap:// itself and AD refuses sign/seal inside TLS: give --server ldap://<host>:<ldap port> instead of \(server)")
+        }
+        return "ldap://" + host
+    }
+
+    func ldapConfiguration(for domain: DomainName, server: String?, caFile: String? = nil, kerberos: Bool? = nil) throws -> LDAPConfiguration {
         let kerberos = kerberos ?? self.kerberos
+        let uri = try server.map { try Self.serverURI($0, kerberos: kerberos) } ?? "ldaps://\(domain.value)"
         // With --kerberos on ldap://, SASL GSSAPI signs and seals the connection itself (as
         // Windows tools do on port 389); AD refuses sign/seal inside TLS.
         let security: LDAPConfiguration.Security = uri.lowercased().hasPrefix("ldaps://")
@@ -162,6 +183,11 @@ struct DomainTarget: Sendable {
             Terminal.writeErr("aadkerb: warning: --no-starttls with a password sends it unencrypted to \(configuration.uri)")
         }
         let connection = try await LDAPConnection.open(configuration)
+        // which domain the server serves, before any credential goes to it (the root DSE is
+        // readable anonymously): a DC of another domain is exit 16, not a failed bind
+        if let root = try? await connection.rootDSE(attributes: ["defaultNamingContext"]), root.string("defaultNamingContext") != nil {
+            try OnPremReader.checkDomain(root, objects: KerberosServerObjects(domain: domain), uri: configuration.uri)
+        }
         try await connection.bind(bind)
         return connection
     }

@@ -111,7 +111,8 @@ struct RotateCommand: AsyncParsableCommand {
     }
 }
 
-/// A duration on the command line: `30d`, `12h`, `90m`, `45s`, or combined (`1d12h`).
+/// A duration on the command line: `30d`, `12h`, `90m`, `45s`, or combined (`1d12h`); `0` alone.
+/// A number without a unit is a usage error.
 struct Interval: ExpressibleByArgument, Sendable {
     let seconds: TimeInterval
     init(seconds: TimeInterval) { self.seconds = seconds }
@@ -131,9 +132,9 @@ struct Interval: ExpressibleByArgument, Sendable {
             }
             digits = ""
         }
+        // a number without a unit is refused (was `--min-age 30` thirty days or thirty seconds?), but 0
         if !digits.isEmpty {
-            guard let n = Double(digits) else { return nil }
-            total += n  // a bare number is seconds
+            guard Double(digits) == 0, argument.allSatisfy({ $0 == "0" }) else { return nil }
         }
         guard !argument.isEmpty else { return nil }
         seconds = total
