@@ -15,6 +15,10 @@ struct AADKerb: AsyncParsableCommand {
         // No OpenSSL cleanup at exit: it races URLSession's own teardown (an intermittent SIGSEGV
         // after the work is done, seen once in the test suite; swift-corelibs-foundation#5469).
         OpenSSLProcess.disableExitCleanup()
+        if let message = Suggestions.check(Array(CommandLine.arguments.dropFirst())) {
+            Terminal.writeErr(message)
+            Glibc.exit(ExitStatus.usage.rawValue)
+        }
         await Self.main(nil)
     }
 

@@ -20,15 +20,21 @@ enum Diagnostics {
         default: .trace
         }
         var file: FileSink?
+        var failure: CLIError?
         if let logFile {
             let fd = open(logFile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-            guard fd >= 0 else {
-                throw CLIError.unreadable("cannot open the log file \(logFile): \(String(cString: strerror(errno)))")
+            if fd >= 0 {
+                file = FileSink(fd: fd)
+            } else {
+                let reason = errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno))
+                failure = CLIError.unreadable("cannot open the log file \(logFile): \(reason)")
             }
-            file = FileSink(fd: fd)
         }
+        // bootstrapped even when the log file fails: swift-log's default handler would otherwise
+        // print raw lines on stderr without -v
         let sinks = (stderr: stderrLevel, file: file)
         LoggingSystem.bootstrap { label in TraceHandler(label: label, stderrLevel: sinks.stderr, file: sinks.file) }
+        if let failure { throw failure }
     }
 }
 

@@ -169,7 +169,17 @@ struct GetReport: Encodable {
         try c.encode(comparison?.status.rawValue, forKey: .SyncStatus)
         try c.encode(comparison.map { Dictionary(uniqueKeysWithValues: $0.pairs.map { ($0.name, $0.verdict.rawValue) }) },
                      forKey: .Comparison)
-        struct DC: Encodable { let Name: String; let Kvno: Int64?; let Error: String? }
+        struct DC: Encodable {
+            let Name: String, Kvno: Int64?, Error: String?
+            enum CodingKeys: CodingKey { case Name, Kvno, Error }
+            /// Every key, null when unknown (the synthesized encoder would leave nil keys out).
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(Name, forKey: .Name)
+                try c.encode(Kvno, forKey: .Kvno)
+                try c.encode(Error, forKey: .Error)
+            }
+        }
         try c.encode(domainControllers.map { $0.map { DC(Name: $0.name, Kvno: $0.kvno, Error: $0.error) } }, forKey: .DomainControllers)
     }
 

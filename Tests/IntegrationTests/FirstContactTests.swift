@@ -51,4 +51,24 @@ import Testing
         let zero = try aadkerb(["rotate", "--domain", "contoso.corp.com", "--tenant", "t", "--wait", "0", "--min-age", "30d"])
         #expect(zero.status != 64 || !zero.stderr.contains("--wait"), "0 needs no unit: \(zero.stderr)")
     }
+
+    /// A mistyped command or option gets "did you mean", exit 64.
+    @Test func mistypesGetDidYouMean() throws {
+        let command = try aadkerb(["gte", "--domain", "x.com"])
+        #expect(command.status == 64 && command.stderr.contains("unknown command 'gte'; did you mean 'get'?"), "\(command.stderr)")
+        let option = try aadkerb(["get", "--domian", "x.com"])
+        #expect(option.status == 64 && option.stderr.contains("unknown option '--domian'; did you mean '--domain'?"), "\(option.stderr)")
+        let nested = try aadkerb(["policy", "shwo"])
+        #expect(nested.status == 64 && nested.stderr.contains("did you mean 'show'?"), "\(nested.stderr)")
+        // real commands and options, positional arguments and --opt=value pass through
+        #expect(try aadkerb(["policy", "explain", "--help"]).status == 0)
+        #expect(try aadkerb(["get", "--domain=x.com", "--help"]).status == 0)
+    }
+
+    /// A log file that cannot be opened: one clean message, no raw logging line.
+    @Test func aBadLogFileIsOneCleanMessage() throws {
+        let result = try aadkerb(["get", "--domain", "x.com", "--log-file", "/nonexistent/dir/x.log", "--user", "a", "--password-stdin"], stdin: "x\n")
+        #expect(result.status == 66, "\(result.stderr)")
+        #expect(result.stderr == "aadkerb: error: cannot open the log file /nonexistent/dir/x.log: No such file or directory\n", "\(result.stderr)")
+    }
 }

@@ -80,6 +80,7 @@ extension SharedServers {
             let dcs = try #require(got["DomainControllers"] as? [[String: Any]])
             #expect(dcs.map { $0["Name"] as? String } == [dc.fqdn])
             #expect(dcs.first?["Kvno"] as? Int == got["Kvno"] as? Int)
+            #expect(dcs.first?["Error"] is NSNull, "every key is present, null when unknown: \(dcs)")
             #expect(try aadkerb(["get", "--all-dcs"] + dc.connectionArguments).stdout.contains("DC \(dc.fqdn)"))
             #expect(try aadkerb(["get", "--all-dcs", "--cloud-only", "--domain", dc.domain]).status == 64)
         }

@@ -13,22 +13,38 @@ import Testing
                                               "--user", "Administrator", "--connect-timeout", "4"],
                               environment: ["AADKERB_DOMAIN_PASSWORD": marker, "AADKERB_CLIENT_SECRET": marker + "-client"])
         // once it is connected to the silent server (secrets read, hardening applied), look at it
-        var environ = Data(), limits = ""
+        var environ = Data(), limits = "", problem = "not connected within 6 s"
         for _ in 0..<60 where environ.isEmpty {
             try await Task.sleep(for: .milliseconds(100))
-            guard (try? String(contentsOfFile: "/proc/\(child.pid)/status", encoding: .utf8))?.contains("State:\tZ") == false else { break }
-            if silent.pendingConnections() > 0 {
-                environ = FileManager.default.contents(atPath: "/proc/\(child.pid)/environ") ?? Data()
-                limits = (try? String(contentsOfFile: "/proc/\(child.pid)/limits", encoding: .utf8)) ?? ""
-            }
+            guard silent.pendingConnections() > 0 else { continue }
+            let (e, environError) = Self.read("/proc/\(child.pid)/environ")
+            let (l, limitsError) = Self.read("/proc/\(child.pid)/limits")
+            environ = e
+            limits = String(decoding: l, as: UTF8.self)
+            problem = "environ: \(environError ?? "empty"), limits: \(limitsError ?? "read")"
         }
         let result = await child.wait(deadline: .seconds(20))
-        #expect(!environ.isEmpty, "the process was gone before it could be read: \(result?.status ?? -1) \(result?.stderr ?? "")")
+        #expect(!environ.isEmpty, "could not read the running process (\(problem)): \(result?.status ?? -1) \(result?.stderr ?? "")")
         #expect(!String(decoding: environ, as: UTF8.self).contains(marker), "the password is still in /proc/<pid>/environ")
         #expect(String(decoding: environ, as: UTF8.self).contains("PATH="), "the rest of the environment is kept")
         let core = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") }.map(String.init) ?? ""
         #expect(core.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) == ["0", "0"], "\(core)")
         // the password still reached the code that needs it: the run got as far as the silent server
         #expect(result.map { [12, 13, 15].contains($0.status) } == true, "\(result?.stderr ?? "killed")")
+    }
+
+    /// A /proc file read with open/read (its size is 0 to stat); the error, if any.
+    static func read(_ path: String) -> (Data, String?) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return (Data(), String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var out = Data()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = Glibc.read(fd, &buffer, buffer.count)
+            if n < 0 { return (out, String(cString: strerror(errno))) }
+            if n == 0 { return (out, nil) }
+            out.append(contentsOf: buffer[0..<n])
+        }
     }
 }
