@@ -1,3 +1,4 @@
+import AADKerbCore
 import Foundation
 import Testing
 
@@ -34,7 +35,7 @@ extension SharedServers {
         func startRogue(for dc: DomainController, dnsFromOtherPort: Bool = false) async throws -> Rogue {
             let host = "rogue.\(dc.domain)"
             // scripts/test puts the rogue host in the tests' hosts file, as a DNS record would
-            let resolved = try #require(Host.resolve(host), "\(host) does not resolve: run the suite through scripts/test")
+            let resolved = try #require(Resolver.ipv4(host), "\(host) does not resolve: run the suite through scripts/test")
             try #require(resolved == Self.ldapIP, "\(host) resolves to \(resolved), not \(Self.ldapIP)")
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-rogue-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -134,21 +135,5 @@ extension SharedServers {
             #expect((report["DnsError"] as? String)?.contains("no answer") == true, "\(result.stdout)")
             #expect(try rows(result).allSatisfy { $0["Name"] as? String != rogue.host })
         }
-    }
-}
-
-enum Host {
-    /// The first IPv4 address of `name`, as the system resolver (hosts file) gives it.
-    static func resolve(_ name: String) -> String? {
-        var hints = addrinfo()
-        hints.ai_family = AF_INET
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(name, nil, &hints, &result) == 0, let first = result else { return nil }
-        defer { freeaddrinfo(result) }
-        var address = first.pointee.ai_addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
-        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-        inet_ntop(AF_INET, &address, &text, socklen_t(INET_ADDRSTRLEN))
-        return String(cString: text)
     }
 }

@@ -16,20 +16,30 @@ extension SharedServers.RotateTests {
         return false
     }
 
+    /// westwind freshly set, with its Kerberos objects and the probe user replicated to westwind2,
+    /// and the arguments that reach both DCs (one CA bundle for both, as a corporate CA would be)
+    /// and the cloud. The caller removes `bundle`.
+    func bothWestwindDCs(extra: [String] = []) async throws -> (ctx: Context, second: DomainController, args: [String], bundle: String) {
+        let second = try await Fixture.shared.dc("westwind2")
+        let ctx = try await freshlySet(on: "westwind")
+        let bundle = try DomainController.caBundle([ctx.dc, second])
+        let args = ["--domain", ctx.dc.domain, "--server", ctx.dc.uri, "--ca-file", bundle, "--user", "Administrator",
+                    "--password-file", ctx.dc.passwordFile] + extra + ctx.server.arguments()
+        try #require(try await waitForReplication(of: "CN=krbtgt_AzureAD,CN=Users,\(ctx.dc.baseDN)", attribute: "objectGUID", from: ctx.dc, to: second),
+                     "westwind2 never received the objects set made on westwind")
+        try #require(try await waitForReplication(of: "CN=\(Self.probeUser),CN=Users,\(ctx.dc.baseDN)", attribute: "objectSid",
+                                                  from: ctx.dc, to: second))
+        return (ctx, second, args, bundle)
+    }
+
     /// issue: rotate never publishes a key a writable DC lacks. With westwind2 down, rotate makes
     /// the new key on westwind but does not publish it: exit 18 (pending), naming westwind2, the
     /// tenant keeping the key both DCs hold. A re-run while it is down stays pending and makes no
     /// third key; once westwind2 is back and has replicated, a re-run publishes.
     @Test func aLaggingDCKeepsTheNewKeyUnpublishedUntilItHasReplicated() async throws {
-        let second = try await Fixture.shared.dc("westwind2")
-        let ctx = try await freshlySet(on: "westwind")
-        let bundle = try DomainController.caBundle([ctx.dc, second])
+        let (ctx, second, args, bundle) = try await bothWestwindDCs(extra: ["--connect-timeout", "2"])
         defer { try? FileManager.default.removeItem(atPath: bundle) }
-        let args = ["--domain", ctx.dc.domain, "--server", ctx.dc.uri, "--ca-file", bundle, "--user", "Administrator",
-                    "--password-file", ctx.dc.passwordFile, "--connect-timeout", "2"] + ctx.server.arguments()
         let krbtgt = "CN=krbtgt_AzureAD,CN=Users,\(ctx.dc.baseDN)"
-        try #require(try await waitForReplication(of: krbtgt, attribute: "objectGUID", from: ctx.dc, to: second),
-                     "westwind2 never received the objects set made on westwind")
         let start = try await sambaKeys(ctx)
         let cloudBefore = try await cloud(ctx).currentKey
 
@@ -84,16 +94,9 @@ extension SharedServers.RotateTests {
     /// point a ticket the tenant mints is accepted at both DCs. Once replication is back, a
     /// re-run publishes and the new ticket is accepted at both.
     @Test func aDCThatDoesNotReplicateKeepsTheNewKeyUnpublished() async throws {
-        let second = try await Fixture.shared.dc("westwind2")
-        let ctx = try await freshlySet(on: "westwind")
-        let bundle = try DomainController.caBundle([ctx.dc, second])
+        let (ctx, second, args, bundle) = try await bothWestwindDCs()
         defer { try? FileManager.default.removeItem(atPath: bundle) }
-        let args = ["--domain", ctx.dc.domain, "--server", ctx.dc.uri, "--ca-file", bundle, "--user", "Administrator",
-                    "--password-file", ctx.dc.passwordFile] + ctx.server.arguments()
         let krbtgt = "CN=krbtgt_AzureAD,CN=Users,\(ctx.dc.baseDN)"
-        try #require(try await waitForReplication(of: krbtgt, attribute: "objectGUID", from: ctx.dc, to: second))
-        try #require(try await waitForReplication(of: "CN=\(Self.probeUser),CN=Users,\(ctx.dc.baseDN)", attribute: "objectSid",
-                                                  from: ctx.dc, to: second))
         let start = try await sambaKeys(ctx)
         func signInEverywhere(_ when: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
             let verify = try aadkerb(["verify"] + args + ["--sign-in", Self.probeUser, "-o", "json"])

@@ -84,6 +84,7 @@ final class FakeKDC: @unchecked Sendable {
     }
 }
 
+extension TicketsSuites {
 @Suite struct FakeKDCTests {
     static let sid = try! SecurityIdentifier("S-1-5-21-1-2-3-1105")
     static func tgt() throws -> PartialTGT {
@@ -214,4 +215,5 @@ final class FakeKDC: @unchecked Sendable {
             try TicketExchange(kdc: "dc1.contoso.test")
         }
     }
+}
 }

@@ -7,6 +7,7 @@ import Testing
 /// An RODC number of 32768 or more sets the kvno's top bit. Windows writes such a kvno as a
 /// 4-byte negative INTEGER and Samba's Heimdal refuses the 5-byte unsigned form (measured:
 /// "ASN.1 encoding ended unexpectedly" from a DC whose Id was 53568).
+extension TicketsSuites {
 @Suite struct KvnoEncodingTests {
     let sid = try! SecurityIdentifier("S-1-5-21-1004336348-1177238915-682003330-1105")
 
@@ -35,4 +36,5 @@ import Testing
         #expect(throws: TicketsError.self) { try PartialTGT(messageBuffer: Array(tgt.asRep.prefix(40)), clientKey: tgt.sessionKey, userSID: sid) }
         #expect(throws: TicketsError.self) { try PartialTGT(messageBuffer: tgt.ticket, clientKey: tgt.sessionKey, userSID: sid) }
     }
+}
 }

@@ -171,6 +171,7 @@ enum LiveDC {
     }
 }
 
+extension TicketsSuites {
 @Suite struct LiveDCTests {
     func fixture() throws -> LiveDC.Fixture { try LiveDC.fixture.get() }
 
@@ -272,4 +273,5 @@ enum LiveDC {
         let l = try Support.run("/usr/bin/klist", ["-c", cache], environment: ["KRB5_CONFIG": f.config.krb5Config])
         #expect(l.stdout.contains("krbtgt/\(f.config.realm)@\(f.config.realm)") && l.stdout.contains(service))
     }
+}
 }

@@ -4,6 +4,7 @@ import SwiftASN1
 import Testing
 @testable import Tickets
 
+extension TicketsSuites {
 @Suite struct MintTests {
     let sid = try! SecurityIdentifier("S-1-5-21-1004336348-1177238915-682003330-1105")
 
@@ -162,4 +163,5 @@ import Testing
         #expect(KerberosErrorCode(35).name == "KRB_AP_ERR_NOT_US" && KerberosErrorCode(12).name == "KDC_ERR_POLICY")
         #expect(KerberosErrorCode(999).name == "KRB_ERROR_999")
     }
+}
 }

@@ -81,3 +81,8 @@ enum Support {
     /// A fixed test key (not a real one): 32 bytes.
     static let testKey = Secret(bytes: (0..<32).map { UInt8($0 &* 7 &+ 3) })
 }
+
+/// Every suite of this target, one after another: their exchanges, fake KDCs and impacket oracle
+/// runs block a thread each, and on 2 cores several at once starve the cooperative pool that
+/// other targets' deadline tests (DRSClient's TransportTests) resume on.
+@Suite(.serialized) struct TicketsSuites {}
