@@ -193,11 +193,16 @@ public actor TenantClient {
             if let cached = cachedToken, cached.expires > Date() { return cached.value }
             let url = endpoint.authority.appendingPathComponent(endpoint.tenant).appendingPathComponent("oauth2/v2.0/token")
             var form = "grant_type=client_credentials&scope=\(Self.formEncode("api://aadkerb-tenant/.default"))"
+            // the client secret goes from its Secret straight into the one body buffer (percent-encoded
+            // byte by byte, no String of it), which is wiped once the request is made: what remains
+            // is the Data URLSession holds for libcurl, and libcurl's own copy
+            var secretPart: [UInt8] = []
+            defer { for i in secretPart.indices { secretPart[i] = 0 } }
             switch credentials {
             case let .clientSecret(clientID, secret):
-                form += secret.withUnsafeBytes { raw in
-                    "&client_id=\(Self.formEncode(clientID))&client_secret=" + Self.formEncode(String(decoding: raw, as: UTF8.self))
-                }
+                form += "&client_id=\(Self.formEncode(clientID))&client_secret="
+                secretPart.reserveCapacity(secret.count * 3)
+                secret.withUnsafeBytes { raw in Self.formEncode(raw, into: &secretPart) }
             case let .clientCertificate(clientID, certificatePEM, privateKeyPEM):
                 let assertion: String
                 do {
@@ -215,7 +220,10 @@ public actor TenantClient {
             var request = URLRequest(url: url)
             request.httpMethod = "POST"
             request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(form.utf8)
+            var body = Data(capacity: form.utf8.count + secretPart.count)
+            body.append(contentsOf: form.utf8)
+            body.append(contentsOf: secretPart)
+            request.httpBody = body
             let (data, response) = try await perform(request, name: "POST \(url.absoluteString)", idempotent: false)
             guard response.statusCode == 200 else {
                 let error = try? JSONDecoder().decode(TokenError.self, from: data)
@@ -290,6 +298,20 @@ public actor TenantClient {
         }
         throw TenantError(kind: .authentication, endpoint: "POST \(url.absoluteString)", status: nil,
                           detail: "the device code expired before the sign-in was completed")
+    }
+
+    /// application/x-www-form-urlencoded of raw bytes (RFC 3986 unreserved kept), appended to `out`.
+    static func formEncode(_ raw: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        let hex = Array("0123456789ABCDEF".utf8)
+        for byte in raw {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.append(byte)
+            default:
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
+            }
+        }
     }
 
     static func formEncode(_ s: String) -> String {
