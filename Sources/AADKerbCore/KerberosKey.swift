@@ -18,7 +18,7 @@ public enum KerberosKey {
         var tkey = try password.withUnsafeBytes {
             try PBKDF2.sha1(password: Array($0), salt: Array(salt.utf8), iterations: iterations, length: 32)
         }
-        defer { for i in tkey.indices { tkey[i] = 0 } }
+        defer { wipe(&tkey) }
         return Secret(bytes: try derive(key: tkey, constant: Array("kerberos".utf8)))
     }
 

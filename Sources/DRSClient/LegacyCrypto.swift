@@ -1,3 +1,4 @@
+import Secrets
 /// The legacy primitives NTLM and MS-DRSR still need and OpenSSL 3's default provider no longer
 /// offers: MD4 (RFC 1320) and RC4. CRC-32 (IEEE 802.3, as zlib) checks decrypted secrets.
 /// None of these is used for anything but talking to a domain controller.
@@ -92,7 +93,7 @@ struct RC4 {
     }
 
     mutating func wipe() {
-        for k in s.indices { s[k] = 0 }
+        Secrets.wipe(&s)
         i = 0; j = 0
     }
 }
@@ -112,9 +113,3 @@ enum CRC32 {
     }
 }
 
-/// Overwrites a buffer that held key material.
-func wipe(_ bytes: inout [UInt8]) {
-    bytes.withUnsafeMutableBufferPointer { buffer in
-        for k in buffer.indices { buffer[k] = 0 }
-    }
-}

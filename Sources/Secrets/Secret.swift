@@ -44,3 +44,11 @@ public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConver
     public var description: String { "<redacted>" }
     public var debugDescription: String { "Secret(<redacted>)" }
 }
+
+/// Zeroes a byte array that held a secret, in place, with explicit_bzero: a plain loop or memset
+/// just before the array dies may be removed by the optimizer (seen in CArena's release object code).
+public func wipe(_ bytes: inout [UInt8]) {
+    bytes.withUnsafeMutableBytes { raw in
+        if let base = raw.baseAddress { explicit_bzero(base, raw.count) }
+    }
+}

@@ -70,9 +70,9 @@ public enum KeyEnvelope {
     public static func seal(_ key: Secret, to tenantPublicKey: [UInt8], context: [UInt8]) throws -> EncryptedKey {
         let ephemeral = try P256KeyPair()
         var shared = try ephemeral.sharedSecret(with: tenantPublicKey)
-        defer { for i in shared.indices { shared[i] = 0 } }
+        defer { wipe(&shared) }
         var kek = try HKDF.sha256(ikm: shared, salt: ephemeral.publicKey + tenantPublicKey, info: context, length: 32)
-        defer { for i in kek.indices { kek[i] = 0 } }
+        defer { wipe(&kek) }
         let sealed = try key.withUnsafeBytes { try AESGCM.seal(Array($0), key: kek, aad: context) }
         return EncryptedKey(keyId: keyID(tenantPublicKey), ephemeralPublicKey: Data(ephemeral.publicKey).base64EncodedString(),
                             nonce: Data(sealed.nonce).base64EncodedString(), ciphertext: Data(sealed.ciphertext).base64EncodedString(),
@@ -89,9 +89,9 @@ public enum KeyEnvelope {
         else { throw Failure(description: "the envelope is not base64") }
         do {
             var shared = try tenantKey.sharedSecret(with: Array(eph))
-            defer { for i in shared.indices { shared[i] = 0 } }
+            defer { wipe(&shared) }
             var kek = try HKDF.sha256(ikm: shared, salt: Array(eph) + tenantKey.publicKey, info: context, length: 32)
-            defer { for i in kek.indices { kek[i] = 0 } }
+            defer { wipe(&kek) }
             return Secret(bytes: try AESGCM.open(.init(nonce: Array(nonce), ciphertext: Array(ciphertext), tag: Array(tag)), key: kek, aad: context))
         } catch {
             throw Failure(description: "the key envelope does not open: \(error)")

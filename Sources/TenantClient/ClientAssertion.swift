@@ -12,7 +12,7 @@ public enum ClientAssertion {
         let certificate = try Certificate(pem: certificatePEM)
         let key = try privateKeyPEM.withUnsafeBytes { raw -> PrivateKey in
             var bytes = Array(raw)
-            defer { for i in bytes.indices { bytes[i] = 0 } }
+            defer { wipe(&bytes) }
             return try PrivateKey(pem: bytes)
         }
         let header: [String: String] = ["alg": "RS256", "typ": "JWT", "x5t#S256": certificate.thumbprintS256]

@@ -197,7 +197,7 @@ public actor TenantClient {
             // byte by byte, no String of it), which is wiped once the request is made: what remains
             // is the Data URLSession holds for libcurl, and libcurl's own copy
             var secretPart: [UInt8] = []
-            defer { for i in secretPart.indices { secretPart[i] = 0 } }
+            defer { wipe(&secretPart) }
             switch credentials {
             case let .clientSecret(clientID, secret):
                 form += "&client_id=\(Self.formEncode(clientID))&client_secret="

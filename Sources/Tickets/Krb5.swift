@@ -119,9 +119,3 @@ final class Krb5 {
     }
 }
 
-/// Zeroes a byte array in place (for copies of keys and decrypted parts).
-func wipe(_ bytes: inout [UInt8]) {
-    bytes.withUnsafeMutableBufferPointer { buffer in
-        for i in buffer.indices { buffer[i] = 0 }
-    }
-}

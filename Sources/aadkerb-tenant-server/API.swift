@@ -308,7 +308,7 @@ struct TenantAPIServer: Sendable {
         }
         var raw = try vault.open(sealed, label: KeyVault.keyLabel(tenant: tenant, domain: domain, kvno: current.kvno))
         let key = Secret(bytes: raw)
-        for i in raw.indices { raw[i] = 0 }
+        wipe(&raw)
         let tgt: PartialTGT
         do {
             tgt = try PartialTGT.mint(realm: domain.uppercased(), userName: user.onPremisesSamAccountName, userSID: sid,

@@ -40,7 +40,7 @@ struct KeyVault: Sendable {
         let label = "tenant-key:\(tenant)"
         let sealed = try await store.setting(label) { try seal(try P256KeyPair().privateKeyPEM, label: label) }
         var pem = try open(sealed, label: label)
-        defer { for i in pem.indices { pem[i] = 0 } }
+        defer { wipe(&pem) }
         return try P256KeyPair(privateKeyPEM: pem)
     }
 

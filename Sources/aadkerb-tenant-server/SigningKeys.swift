@@ -1,3 +1,4 @@
+import Secrets
 import Foundation
 import OpenSSLSupport
 
@@ -22,7 +23,7 @@ enum SigningKeys {
         var entries: [Entry] = []
         if let sealed = try await store.settingIfPresent(label) {
             var plain = try vault.open(sealed, label: label)
-            defer { for i in plain.indices { plain[i] = 0 } }
+            defer { wipe(&plain) }
             entries = try JSONDecoder().decode([Entry].self, from: Data(plain))
         }
         if let legacy = try await store.settingIfPresent("token-signing-key") {
@@ -35,7 +36,7 @@ enum SigningKeys {
         // a retired key verifies until every token it signed has expired (plus the 60 s skew)
         entries.removeAll { $0.retired.map { now.timeIntervalSince($0) > tokenLifetime + 60 } ?? false }
         var plain = Array(try JSONEncoder().encode(entries))
-        defer { for i in plain.indices { plain[i] = 0 } }
+        defer { wipe(&plain) }
         try await store.putSetting(label, try vault.seal(plain, label: label))
         try await store.deleteSetting("token-signing-key")
         return (Dictionary(uniqueKeysWithValues: entries.map { ($0.kid, Array($0.key)) }), entries.last!.kid)

@@ -1,3 +1,4 @@
+import Secrets
 import Foundation
 import LDAPClient
 
@@ -15,7 +16,7 @@ enum PasswordSource {
         }
         if let file {
             var bytes = try SecretFile.read(file, what: "password", environment: environment)
-            defer { for i in bytes.indices { bytes[i] = 0 } }
+            defer { wipe(&bytes) }
             guard let line = readFirstLine(bytes) else { throw CLIError.unreadable("the password file \(file) is empty") }
             return line
         }
@@ -30,7 +31,7 @@ enum PasswordSource {
 
     static func readFirstLine(_ data: [UInt8]) -> Secret? {
         var bytes = data
-        defer { for i in bytes.indices { bytes[i] = 0 } }
+        defer { wipe(&bytes) }
         if let newline = bytes.firstIndex(of: 0x0a) { bytes.removeSubrange(newline...) }
         if bytes.last == 0x0d { bytes.removeLast() }
         return bytes.isEmpty ? nil : Secret(bytes: bytes)
@@ -57,7 +58,7 @@ enum PasswordSource {
         var bytes: [UInt8] = []
         var byte: UInt8 = 0
         while Glibc.read(fd, &byte, 1) == 1, byte != 0x0a { bytes.append(byte) }
-        defer { for i in bytes.indices { bytes[i] = 0 } }
+        defer { wipe(&bytes) }
         if bytes.last == 0x0d { bytes.removeLast() }
         guard !bytes.isEmpty else { throw CLIError.usage("empty password") }
         return Secret(bytes: bytes)

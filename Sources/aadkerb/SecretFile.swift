@@ -1,3 +1,4 @@
+import Secrets
 import Foundation
 
 /// Reads a file that holds a secret (password, client secret, client key, access token) the way
@@ -27,7 +28,7 @@ enum SecretFile {
         }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
-        defer { for i in buffer.indices { buffer[i] = 0 } }
+        defer { wipe(&buffer) }
         while true {
             let n = Glibc.read(fd, &buffer, buffer.count)
             if n < 0 && errno == EINTR { continue }

@@ -1,3 +1,4 @@
+import Secrets
 import ArgumentParser
 import Foundation
 import LDAPClient
@@ -85,7 +86,7 @@ struct TenantOptions: ParsableArguments {
                     throw CLIError.unreadable("cannot read the client certificate \(certificate)")
                 }
                 var keyData = try SecretFile.read(key, what: "client key")
-                defer { for i in keyData.indices { keyData[i] = 0 } }
+                defer { wipe(&keyData) }
                 credentials = .clientCertificate(clientID: id, certificatePEM: Array(pem), privateKeyPEM: Secret(bytes: keyData))
             } else if let file = clientSecretFile {
                 credentials = .clientSecret(clientID: id, secret: try readSecretFile(file, what: "client secret"))
@@ -109,7 +110,7 @@ struct TenantOptions: ParsableArguments {
 
     private func readSecretFile(_ path: String, what: String) throws -> Secret {
         var data = try SecretFile.read(path, what: what)
-        defer { for i in data.indices { data[i] = 0 } }
+        defer { wipe(&data) }
         guard let secret = PasswordSource.readFirstLine(data) else { throw CLIError.unreadable("the \(what) file \(path) is empty") }
         return secret
     }
