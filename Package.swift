@@ -25,6 +25,10 @@ let package = Package(
         .systemLibrary(
             name: "COpenSSL", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
+        // C: OpenSSL's libssl, for the endpoint probe's own TLS handshake (libldap uses GnuTLS).
+        .systemLibrary(
+            name: "COpenSSLTLS", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
         // C: MIT krb5's GSS-API (Kerberos sign-in to DRSUAPI), with a shim for its macros and iov calls.
         .systemLibrary(
             name: "CGSSAPI",  // headers in /usr/include/gssapi; pkg-config would add a -isystem SwiftPM refuses
@@ -38,7 +42,10 @@ let package = Package(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
         // Swift LDAP layer: one connection per actor, blocking calls on the actor's own queue.
-        .target(name: "LDAPClient", dependencies: ["CLDAP", "Secrets", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "LDAPClient", dependencies: ["CLDAP", "Secrets", "EndpointProbe", .product(name: "Logging", package: "swift-log")]),
+        // A second look at a server a connection just failed to: name resolution, TCP, StartTLS,
+        // whether the port speaks TLS, and the certificate it shows (OpenSSL), to name the cause.
+        .target(name: "EndpointProbe", dependencies: ["COpenSSLTLS"]),
         // Secret: bytes that are zeroed when released and never print themselves.
         .target(name: "Secrets"),
         // The Azure AD Kerberos server model, readers and plans; knows nothing of the terminal.
@@ -53,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "aadkerb",
             dependencies: [
-                "AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "DRSClient", "OpenSSLSupport", "Tickets",
+                "AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "DRSClient", "OpenSSLSupport", "Tickets", "EndpointProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -73,8 +80,8 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
-        .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient"]),
-        .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore"]),
+        .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient", "EndpointProbe"]),
+        .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore", "TenantAPI"]),
         .testTarget(name: "DRSClientTests", dependencies: ["DRSClient"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets", "CKrb5", "Secrets", .product(name: "SwiftASN1", package: "swift-asn1")],
                     exclude: ["oracle"]),

@@ -9,6 +9,8 @@ public struct KerberosServerComparison: Sendable, Equatable {
         case differ = "Differ"
         case missingOnPrem = "MissingOnPrem"
         case missingInCloud = "MissingInCloud"
+        /// Neither side has a value (nothing configured on either side, or a field both lack).
+        case absent = "Absent"
     }
 
     public enum SyncStatus: String, Sendable, Codable {
@@ -47,7 +49,7 @@ public struct KerberosServerComparison: Sendable, Equatable {
         pairs = values.map { name, local, remote in
             let verdict: Verdict
             switch (local, remote) {
-            case (nil, nil): verdict = cloud == nil ? .missingInCloud : .missingOnPrem
+            case (nil, nil): verdict = .absent
             case (nil, _): verdict = .missingOnPrem
             case (_, nil): verdict = .missingInCloud
             case let (l?, r?): verdict = l == r ? .match : .differ

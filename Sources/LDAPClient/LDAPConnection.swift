@@ -1,4 +1,5 @@
 import CLDAP
+import EndpointProbe
 import Logging
 import Foundation
 
@@ -100,13 +101,14 @@ public actor LDAPConnection {
 
     private func establish() throws {
         let uri = configuration.uri
-        // StartTLS is an LDAP request (bounded by the operation timeout) followed by the handshake.
-        let deadline = configuration.security == .startTLS
-            ? configuration.connectTimeout + configuration.operationTimeout : configuration.connectTimeout
+        // --connect-timeout bounds all of connecting: TCP, the StartTLS exchange and the handshake
+        let deadline = configuration.connectTimeout
         let operation = configuration.security == .startTLS ? "StartTLS" : "connect"
+        let started = ContinuousClock.now
         let (rc, fired) = watch.guarding(deadline: deadline) {
             configuration.security == .startTLS ? ldap_start_tls_s(handle, nil, nil) : ldap_connect(handle)
         }
+        let elapsed = ContinuousClock.now - started
         requestCount += 1
         guard rc != LDAP_SUCCESS else {
             ldapLog.debug("connected", metadata: ["uri": "\(uri)", "security": "\(configuration.security)"])
@@ -114,19 +116,29 @@ public actor LDAPConnection {
         }
         var diagnostic = option(LDAP_OPT_DIAGNOSTIC_MESSAGE)
         if diagnostic == "(unknown error code)" { diagnostic = nil }  // GnuTLS's text for "no detail"
+        ldapLog.debug("connect failed", metadata: ["uri": "\(uri)", "rc": "\(rc)", "diagnostic": "\(diagnostic ?? "")",
+                                                   "tcp": "\(watch.connected)", "fired": "\(fired)"])
         let error: LDAPError
         if fired {
             error = LDAPError(
                 code: .timeout,
                 diagnosticMessage: "connected, but no \(configuration.security == .startTLS ? "StartTLS answer or " : "")TLS handshake within \(deadline.secondsText)",
                 operation: operation, target: uri, kind: .timeout)
+        } else if !watch.connected, elapsed >= deadline * 0.9, let endpoint = Self.endpoint(of: uri) {
+            // libldap's own connect timeout: asking again would only wait as long once more
+            error = LDAPError(code: .timeout, operation: operation, target: uri,
+                              finding: .noAnswer(endpoint, seconds: deadline.timeInterval))
+        } else if rc == LDAPResultCode.serverDown.rawValue || rc == LDAPResultCode.connectError.rawValue,
+                  let finding = probe(), finding.isFault {
+            error = LDAPError(code: LDAPResultCode(rawValue: rc), diagnosticMessage: diagnostic,
+                              operation: operation, target: uri, finding: finding)
         } else if watch.connected && configuration.security != .none
                     && (rc == LDAPResultCode.serverDown.rawValue || rc == LDAPResultCode.connectError.rawValue) {
             let trust = configuration.caFile.map { "the CA file \($0)" } ?? "the system's CA certificates"
             error = LDAPError(
                 code: LDAPResultCode(rawValue: rc),
                 diagnosticMessage: (diagnostic.map { $0 + "; " } ?? "")
-                    + "TLS handshake failed: the server's certificate is not signed by \(trust), does not name the host in the URI, or has expired",
+                    + "TLS handshake failed, and a second connection with OpenSSL found no fault: check that \(trust) holds the CA that signed the server's certificate",
                 operation: operation, target: uri, kind: .tls)
         } else {
             error = LDAPError(code: LDAPResultCode(rawValue: rc), diagnosticMessage: diagnostic,
@@ -134,6 +146,31 @@ public actor LDAPConnection {
         }
         brokenBy = error
         throw error
+    }
+
+    /// A second look at the server, after a failed connect (EndpointProbe).
+    private func probe() -> EndpointFinding? {
+        guard let endpoint = Self.endpoint(of: configuration.uri) else { return nil }
+        let security: EndpointProbe.Security = switch configuration.security {
+        case .ldaps: .direct
+        case .startTLS: .startTLS
+        case .none: .none
+        }
+        let finding = EndpointProbe.diagnose(host: endpoint.host, port: endpoint.port, security: security,
+                                             caFile: configuration.caFile, timeout: configuration.connectTimeout.timeInterval)
+        ldapLog.debug("probe", metadata: ["uri": "\(configuration.uri)", "finding": "\(finding)"])
+        return finding
+    }
+
+    /// The host and port of an LDAP URI, as libldap reads it (default ports 389 and 636).
+    static func endpoint(of uri: String) -> Endpoint? {
+        var description: UnsafeMutablePointer<LDAPURLDesc>?
+        guard ldap_url_parse(uri, &description) == LDAP_URL_SUCCESS, let description else { return nil }
+        defer { ldap_free_urldesc(description) }
+        guard let host = description.pointee.lud_host.map({ String(cString: $0) }), !host.isEmpty else { return nil }
+        var port = Int(description.pointee.lud_port)
+        if port == 0 { port = uri.lowercased().hasPrefix("ldaps://") ? 636 : 389 }
+        return Endpoint(host: host, port: port)
     }
 
     /// Authenticates the connection.

@@ -1,5 +1,6 @@
 import Foundation
 import CLDAP
+import EndpointProbe
 
 /// An LDAP result code, as a struct over libldap's integer codes (like swift-system's `Errno`).
 ///
@@ -89,11 +90,16 @@ public struct LDAPError: Error, Sendable, CustomStringConvertible {
     /// Set when the connection layer knows more than the code says (a TLS failure reported as
     /// "Can't contact LDAP server", a handshake cut short by the connect deadline).
     private let knownKind: LDAPFailureKind?
+    /// What a second look at the server found, after a failed connect: the real cause.
+    public let finding: EndpointFinding?
 
     public init(code: LDAPResultCode, diagnosticMessage: String? = nil, matchedDN: String? = nil,
-                operation: String, target: String? = nil, kind: LDAPFailureKind? = nil) {
+                operation: String, target: String? = nil, kind: LDAPFailureKind? = nil, finding: EndpointFinding? = nil) {
         self.code = code
-        self.knownKind = kind
+        self.finding = finding
+        self.knownKind = kind ?? finding.flatMap { finding in
+            finding.isTimeout ? .timeout : finding.isReachability ? .unreachable : finding.isFault ? .tls : nil
+        }
         let trimmed = diagnosticMessage?.trimmingCharacters(in: .whitespacesAndNewlines.union(["\0"]))
         self.diagnosticMessage = (trimmed?.isEmpty ?? true) ? nil : trimmed
         self.matchedDN = (matchedDN?.isEmpty ?? true) ? nil : matchedDN
@@ -120,6 +126,7 @@ public struct LDAPError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         var s = "LDAP \(operation)"
         if let target { s += " on \(target)" }
+        if let finding, finding.isFault { return s + " failed: \(finding)" }
         s += " failed: \(code.name) (\(code.rawValue))"
         if let diagnosticMessage { s += ": \(diagnosticMessage)" }
         if let words = adDataCode.flatMap({ Self.adDataCodes[$0] }) { s += " (\(words))" }

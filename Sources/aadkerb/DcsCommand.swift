@@ -56,8 +56,8 @@ struct DcsCommand: AsyncParsableCommand {
                             do { srv = try await SRVLookup.query(name, server: dnsServer, domain: target.domain.value) } catch where index < names.count - 1 {}
                         }
                         srv = SRVLookup.ordered(srv)
-                    } catch {
-                        dnsNote = "\(error)"
+                    } catch let error as SRVLookupError {
+                        if case .noServer = error { dnsNote = "\(error)" } else { dnsNote = "\(error) (asked \(dnsServer ?? "?"))" }
                     }
                 }
                 let ldap = try await target.connect(credentials)

@@ -59,7 +59,7 @@ struct DoctorCommand: AsyncParsableCommand {
                         }
                     }
                 } catch {
-                    checks = [DoctorCheck("connect", .fail, "\(error)", fix: "check --server, --ca-file and the account (exit code \(ExitStatus(error).rawValue) of get names the cause)")]
+                    checks = [DoctorCheck("connect", .fail, "\(error)", fix: FailureHint.fix(for: error))]
                 }
                 let report = DoctorReport(domain: target.domain.value, checks: checks)
                 return DomainResult(report, table: report.table, status: report.exitStatus)

@@ -1,5 +1,6 @@
 import AADKerbCore
 import ArgumentParser
+import EndpointProbe
 import Foundation
 import LDAPClient
 
@@ -78,8 +79,9 @@ struct DomainOptions: ParsableArguments {
             let domain = try DomainName(name)
             let serverURI = server.isEmpty ? config.domain(domain.value)?.server : server[index]
             let ca = caFile ?? config.domain(domain.value)?.caFile ?? config.caFile
-            if let ca, !FileManager.default.isReadableFile(atPath: ca) {
-                throw CLIError.unreadable("cannot read the CA file \(ca)")
+            if let ca {
+                // before any connection: a directory, junk or an empty file is named as such (66)
+                do { try CAFile.check(ca) } catch let problem as CAFile.Problem { throw CLIError.unreadable(problem.description) }
             }
             if try useKerberos(), serverURI == nil {
                 throw CLIError.usage("Kerberos needs the DC's host name for \(domain.value): --server ldap://<host>, or server in the config file's [domains.\"\(domain.value)\"]")

@@ -27,6 +27,8 @@ enum ExitStatus: Int32, CaseIterable {
     case pending = 18
     /// `verify`: a DC refused the cloud's ticket for at least one user.
     case signInRefused = 19
+    /// `remove`: the admin answered no at the prompt; nothing was changed.
+    case declined = 20
     case usage = 64
     case unreadableInput = 66
 
@@ -54,6 +56,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .tenantFailure: return "tenant-failure"
         case .pending: return "pending"
         case .signInRefused: return "sign-in-refused"
+        case .declined: return "declined"
         case .usage: return "usage"
         case .unreadableInput: return "unreadable-input"
         }

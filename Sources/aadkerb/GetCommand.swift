@@ -65,6 +65,7 @@ struct GetCommand: AsyncParsableCommand {
             let targets: [DomainTarget]
             if let credentials { targets = try await connection.resolvedTargets(credentials) } else { targets = try connection.targets() }
             let allDcs = allDcs
+            let multiple = targets.count > 1
             return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest) { target in
                 let domain = target.domain
                 // Both sides at once: the cloud read runs while the DC is bound and searched.
@@ -84,9 +85,20 @@ struct GetCommand: AsyncParsableCommand {
                         dcs = []
                     }
                 }
-                let cloud = try await cloudRead
+                // When the cloud fails after the DC answered, the on-prem half is still printed,
+                // with the cloud's error beside it (and its exit code).
+                var cloud: TenantClient.Versioned?
+                var cloudFailure: GetReport.CloudFailure?
+                do {
+                    cloud = try await cloudRead
+                } catch where onPrem != nil {
+                    let status = ExitStatus(error)
+                    cloudFailure = GetReport.CloudFailure(error: status.name, exitCode: status.rawValue, message: "\(error)")
+                    Terminal.writeErr("aadkerb: error: \(multiple ? "\(domain.value): " : "")\(error)")
+                }
                 var report = GetReport(domain: domain.value, onPrem: onPrem, uri: uri, cloudRead: readCloud, cloud: cloud?.value)
                 report.domainControllers = dcs
+                report.cloudFailure = cloudFailure
                 return DomainResult(report, table: report.table, status: report.exitStatus)
             }
         }
@@ -103,6 +115,15 @@ struct GetReport: Encodable {
     let cloud: KerberosDomain?
     /// With --all-dcs: the key version each writable DC holds.
     var domainControllers: [DCKeyState]?
+    /// The cloud read failed after the DC answered: the on-prem half stands, the cloud's is unknown.
+    var cloudFailure: CloudFailure?
+
+    struct CloudFailure: Encodable {
+        let error: String
+        let exitCode: Int32
+        let message: String
+        enum CodingKeys: String, CodingKey { case error = "Error", exitCode = "ExitCode", message = "Message" }
+    }
 
     /// DCs that answered with another key version than the DC that was read, or did not answer.
     var laggingDCs: [DCKeyState] {
@@ -110,11 +131,12 @@ struct GetReport: Encodable {
     }
 
     var comparison: KerberosServerComparison? {
-        guard cloudRead, let onPrem else { return nil }
+        guard cloudRead, cloudFailure == nil, let onPrem else { return nil }
         return KerberosServerComparison(onPrem: onPrem, cloud: cloud)
     }
 
     var exitStatus: ExitStatus {
+        if let cloudFailure { return ExitStatus(rawValue: cloudFailure.exitCode) ?? .tenantFailure }
         // a DC that does not hold the key the others hold (yet) is drift too
         if !laggingDCs.isEmpty, onPrem?.status == .configured, comparison == nil || comparison?.status == .inSync { return .drifted }
         if let comparison {
@@ -134,7 +156,7 @@ struct GetReport: Encodable {
              DisplayName, KeyVersion, Kvno, KeyUpdatedOn, KeyUpdatedFrom, KeyUpdatedFromInvocationId,
              ServiceConnectionPoint, Problems,
              CloudId, CloudDomainDnsName, CloudDisplayName, CloudKeyVersion, CloudKeyUpdatedOn, CloudKeyUpdatedFrom,
-             CloudKeyKvno, CloudPreviousKeyKvno, CloudRotation, SyncStatus, Comparison, DomainControllers
+             CloudKeyKvno, CloudPreviousKeyKvno, CloudRotation, CloudError, SyncStatus, Comparison, DomainControllers
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -166,6 +188,7 @@ struct GetReport: Encodable {
         struct Lease: Encodable { let Holder, StartedOn, ExpiresOn: String; let FromKvno: Int64 }
         try c.encode(cloud?.rotation.map { Lease(Holder: $0.holder, StartedOn: $0.startedOn, ExpiresOn: $0.expiresOn, FromKvno: $0.fromKvno) },
                      forKey: .CloudRotation)
+        try c.encode(cloudFailure, forKey: .CloudError)
         try c.encode(comparison?.status.rawValue, forKey: .SyncStatus)
         try c.encode(comparison.map { Dictionary(uniqueKeysWithValues: $0.pairs.map { ($0.name, $0.verdict.rawValue) }) },
                      forKey: .Comparison)
@@ -199,7 +222,9 @@ struct GetReport: Encodable {
             t.add("KeyUpdatedFrom", onPrem.keyUpdatedFrom ?? onPrem.keyUpdatedFromInvocationID.map { "unknown DC, invocationId \($0)" })
             t.add("ServiceConnectionPoint", onPrem.serviceConnectionPoint)
         }
-        if cloudRead {
+        if let cloudFailure {
+            t.add("CloudError", cloudFailure.message)
+        } else if cloudRead {
             t.add("CloudId", cloud.map { String($0.id) })
             t.add("CloudDomainDnsName", cloud?.domainDnsName)
             t.add("CloudDisplayName", cloud?.displayName)
@@ -232,7 +257,7 @@ struct GetReport: Encodable {
         if let lease = cloud?.rotation {
             text += "\n\nA rotation is unfinished: started \(lease.startedOn) by \(lease.holder) from kvno \(lease.fromKvno) (lease until \(lease.expiresOn)). Run aadkerb rotate to finish it."
         }
-        if cloudRead, cloud == nil, onPrem?.status != .notConfigured {
+        if cloudRead, cloudFailure == nil, cloud == nil, onPrem?.status != .notConfigured {
             text += "\n\nThe tenant has no KerberosDomain for \(domain)."
         }
         return text

@@ -11,7 +11,9 @@ struct RemoveCommand: AsyncParsableCommand {
             service connection point (tree delete), the read-only DC computer object and the krbtgt \
             account. What is already gone is skipped, so removing twice succeeds.
 
-            On a terminal it asks first; scripts must pass --yes. --dry-run lists what would go.
+            On a terminal it first lists the objects that exist and would be deleted (on-prem and, \
+            with --tenant, the cloud object), then asks; any answer but y/yes exits 20 (declined) \
+            and changes nothing. Scripts must pass --yes. --dry-run lists what would go.
             """)
 
     @OptionGroup var connection: DomainOptions
@@ -31,12 +33,30 @@ struct RemoveCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors(output) {
             let targets = try connection.targets()
-            if !dryRun && !yes {
-                let names = targets.map(\.domain.value).joined(separator: ", ")
-                try confirm("Remove the Azure AD Kerberos server of \(names) (on-prem objects\(tenant.tenantName() != nil ? " and the cloud object" : ""))? [y/N] ")
+            if !dryRun && !yes, isatty(STDIN_FILENO) != 1 {
+                throw CLIError.usage("not on a terminal: pass --yes to remove without asking")
             }
             let cloud = tenant.tenantName() != nil ? TenantStore(client: try tenant.client()) : nil
             let credentials = try connection.credentials()
+            if !dryRun && !yes {
+                // the prompt names what exists and would go, as --dry-run finds it
+                var lines: [String] = []
+                for target in targets {
+                    let ldap = try await target.connect(credentials)
+                    let plan = try await KerberosServerSetter(connection: ldap, domain: target.domain, cloud: cloud, dryRun: true).remove()
+                    lines.append("\(target.domain.value) (\(ldap.configuration.uri)):")
+                    lines += plan.isEmpty ? ["  nothing to remove"] : plan.map { step in
+                        "  \(step.side == .cloud ? "cloud  " : "on-prem") \(step.object)\(step.detail.isEmpty ? "" : " (\(step.detail))")"
+                    }
+                }
+                if cloud == nil { lines.append("The cloud side is not touched (no --tenant).") }
+                Terminal.writeErr("This deletes:\n" + lines.joined(separator: "\n"))
+                guard ask("Remove these objects? [y/N] ") else {
+                    // a decision, not an error: one plain line and exit 20 (docs/exit-codes.md)
+                    Terminal.writeErr("aadkerb: not removed: nothing was changed")
+                    return .declined
+                }
+            }
             let dryRun = dryRun
             return try await PerDomain.run(targets, format: output.output) { target in
                 let ldap = try await target.connect(credentials)
@@ -48,12 +68,9 @@ struct RemoveCommand: AsyncParsableCommand {
         }
     }
 
-    private func confirm(_ question: String) throws {
-        guard isatty(STDIN_FILENO) == 1 else {
-            throw CLIError.usage("not on a terminal: pass --yes to remove without asking")
-        }
+    private func ask(_ question: String) -> Bool {
         Terminal.writeErr(question.trimmingCharacters(in: .newlines))
         let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard answer == "y" || answer == "yes" else { throw CLIError(status: .failure, message: "not removed") }
+        return answer == "y" || answer == "yes"
     }
 }

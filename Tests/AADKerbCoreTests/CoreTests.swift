@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import AADKerbCore
 import LDAPClient
+import TenantAPI
 
 @Suite struct ReplicationMetadataTests {
     /// Builds a v1 blob the way the DC lays it out (MS-DRSR PROPERTY_META_DATA_EXT_VECTOR, NDR).
@@ -116,5 +117,24 @@ import LDAPClient
         #expect(filter.contains("(objectClass=crossRef)"))
         #expect(filter.contains("(systemFlags:1.2.840.113556.1.4.803:=3)"))
         #expect(filter.contains("(!(enabled=FALSE))"))
+    }
+}
+
+/// Issue "first contact", 2.8: the comparison says what each pair is, also when nothing is there.
+@Suite struct ComparisonTests {
+    @Test func nothingOnEitherSideIsAbsentNotMissingInCloud() {
+        let comparison = KerberosServerComparison(onPrem: OnPremKerberosServer(domainDNSName: "contoso.corp.com"), cloud: nil)
+        #expect(comparison.status == .notConfigured)
+        #expect(comparison.pairs.map(\.verdict) == Array(repeating: .absent, count: 5), "\(comparison.pairs)")
+    }
+
+    @Test func aCloudObjectWithoutOnPremIsMissingOnPremPairByPair() {
+        let cloud = KerberosDomain(domainDnsName: "contoso.corp.com", id: 7, displayName: "krbtgt_7", keyVersion: 3)
+        let comparison = KerberosServerComparison(onPrem: OnPremKerberosServer(domainDNSName: "contoso.corp.com"), cloud: cloud)
+        #expect(comparison.status == .missingOnPrem)
+        let verdicts = Dictionary(uniqueKeysWithValues: comparison.pairs.map { ($0.name, $0.verdict) })
+        #expect(verdicts["Id"] == .missingOnPrem && verdicts["KeyVersion"] == .missingOnPrem && verdicts["DisplayName"] == .missingOnPrem)
+        // neither side has a KeyUpdatedOn: absent, not blamed on either side
+        #expect(verdicts["KeyUpdatedOn"] == .absent)
     }
 }

@@ -215,31 +215,6 @@ extension SharedServers {
             #expect(result.status == 3, "stderr: \(result.stderr)")
         }
 
-        @Test func anUntrustedCertificateIsATLSFailureNotAHang() async throws {
-            let contoso = try await Fixture.shared.dc("contoso")
-            let fabrikam = try await Fixture.shared.dc("fabrikam")
-            for uri in [contoso.uri, contoso.startTLSURI] {
-                let result = try aadkerb(["get", "--domain", contoso.domain, "--server", uri, "--ca-file", fabrikam.caFile,
-                                          "--user", "Administrator", "--password-file", contoso.passwordFile])
-                #expect(result.status == 13, "\(uri): \(result.stderr)")
-                #expect(result.stderr.contains("TLS handshake failed"))
-                #expect(result.stderr.contains(fabrikam.caFile))
-                #expect(result.elapsed.seconds < 20)
-            }
-            // Without --ca-file the system store does not know the test CA either.
-            let system = try aadkerb(["get", "--domain", contoso.domain, "--server", contoso.uri,
-                                      "--user", "Administrator", "--password-file", contoso.passwordFile])
-            #expect(system.status == 13)
-            #expect(system.stderr.contains("system's CA certificates"))
-        }
-
-        @Test func aRefusedConnectionIsUnreachable() throws {
-            let result = try aadkerb(["get", "--domain", "contoso.corp.com", "--server", "ldaps://127.0.0.97:1",
-                                      "--user", "a", "--password-stdin"], stdin: "x\n")
-            #expect(result.status == 12)
-            #expect(result.stderr.contains("Can't contact LDAP server"))
-        }
-
         @Test func aSilentServerFailsWithinTheConnectTimeout() throws {
             let listener = try SilentListener()
             for uri in ["ldaps://\(listener.host):\(listener.port)", "ldap://\(listener.host):\(listener.port)"] {
