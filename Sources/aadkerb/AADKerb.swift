@@ -35,7 +35,10 @@ struct AADKerb: AsyncParsableCommand {
             Passwords and keys are never taken from the command line: use a prompt, --password-file, \
             --password-stdin or AADKERB_DOMAIN_PASSWORD. Exit codes are listed in docs/exit-codes.md; \
             `aadkerb get --help` lists the ones get uses.
+
+            \(Manual.configFileText)
             """,
         version: version,
-        subcommands: [GetCommand.self, SetCommand.self, RotateCommand.self, RemoveCommand.self, DoctorCommand.self, PolicyCommand.self, DcsCommand.self, VerifyCommand.self])
+        subcommands: [GetCommand.self, SetCommand.self, RotateCommand.self, RemoveCommand.self, DoctorCommand.self, PolicyCommand.self, DcsCommand.self, VerifyCommand.self,
+                      ManualSectionsCommand.self])
 }

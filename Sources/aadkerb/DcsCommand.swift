@@ -21,6 +21,8 @@ struct DcsCommand: AsyncParsableCommand {
             Exit codes: 0 every DC answered, passed the LDAPS check and holds the same key version; \
             4 a DC did not answer, failed the LDAPS check, holds another key version, or is in DNS \
             but not in the directory (or the other way round).
+
+            \(Manual.helpFooter("dcs"))
             """)
 
     @OptionGroup var connection: DomainOptions

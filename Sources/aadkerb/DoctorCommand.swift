@@ -21,6 +21,8 @@ struct DoctorCommand: AsyncParsableCommand {
 
             Exit codes (for monitoring): 0 every check passed; 8 warnings only; 9 at least one \
             check failed; 64 bad usage.
+
+            \(Manual.helpFooter("doctor"))
             """)
 
     @OptionGroup var connection: DomainOptions

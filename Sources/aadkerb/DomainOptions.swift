@@ -8,8 +8,13 @@ import LDAPClient
 struct DomainOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "The AD DS domain's DNS name, e.g. contoso.corp.com. Repeat for several domains: they are processed concurrently, each with its own result.",
-        valueName: "dns-name"))
+        valueName: "dns-name"), completion: .custom { _, _, prefix in DomainOptions.configuredDomains(prefix) })
     var domain: [String] = []
+
+    /// The domains named in the config file's [domains."..."] tables, for shell completion.
+    static func configuredDomains(_ prefix: String) -> [String] {
+        ((try? Config.current())?.domains.keys.sorted() ?? []).filter { $0.hasPrefix(prefix.lowercased()) }
+    }
 
     @Option(name: .long, help: ArgumentHelp(
         "A DC of the domain: ldaps://host (TLS, port 636), ldap://host (StartTLS on 389), or a bare host or address (ldaps:// to it). Default: ldaps://<domain>. With several --domain, give one --server per --domain, in the same order.",
@@ -18,7 +23,7 @@ struct DomainOptions: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp(
         "PEM file of CA certificates to trust for the DC's certificate (default: the system's). Certificates are always verified.",
-        valueName: "file"))
+        valueName: "file"), completion: .file())
     var caFile: String?
 
     @Option(name: .long, help: ArgumentHelp(
@@ -27,7 +32,7 @@ struct DomainOptions: ParsableArguments {
     var user: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Read the password from this file (first line). Keep it mode 0600.", valueName: "file"))
+        "Read the password from this file (first line). Keep it mode 0600.", valueName: "file"), completion: .file())
     var passwordFile: String?
 
     @Flag(name: .long, help: "Read the password from standard input (first line).")
@@ -43,7 +48,7 @@ struct DomainOptions: ParsableArguments {
     @Flag(help: "Every domain of the forest of --domain (crossRef objects under CN=Partitions,CN=Configuration), concurrently; JSON is then always an array. Other domains' DCs: the config file's [domains.\"<name>\"] server, else ldaps://<domain>.")
     var forest = false
 
-    @Option(name: .long, help: ArgumentHelp("Seconds to wait for the TCP connection and TLS handshake.", valueName: "seconds"))
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for connecting: TCP, StartTLS and the TLS handshake.", valueName: "seconds"))
     var connectTimeout: Double = 10
 
     @Option(name: .long, help: ArgumentHelp("Seconds to wait for each LDAP operation.", valueName: "seconds"))

@@ -23,14 +23,7 @@ struct GetCommand: AsyncParsableCommand {
             failed; 64 bad usage; 66 unreadable input file. With several --domain, the domains \
             are read concurrently and the exit code combines theirs (docs/exit-codes.md).
 
-            Examples:
-              aadkerb get --domain contoso.corp.com --user admin --password-file ~/.aadkerb-pass
-              aadkerb get --domain contoso.corp.com --user admin --password-stdin -o json \\
-                  --tenant contoso --tenant-endpoint https://tenant-api.example --client-id app \\
-                  --client-secret-file app.secret < pass | jq .SyncStatus
-              aadkerb get --domain contoso.corp.com --cloud-only --tenant contoso ...
-              aadkerb get --domain contoso.corp.com --domain fabrikam.com --user admin@contoso.corp.com \\
-                  --password-file ~/.aadkerb-pass -o json    # one array element per domain
+            \(Manual.helpFooter("get"))
             """)
 
     @OptionGroup var connection: DomainOptions

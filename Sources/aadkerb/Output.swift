@@ -15,7 +15,7 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Say more on stderr: -v the run and each domain's outcome, -vv every LDAP, DRSUAPI and tenant request (names, DNs, statuses, timings; never secrets).")
     var verbose: Int
 
-    @Option(help: ArgumentHelp("Append a structured trace (JSON lines with time, level, component, run id; no secrets) to this file, created mode 0600. Also AADKERB_LOG_FILE.", valueName: "file"))
+    @Option(help: ArgumentHelp("Append a structured trace (JSON lines with time, level, component, run id; no secrets) to this file, created mode 0600. Also AADKERB_LOG_FILE.", valueName: "file"), completion: .file())
     var logFile: String?
 }
 

@@ -17,11 +17,7 @@ struct PolicyCommand: AsyncParsableCommand {
 
             Principals are users, groups or computers, given by sAMAccountName, user@domain, DN or SID.
 
-            Examples:
-              aadkerb policy show --domain contoso.corp.com --user admin --password-file pass
-              aadkerb policy deny --domain contoso.corp.com ... "Tier0 Admins" --dry-run
-              aadkerb policy allow --domain contoso.corp.com ... --remove "Domain Users"
-              aadkerb policy explain --domain contoso.corp.com ... alice
+            \(Manual.helpFooter("policy"))
             """,
         subcommands: [Show.self, Allow.self, Deny.self, Reset.self, Explain.self])
 

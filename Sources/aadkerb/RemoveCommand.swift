@@ -14,6 +14,8 @@ struct RemoveCommand: AsyncParsableCommand {
             On a terminal it first lists the objects that exist and would be deleted (on-prem and, \
             with --tenant, the cloud object), then asks; any answer but y/yes exits 20 (declined) \
             and changes nothing. Scripts must pass --yes. --dry-run lists what would go.
+
+            \(Manual.helpFooter("remove"))
             """)
 
     @OptionGroup var connection: DomainOptions

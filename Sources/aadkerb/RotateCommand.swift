@@ -28,12 +28,7 @@ struct RotateCommand: AsyncParsableCommand {
             new key yet: nothing published; run again later); 3/5 nothing or not everything \
             configured (run aadkerb set); 10-17 as for get; 64 bad usage.
 
-            Examples:
-              # cron, monthly: rotate when the key is 30 days old
-              aadkerb rotate --domain contoso.corp.com --user svc-aadkerb --password-file /etc/aadkerb/pass \\
-                  --tenant contoso --client-id aadkerb-rotator --client-certificate cert.pem --client-key key.pem \\
-                  --min-age 30d -o json
-              aadkerb rotate --domain contoso.corp.com ... --dry-run
+            \(Manual.helpFooter("rotate"))
             """)
 
     @OptionGroup var connection: DomainOptions

@@ -25,6 +25,8 @@ struct SetCommand: AsyncParsableCommand {
 
             Exit codes: 0 done (or nothing to do); 10/11 authentication or access denied (the \
             message names the object and quotes the DC); 12-17 as for get; 64 bad usage.
+
+            \(Manual.helpFooter("set"))
             """)
 
     @OptionGroup var connection: DomainOptions

@@ -4,6 +4,8 @@ import ArgumentParser
 /// closest real one, before the parser's generic "unexpected argument" (exit 64).
 enum Suggestions {
     static func check(_ arguments: [String]) -> String? {
+        // the shell asking for completions (ArgumentParser's custom completion call)
+        if arguments.first == "---completion" { return nil }
         var command: ParsableCommand.Type = AADKerb.self
         var path = ["aadkerb"]
         var index = 0

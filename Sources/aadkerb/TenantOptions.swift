@@ -18,19 +18,19 @@ struct TenantOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Application (client) id for client-credentials sign-in. Also AADKERB_CLIENT_ID.", valueName: "id"))
     var clientId: String?
 
-    @Option(name: .long, help: ArgumentHelp("File holding the client secret (first line). Or AADKERB_CLIENT_SECRET.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("File holding the client secret (first line). Or AADKERB_CLIENT_SECRET.", valueName: "file"), completion: .file())
     var clientSecretFile: String?
 
-    @Option(name: .long, help: ArgumentHelp("PEM certificate registered for --client-id: sign in with a certificate instead of a secret (with --client-key).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("PEM certificate registered for --client-id: sign in with a certificate instead of a secret (with --client-key).", valueName: "file"), completion: .file())
     var clientCertificate: String?
 
-    @Option(name: .long, help: ArgumentHelp("PEM private key (unencrypted, RSA) of --client-certificate. Keep it mode 0600.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("PEM private key (unencrypted, RSA) of --client-certificate. Keep it mode 0600.", valueName: "file"), completion: .file())
     var clientKey: String?
 
     @Flag(name: .long, help: "Sign in as a person with the device code flow (works with MFA): open the URL shown on stderr and enter the code. Needs --client-id of a public client.")
     var deviceCode = false
 
-    @Option(name: .long, help: ArgumentHelp("File holding a ready access token. Or AADKERB_ACCESS_TOKEN.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("File holding a ready access token. Or AADKERB_ACCESS_TOKEN.", valueName: "file"), completion: .file())
     var accessTokenFile: String?
 
     @Option(name: .long, help: ArgumentHelp("Seconds to wait for each tenant API request.", valueName: "seconds"))

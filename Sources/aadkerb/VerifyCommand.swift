@@ -44,10 +44,7 @@ struct VerifyCommand: AsyncParsableCommand {
             privileged accounts included: list only users who should get in, or read the JSON); \
             12 no DC answered; 3/5 nothing or not everything configured; 10-17 as for get.
 
-            Examples:
-              aadkerb verify --domain contoso.corp.com --user admin --password-file pass --sign-in alice
-              aadkerb verify --domain contoso.corp.com ... --tenant contoso ... --sign-in alice \\
-                  --sign-in bob@contoso.corp.com -o json
+            \(Manual.helpFooter("verify"))
             """)
 
     @OptionGroup var connection: DomainOptions
