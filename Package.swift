@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.3.0"),
+        // The config file's parser (toml++ underneath): full TOML instead of a hand-written subset.
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // C: OpenLDAP's libldap/liblber, with a shim for the macros Swift cannot import.
@@ -63,6 +65,7 @@ let package = Package(
                 "AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "DRSClient", "OpenSSLSupport", "Tickets", "EndpointProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
         // Safe Swift wrappers over libcrypto (digests, certificates, RS256); no C types in its API.
         .target(name: "OpenSSLSupport", dependencies: ["COpenSSL"]),

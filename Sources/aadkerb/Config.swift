@@ -1,11 +1,12 @@
 import AADKerbCore
 import Foundation
+import TOMLKit
 
 /// Defaults from a config file, so cron lines and admins need not repeat them
 /// (docs/configuration.md). Precedence: command line, then environment, then this file.
 ///
-/// A small TOML subset: `key = "string" | true | false | number`, `#` comments, and tables
-/// `[domains."contoso.corp.com"]` with per-domain `server` and `ca-file`. Secrets never go here:
+/// TOML (TOMLKit): top-level keys, and tables `[domains."contoso.corp.com"]` with per-domain
+/// `server` and `ca-file`. Secrets never go here:
 /// `password`, `client-secret` and `access-token` are refused; point at files instead.
 struct Config: Sendable, Equatable {
     struct Domain: Sendable, Equatable {
@@ -66,117 +67,101 @@ struct Config: Sendable, Equatable {
         return config
     }
 
-    static func parse(_ text: String, path: String) throws -> Config {
+    /// Parses the file with TOMLKit (toml++): full TOML, so literal strings ('C:\path'), escapes
+    /// and comments work, and a key given twice is an error. Paths may start with `~` (the home
+    /// directory); a relative path is relative to the config file's directory, not to wherever
+    /// the command runs (cron's cwd is /).
+    static func parse(_ text: String, path: String, home: String = ProcessHardening.environment["HOME"] ?? NSHomeDirectory()) throws -> Config {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw CLIError.usage("\(path):\(error.source.begin.line): \(error.description)")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        func resolve(_ file: String) -> String {
+            if file == "~" { return home }
+            if file.hasPrefix("~/") { return home + file.dropFirst() }
+            if file.hasPrefix("/") || directory.isEmpty { return file }
+            return directory + "/" + file
+        }
+        func string(_ table: TOMLTable, _ key: String, at place: String) throws -> String {
+            guard let value = table[key]?.string else { throw CLIError.usage("\(place): \(key) takes a string (\"...\" or '...')") }
+            return value
+        }
+        // TOMLKit keeps no positions: find the key's line for the message (the first assignment of
+        // it in the right table; a key given twice never gets this far)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        func at(_ key: String, domain: String? = nil) -> String {
+            var inside = domain == nil
+            for (index, raw) in lines.enumerated() {
+                let line = raw.trimmingCharacters(in: .whitespaces)
+                if line.hasPrefix("[") {
+                    inside = domain.map { line.lowercased().contains($0.lowercased()) } ?? false
+                    continue
+                }
+                guard inside, let eq = line.firstIndex(of: "=") else { continue }
+                let name = line[..<eq].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+                if name == key { return "\(path):\(index + 1)" }
+            }
+            return path + (domain.map { ": [domains.\"\($0)\"]" } ?? "")
+        }
         var config = Config()
-        var table: String?  // the domain of the current [domains."..."] table
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let where_ = "\(path):\(index + 1)"
-            let line = stripComment(String(rawLine)).trimmingCharacters(in: .whitespaces)
-            if line.isEmpty { continue }
-            if line.hasPrefix("[") {
-                guard line.hasSuffix("]") else { throw CLIError.usage("\(where_): a table header ends with ]") }
-                let inner = line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
-                guard inner.hasPrefix("domains.") else {
-                    throw CLIError.usage("\(where_): unknown table [\(inner)]; only [domains.\"<dns-name>\"] exists")
-                }
-                var name = String(inner.dropFirst("domains.".count))
-                if name.hasPrefix("\"") {
-                    guard name.count >= 2, name.hasSuffix("\"") else { throw CLIError.usage("\(where_): unterminated domain name") }
-                    name = String(name.dropFirst().dropLast())
-                }
-                _ = try DomainName(name)
-                table = name.lowercased()
-                if config.domains[table!] == nil { config.domains[table!] = Domain() }
-                continue
-            }
-            guard let eq = line.firstIndex(of: "=") else { throw CLIError.usage("\(where_): expected key = value") }
-            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
-            let value = try Value(String(line[line.index(after: eq)...]).trimmingCharacters(in: .whitespaces), at: where_)
+        for key in root.keys.sorted() {
+            let place = at(key)
             if let instead = secretKeys[key] {
-                throw CLIError.usage("\(where_): secrets do not go in the config file; set \(instead) to a file (mode 0600) instead of \(key)")
+                throw CLIError.usage("\(place): secrets do not go in the config file; set \(instead) to a file (mode 0600) instead of \(key)")
             }
-            if let table {
-                guard domainKeys.contains(key) else {
-                    throw CLIError.usage("\(where_): unknown key \(key) in a domain table (known: \(domainKeys.sorted().joined(separator: ", ")))")
+            if key == "domains" {
+                guard let domains = root[key]?.table else { throw CLIError.usage("\(place): domains is a table: [domains.\"<dns-name>\"]") }
+                for name in domains.keys.sorted() {
+                    let table_ = "\(path): [domains.\"\(name)\"]"
+                    guard let table = domains[name]?.table else { throw CLIError.usage("\(table_) is not a table") }
+                    _ = try DomainName(name)
+                    guard config.domains[name.lowercased()] == nil else {
+                        throw CLIError.usage("\(table_): the domain is given twice (names are case-insensitive)")
+                    }
+                    var domain = Domain()
+                    for key in table.keys.sorted() {
+                        let where_ = at(key, domain: name)
+                        if let instead = secretKeys[key] {
+                            throw CLIError.usage("\(where_): secrets do not go in the config file; set \(instead) to a file (mode 0600) instead of \(key)")
+                        }
+                        switch key {
+                        case "server": domain.server = try string(table, key, at: where_)
+                        case "ca-file": domain.caFile = resolve(try string(table, key, at: where_))
+                        default:
+                            throw CLIError.usage("\(where_): unknown key \(key) in a domain table (known: \(domainKeys.sorted().joined(separator: ", ")))")
+                        }
+                    }
+                    config.domains[name.lowercased()] = domain
                 }
-                let string = try value.string(key, at: where_)
-                if key == "server" { config.domains[table]!.server = string } else { config.domains[table]!.caFile = string }
                 continue
             }
             guard topLevelKeys.contains(key) else {
-                throw CLIError.usage("\(where_): unknown key \(key) (known: \(topLevelKeys.sorted().joined(separator: ", ")))")
+                if root[key]?.table != nil {
+                    throw CLIError.usage("\(path): unknown table [\(key)]; only [domains.\"<dns-name>\"] exists")
+                }
+                throw CLIError.usage("\(place): unknown key \(key) (known: \(topLevelKeys.sorted().joined(separator: ", ")))")
             }
             switch key {
-            case "kerberos": config.kerberos = try value.bool(key, at: where_)
-            case "user": config.user = try value.string(key, at: where_)
-            case "password-file": config.passwordFile = try value.string(key, at: where_)
-            case "ca-file": config.caFile = try value.string(key, at: where_)
-            case "tenant": config.tenant = try value.string(key, at: where_)
-            case "tenant-endpoint": config.tenantEndpoint = try value.string(key, at: where_)
-            case "authority": config.authority = try value.string(key, at: where_)
-            case "client-id": config.clientID = try value.string(key, at: where_)
-            case "client-secret-file": config.clientSecretFile = try value.string(key, at: where_)
-            case "client-certificate": config.clientCertificate = try value.string(key, at: where_)
-            case "client-key": config.clientKey = try value.string(key, at: where_)
-            case "access-token-file": config.accessTokenFile = try value.string(key, at: where_)
+            case "kerberos":
+                guard let flag = root[key]?.bool else { throw CLIError.usage("\(place): kerberos takes true or false") }
+                config.kerberos = flag
+            case "user": config.user = try string(root, key, at: place)
+            case "password-file": config.passwordFile = resolve(try string(root, key, at: place))
+            case "ca-file": config.caFile = resolve(try string(root, key, at: place))
+            case "tenant": config.tenant = try string(root, key, at: place)
+            case "tenant-endpoint": config.tenantEndpoint = try string(root, key, at: place)
+            case "authority": config.authority = try string(root, key, at: place)
+            case "client-id": config.clientID = try string(root, key, at: place)
+            case "client-secret-file": config.clientSecretFile = resolve(try string(root, key, at: place))
+            case "client-certificate": config.clientCertificate = resolve(try string(root, key, at: place))
+            case "client-key": config.clientKey = resolve(try string(root, key, at: place))
+            case "access-token-file": config.accessTokenFile = resolve(try string(root, key, at: place))
             default: break
             }
         }
         return config
-    }
-
-    /// Drops a `#` comment that is not inside a string.
-    static func stripComment(_ line: String) -> String {
-        var inString = false, escaped = false
-        for (i, ch) in line.enumerated() {
-            if escaped { escaped = false; continue }
-            if ch == "\\" && inString { escaped = true; continue }
-            if ch == "\"" { inString.toggle() }
-            if ch == "#" && !inString { return String(line.prefix(i)) }
-        }
-        return line
-    }
-
-    enum Value {
-        case string(String), bool(Bool), number(String)
-
-        init(_ raw: String, at where_: String) throws {
-            if raw == "true" { self = .bool(true); return }
-            if raw == "false" { self = .bool(false); return }
-            if let first = raw.first, first.isNumber || first == "-", Double(raw) != nil { self = .number(raw); return }
-            guard raw.count >= 2, raw.hasPrefix("\""), raw.hasSuffix("\"") else {
-                throw CLIError.usage("\(where_): a value is a \"quoted string\", true, false or a number")
-            }
-            var out = "", escaped = false
-            for ch in raw.dropFirst().dropLast() {
-                if escaped {
-                    switch ch {
-                    case "\"": out.append("\"")
-                    case "\\": out.append("\\")
-                    case "n": out.append("\n")
-                    case "t": out.append("\t")
-                    default: throw CLIError.usage("\(where_): unsupported escape \\\(ch)")
-                    }
-                    escaped = false
-                } else if ch == "\\" {
-                    escaped = true
-                } else if ch == "\"" {
-                    throw CLIError.usage("\(where_): a quote inside a string must be escaped")
-                } else {
-                    out.append(ch)
-                }
-            }
-            self = .string(out)
-        }
-
-        func string(_ key: String, at where_: String) throws -> String {
-            guard case let .string(s) = self else { throw CLIError.usage("\(where_): \(key) takes a \"quoted string\"") }
-            return s
-        }
-
-        func bool(_ key: String, at where_: String) throws -> Bool {
-            guard case let .bool(b) = self else { throw CLIError.usage("\(where_): \(key) takes true or false") }
-            return b
-        }
     }
 }

@@ -65,10 +65,46 @@ extension SharedServers {
 
             let bad = try write("user = admin\n")
             defer { try? FileManager.default.removeItem(atPath: bad) }
-            #expect(try aadkerb(["get", "--domain", "contoso.corp.com"], environment: ["AADKERB_CONFIG": bad]).stderr.contains(":1: a value is a \"quoted string\""))
+            let unquoted = try aadkerb(["get", "--domain", "contoso.corp.com"], environment: ["AADKERB_CONFIG": bad])
+            #expect(unquoted.status == 64 && unquoted.stderr.contains("\(bad):1: "), "\(unquoted.stderr)")
 
             let missing = try aadkerb(["get", "--domain", "contoso.corp.com"], environment: ["AADKERB_CONFIG": "/nonexistent/aadkerb.toml"])
             #expect(missing.status == 66)
+
+            // a key given twice is an error, not "the last one wins"
+            let twice = try write("user = \"a\"\nuser = \"b\"\n")
+            defer { try? FileManager.default.removeItem(atPath: twice) }
+            let r3 = try aadkerb(["get", "--domain", "contoso.corp.com"], environment: ["AADKERB_CONFIG": twice])
+            #expect(r3.status == 64 && r3.stderr.contains("\(twice):2: ") && r3.stderr.contains("user"), "\(r3.stderr)")
+        }
+
+        /// Full TOML (TOMLKit): literal strings; `~` is the home directory; a relative path is
+        /// relative to the config file, not to the directory the command runs in.
+        @Test func literalStringsTildeAndRelativePaths() async throws {
+            let dc = try await Fixture.shared.dc("contoso")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-cfg-\(UUID().uuidString)")
+            let home = directory.appendingPathComponent("home")
+            try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            // the password next to the config file (relative), the CA under ~ (the test's HOME)
+            try FileManager.default.copyItem(atPath: dc.passwordFile, toPath: directory.appendingPathComponent("pass").path)
+            try FileManager.default.copyItem(atPath: dc.caFile, toPath: home.appendingPathComponent("ca.pem").path)
+            let config = directory.appendingPathComponent("config.toml")
+            try Data("""
+                user = 'Administrator'
+                password-file = 'pass'
+
+                [domains.'\(dc.domain)']
+                server = '\(dc.uri)'
+                ca-file = "~/ca.pem"
+
+                """.utf8).write(to: config)
+            // run from another directory: "pass" must not be looked for there
+            let result = try run(URL(fileURLWithPath: "/bin/sh"), ["-c", "cd / && exec \"$0\" \"$@\"", Paths.aadkerb.path,
+                                                                    "get", "--domain", dc.domain, "-o", "json"],
+                                 environment: ["AADKERB_CONFIG": config.path, "HOME": home.path])
+            #expect([0, 3, 4, 5].contains(result.status), "\(result.stderr)")
+            #expect(try jsonObject(result.stdout)["Server"] as? String == dc.uri, "\(result.stdout)")
         }
     }
 }
