@@ -32,6 +32,25 @@ struct TenantAPIServer: Sendable {
 
     static let json: HTTPFields = [.contentType: "application/json"]
 
+    /// Every path the server serves and its methods: a known path asked with another method gets
+    /// 405 with Allow (RFC 9110 15.5.6), not 404. The routes below and this table go together.
+    var routes: RouteTable {
+        var table = RouteTable()
+        table.add("/healthz", [.get])
+        table.add("/:tenant/oauth2/v2.0/token", [.post])
+        table.add("/:tenant/oauth2/v2.0/devicecode", [.post])
+        table.add("/v1/tenants/:tenant/syncConfig", [.get])
+        table.add("/v1/tenants/:tenant/kerberosDomains", [.get])
+        table.add("/v1/tenants/:tenant/kerberosDomains/:domain", [.get, .put, .delete])
+        table.add("/v1/tenants/:tenant/kerberosDomains/:domain/partialTickets", [.post])
+        if faults != nil, emulatorSecret != nil {
+            table.add("/_emulator/faults", [.post, .delete])
+            table.add("/_emulator/device/pending", [.get])
+            table.add("/_emulator/device/approve", [.post])
+        }
+        return table
+    }
+
     func router() -> Router<TenantRequestContext> {
         let router = Router(context: TenantRequestContext.self)
         router.get("/healthz") { _, _ in "ok" }
@@ -90,7 +109,8 @@ struct TenantAPIServer: Sendable {
             try await guarded(request, context) {
                 let (tenant, domain) = try names(context)
                 _ = try authorize(request, tenant: tenant, write: true)
-                switch try await store.delete(tenant: tenant, domain: domain, ifMatch: try ifMatch(request)) {
+                let precondition = try Self.precondition(ifMatch: request.headers[.ifMatch])
+                switch try await store.delete(tenant: tenant, domain: domain, precondition: precondition) {
                 case .deleted: return Response(status: .noContent)
                 case .notFound: throw Problem(title: "Not Found", status: 404, detail: "no KerberosDomain \(domain) in tenant \(tenant)")
                 case let .preconditionFailed(current):
@@ -103,9 +123,11 @@ struct TenantAPIServer: Sendable {
             // test routes: only with the secret of --emulator-secret-file (compared in constant time)
             let emulator = router.group("/_emulator").add(middleware: EmulatorSecretMiddleware(secret: emulatorSecret))
             emulator.post("/faults") { request, _ in
-                let rule = try JSONDecoder().decode(FaultRule.self, from: Data(buffer: try await request.body.collect(upTo: 65536)))
-                await faults.add(rule)
-                return Response(status: .noContent)
+                try await Self.problems {
+                    let rule = try await Self.decodeBody(FaultRule.self, request)
+                    await faults.add(rule)
+                    return Response(status: .noContent)
+                }
             }
             emulator.delete("/faults") { _, _ in
                 await faults.clear()
@@ -116,19 +138,33 @@ struct TenantAPIServer: Sendable {
                 Self.respond(.ok, ["userCodes": await deviceCodes.pendingUserCodes()])
             }
             emulator.post("/device/approve") { request, _ in
-                struct Decision: Decodable { var userCode: String; var userPrincipalName: String?; var deny: Bool? }
-                let d = try JSONDecoder().decode(Decision.self, from: Data(buffer: try await request.body.collect(upTo: 65536)))
-                // the user must belong to the tenant that started the code
-                let tenant = await deviceCodes.tenant(ofUserCode: d.userCode)
-                let user = d.deny == true ? nil : clients.users?.first { $0.userPrincipalName == d.userPrincipalName && $0.tenant == tenant }
-                guard d.deny == true || user != nil else {
-                    return Self.respond(.badRequest, Problem(title: "Bad Request", status: 400, detail: "no such user in the code's tenant"), headers: Self.problemHeaders)
+                try await Self.problems {
+                    struct Decision: Decodable { var userCode: String; var userPrincipalName: String?; var deny: Bool? }
+                    let d = try await Self.decodeBody(Decision.self, request)
+                    // the user must belong to the tenant that started the code
+                    let tenant = await deviceCodes.tenant(ofUserCode: d.userCode)
+                    let user = d.deny == true ? nil : clients.users?.first { $0.userPrincipalName == d.userPrincipalName && $0.tenant == tenant }
+                    guard d.deny == true || user != nil else {
+                        return Self.respond(.badRequest, Problem(title: "Bad Request", status: 400, detail: "no such user in the code's tenant"), headers: Self.problemHeaders)
+                    }
+                    return await deviceCodes.decide(userCode: d.userCode, user: user) ? Response(status: .noContent)
+                        : Self.respond(.notFound, Problem(title: "Not Found", status: 404, detail: "no pending code \(d.userCode)"), headers: Self.problemHeaders)
                 }
-                return await deviceCodes.decide(userCode: d.userCode, user: user) ? Response(status: .noContent)
-                    : Self.respond(.notFound, Problem(title: "Not Found", status: 404, detail: "no pending code \(d.userCode)"), headers: Self.problemHeaders)
             }
         }
+        // last: it wraps only what no route above answered (the router's not-found responder)
+        router.add(middleware: MethodNotAllowedMiddleware(routes: routes))
         return router
+    }
+
+    /// A JSON body of an /_emulator route; one that does not decode is a 400 problem, not a 500.
+    static func decodeBody<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+        let body = try await request.body.collect(upTo: 65536)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
+        } catch {
+            throw Problem(title: "Bad Request", status: 400, detail: "the body is not a \(T.self): \(error)")
+        }
     }
 
     /// Applies injected faults, then turns thrown problems into problem+json responses.
@@ -149,6 +185,11 @@ struct TenantAPIServer: Sendable {
                                     Problem(title: "Injected fault", status: status, detail: "fault injection"), headers: headers)
             }
         }
+        return try await Self.problems(body)
+    }
+
+    /// Turns thrown problems into problem+json responses (and token errors into OAuth2 ones).
+    static func problems(_ body: () async throws -> Response) async throws -> Response {
         do {
             return try await body()
         } catch let problem as Problem {
@@ -205,32 +246,45 @@ struct TenantAPIServer: Sendable {
         return claims
     }
 
-    private func ifMatch(_ request: Request) throws -> Int64? {
-        guard let raw = request.headers[.ifMatch] else { return nil }
+    /// What If-Match asks for. Exactly `*` or one ETag of this API (`"<version>"`); anything else,
+    /// an empty value included, is a malformed precondition (400) for PUT and DELETE alike.
+    enum Precondition: Equatable {
+        case none, exists, version(Int64)
+    }
+
+    static func precondition(ifMatch raw: String?) throws -> Precondition {
+        guard let raw else { return .none }
         let value = raw.trimmingCharacters(in: .whitespaces)
-        if value == "*" { return nil }
-        guard let version = Int64(value.replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: ["\""])) else {
-            throw Problem(title: "Bad Request", status: 400, detail: "If-Match '\(raw)' is not an ETag of this API")
+        if value == "*" { return .exists }
+        let digits = value.dropFirst().dropLast()
+        guard value.count >= 3, value.first == "\"", value.last == "\"", digits.count <= 18,
+              digits.allSatisfy({ $0.isASCII && $0.isNumber }), let version = Int64(digits)
+        else {
+            throw Problem(title: "Bad Request", status: 400,
+                          detail: "If-Match '\(raw)' is not * or an ETag of this API (a quoted version number such as \"3\")")
         }
-        return version
+        return .version(version)
+    }
+
+    /// If-None-Match on a PUT: only `*` (create) is meaningful here; anything else is a 400.
+    static func createOnly(ifNoneMatch raw: String?) throws -> Bool {
+        guard let raw else { return false }
+        guard raw.trimmingCharacters(in: .whitespaces) == "*" else {
+            throw Problem(title: "Bad Request", status: 400, detail: "If-None-Match '\(raw)' is not *: send If-None-Match: * to create")
+        }
+        return true
     }
 
     private func put(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
         let (tenant, domain) = try names(context)
         _ = try authorize(request, tenant: tenant, write: true)
-        let createOnly = request.headers[.ifNoneMatch]?.trimmingCharacters(in: .whitespaces) == "*"
-        let matchHeader = request.headers[.ifMatch]
-        guard createOnly || matchHeader != nil else {
+        let createOnly = try Self.createOnly(ifNoneMatch: request.headers[.ifNoneMatch])
+        let precondition = try Self.precondition(ifMatch: request.headers[.ifMatch])
+        guard createOnly || precondition != .none else {
             throw Problem(title: "Precondition Required", status: 428,
                           detail: "send If-None-Match: * to create, or If-Match with the ETag you read to replace")
         }
-        let body = try await request.body.collect(upTo: 1 << 20)
-        var value: KerberosDomain
-        do {
-            value = try JSONDecoder().decode(KerberosDomain.self, from: Data(buffer: body))
-        } catch {
-            throw Problem(title: "Bad Request", status: 400, detail: "the body is not a KerberosDomain: \(error)")
-        }
+        var value = try Self.decodeDomain(Data(buffer: try await request.body.collect(upTo: 1 << 20)), domain: domain)
         guard value.domainDnsName.lowercased() == domain else {
             throw Problem(title: "Bad Request", status: 400, detail: "domainDnsName \(value.domainDnsName) does not match the URL (\(domain))")
         }
@@ -264,7 +318,7 @@ struct TenantAPIServer: Sendable {
             value.newKey = nil
         }
         let outcome = try await store.put(tenant: tenant, domain: domain, value: value,
-                                          ifMatch: try ifMatch(request), createOnly: createOnly, key: sealedKey)
+                                          precondition: precondition, createOnly: createOnly, key: sealedKey)
         switch outcome {
         case let .created(version), let .updated(version):
             guard let (stored, _) = try await store.get(tenant: tenant, domain: domain) else {
@@ -280,6 +334,21 @@ struct TenantAPIServer: Sendable {
         }
     }
 
+    /// A PUT body: a KerberosDomain whose domainDnsName may be left out (the URL names the domain).
+    static func decodeDomain(_ body: Data, domain: String) throws -> KerberosDomain {
+        do {
+            guard var object = try JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+                throw Problem(title: "Bad Request", status: 400, detail: "the body is not a JSON object")
+            }
+            if object["domainDnsName"] == nil { object["domainDnsName"] = domain }
+            return try JSONDecoder().decode(KerberosDomain.self, from: JSONSerialization.data(withJSONObject: object))
+        } catch let problem as Problem {
+            throw problem
+        } catch {
+            throw Problem(title: "Bad Request", status: 400, detail: "the body is not a KerberosDomain: \(error)")
+        }
+    }
+
     /// Mints a partial TGT for a synced user as the cloud does at sign-in: with the domain's
     /// current key, under kvno (Id << 16) | CloudKeyKvno. The key never leaves the server.
     private func partialTicket(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
@@ -290,11 +359,12 @@ struct TenantAPIServer: Sendable {
         let sid: SecurityIdentifier
         do {
             user = try JSONDecoder().decode(PartialTicketRequest.self, from: Data(buffer: body))
+            guard Self.isSID(user.onPremisesSecurityIdentifier) else { throw Problem(title: "Bad Request", status: 400, detail: "") }
             sid = try SecurityIdentifier(user.onPremisesSecurityIdentifier)
         } catch {
             throw Problem(title: "Bad Request", status: 400, detail: "the body is not a PartialTicketRequest with a valid SID: \(error)")
         }
-        guard !user.onPremisesSamAccountName.isEmpty, user.onPremisesSamAccountName.count <= 256 else {
+        guard (1...256).contains(user.onPremisesSamAccountName.unicodeScalars.count) else {
             throw Problem(title: "Bad Request", status: 400, detail: "onPremisesSamAccountName must be 1 to 256 characters")
         }
         guard let (value, _) = try await store.get(tenant: tenant, domain: domain) else {
@@ -319,6 +389,17 @@ struct TenantAPIServer: Sendable {
         let clientKey = tgt.sessionKey.withUnsafeBytes { Data($0).base64EncodedString() }
         return Self.respond(.ok, PartialTicketResponse(tgt_client_key: clientKey, tgt_key_type: 18,
                                                        tgt_message_buffer: Data(tgt.asRep).base64EncodedString(), kvno: Int64(tgt.kvno)))
+    }
+
+    /// The SID pattern of docs/openapi.yaml (PartialTicketRequest): revision 1, an authority below
+    /// 10^14, two to fifteen 32-bit sub-authorities, decimal without leading zeros.
+    static let sidPattern = "^S-1-(0|[1-9][0-9]{0,13})(-(0|[1-9][0-9]{0,8}|[1-3][0-9]{9}|4[01][0-9]{8}|42[0-8][0-9]{7}|429[0-3][0-9]{6}|4294[0-8][0-9]{5}|42949[0-5][0-9]{4}|429496[0-6][0-9]{3}|4294967[01][0-9]{2}|42949672[0-8][0-9]|429496729[0-5])){2,15}$"
+    static let sidRegex = try! NSRegularExpression(pattern: sidPattern)
+
+    static func isSID(_ text: String) -> Bool {
+        // the whole text: ICU's $ also matches before a final newline
+        let whole = NSRange(text.startIndex..., in: text)
+        return sidRegex.firstMatch(in: text, range: whole)?.range == whole
     }
 
     private func form(_ request: Request) async throws -> [String: String] {
@@ -390,6 +471,46 @@ struct TenantAPIServer: Sendable {
         }
         let (token, expiresIn) = tokens.issue(tenant: tenant, clientID: client.clientId, roles: client.roles)
         return Self.respond(.ok, TokenResponse(access_token: token, expires_in: expiresIn))
+    }
+}
+
+/// The server's paths (":name" matches one segment) and the methods each answers.
+struct RouteTable: Sendable {
+    private(set) var entries: [(segments: [Substring], methods: [HTTPRequest.Method])] = []
+
+    mutating func add(_ path: String, _ methods: [HTTPRequest.Method]) {
+        entries.append((path.split(separator: "/"), methods))
+    }
+
+    /// The methods of the path, or nil when no route has that path.
+    func methods(for path: String) -> [HTTPRequest.Method]? {
+        let given = path.split(separator: "/")
+        let found = entries.filter { entry in
+            entry.segments.count == given.count && zip(entry.segments, given).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
+        }
+        return found.isEmpty ? nil : found.flatMap(\.methods)
+    }
+}
+
+/// What no route answered: a known path with another method is 405 with Allow; anything else is
+/// 404. Both as problem+json.
+struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: RouteTable
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            if let methods = routes.methods(for: request.uri.path), !methods.contains(request.method) {
+                var headers = TenantAPIServer.problemHeaders
+                headers[.allow] = methods.map(\.rawValue).joined(separator: ", ")
+                return TenantAPIServer.respond(.methodNotAllowed, Problem(title: "Method Not Allowed", status: 405,
+                                                                          detail: "\(request.method.rawValue) is not allowed here; allowed: \(headers[.allow]!)"),
+                                               headers: headers)
+            }
+            return TenantAPIServer.respond(.notFound, Problem(title: "Not Found", status: 404, detail: "no such resource"),
+                                           headers: TenantAPIServer.problemHeaders)
+        }
     }
 }
 

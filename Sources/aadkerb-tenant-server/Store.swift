@@ -138,7 +138,7 @@ actor Store {
 
     /// Creates or replaces, subject to If-Match (a version) or If-None-Match: * (`createOnly`).
     /// `key`: a Kerberos key sealed with the master key, stored in the same transaction as the object.
-    func put(tenant: String, domain: String, value: KerberosDomain, ifMatch: Int64?, createOnly: Bool,
+    func put(tenant: String, domain: String, value: KerberosDomain, precondition: TenantAPIServer.Precondition, createOnly: Bool,
              key: (kvno: Int64, sealed: [UInt8])? = nil) throws -> WriteOutcome {
         try Self.exec(db, "BEGIN IMMEDIATE")
         do {
@@ -152,7 +152,7 @@ actor Store {
             if let (old, version) = current {
                 if createOnly {
                     outcome = .alreadyExists(current: version)
-                } else if let ifMatch, ifMatch != version {
+                } else if case let .version(expected) = precondition, expected != version {
                     outcome = .preconditionFailed(current: version)
                 } else {
                     stored.createdOn = old.createdOn
@@ -160,7 +160,8 @@ actor Store {
                               [try Self.encode(stored), version + 1, tenant, domain]) { _ in }
                     outcome = .updated(version: version + 1)
                 }
-            } else if ifMatch != nil {
+            } else if precondition != .none {
+                // If-Match (a version, or * = "it exists") on an object that does not exist
                 outcome = .preconditionFailed(current: nil)
             } else {
                 stored.createdOn = now
@@ -191,12 +192,12 @@ actor Store {
 
     enum DeleteOutcome { case deleted, notFound, preconditionFailed(current: Int64) }
 
-    func delete(tenant: String, domain: String, ifMatch: Int64?) throws -> DeleteOutcome {
+    func delete(tenant: String, domain: String, precondition: TenantAPIServer.Precondition) throws -> DeleteOutcome {
         try Self.exec(db, "BEGIN IMMEDIATE")
         do {
             let outcome: DeleteOutcome
             if let (_, version) = try get(tenant: tenant, domain: domain) {
-                if let ifMatch, ifMatch != version {
+                if case let .version(expected) = precondition, expected != version {
                     outcome = .preconditionFailed(current: version)
                 } else {
                     try query("DELETE FROM kerberos_domains WHERE tenant = ? AND domain = ?", [tenant, domain]) { _ in }
