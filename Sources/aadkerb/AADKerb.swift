@@ -15,9 +15,22 @@ struct AADKerb: AsyncParsableCommand {
         // No OpenSSL cleanup at exit: it races URLSession's own teardown (an intermittent SIGSEGV
         // after the work is done, seen once in the test suite; swift-corelibs-foundation#5469).
         OpenSSLProcess.disableExitCleanup()
-        if let message = Suggestions.check(Array(CommandLine.arguments.dropFirst())) {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        // a Nagios plugin answers bad arguments with UNKNOWN (3) and a status line, not 64
+        let nagios = zip(arguments, arguments.dropFirst()).contains { ["-o", "--output"].contains($0) && $1 == "nagios" }
+            || arguments.contains("--output=nagios")
+        if let message = Suggestions.check(arguments) {
             Terminal.writeErr(message)
+            if nagios { Terminal.writeOut("AADKERB UNKNOWN - \(message)"); Glibc.exit(3) }
             Glibc.exit(ExitStatus.usage.rawValue)
+        }
+        if nagios {
+            do { _ = try Self.parseAsRoot(arguments) } catch where Self.exitCode(for: error) == .validationFailure {
+                let message = Self.message(for: error)
+                Terminal.writeErr("aadkerb: error: \(message)")
+                Terminal.writeOut("AADKERB UNKNOWN - \(message)".replacingOccurrences(of: "\n", with: " "))
+                Glibc.exit(3)
+            } catch {}
         }
         await Self.main(nil)
     }

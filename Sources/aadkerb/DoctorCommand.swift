@@ -43,7 +43,7 @@ struct DoctorCommand: AsyncParsableCommand {
             let credentials = try connection.credentials()
             let targets = try await connection.resolvedTargets(credentials)
             let maxKeyAge = maxKeyAge.seconds
-            return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest) { target in
+            return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest, command: Self._commandName) { target in
                 var checks: [DoctorCheck]
                 do {
                     let ldap = try await target.connect(credentials)
@@ -64,7 +64,13 @@ struct DoctorCommand: AsyncParsableCommand {
                     checks = [DoctorCheck("connect", .fail, "\(error)", fix: FailureHint.fix(for: error))]
                 }
                 let report = DoctorReport(domain: target.domain.value, checks: checks)
-                return DomainResult(report, table: report.table, status: report.exitStatus)
+                var result = DomainResult(report, table: report.table, status: report.exitStatus)
+                var sample = MonitorSample(domain: report.domain, command: "doctor")
+                sample.checks = Dictionary(grouping: report.checks, by: \.status).mapValues(\.count)
+                sample.failedChecks = report.checks.filter { $0.status == .fail }.map(\.name)
+                sample.warnedChecks = report.checks.filter { $0.status == .warn }.map(\.name)
+                result.monitor = sample
+                return result
             }
         }
     }

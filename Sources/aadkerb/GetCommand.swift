@@ -39,7 +39,16 @@ struct GetCommand: AsyncParsableCommand {
     @Flag(help: "Also ask every writable DC of the domain (found under OU=Domain Controllers, reached by host name) for the key version it holds: has a rotation replicated everywhere?")
     var allDcs = false
 
+    @Option(help: ArgumentHelp("With -o nagios: WARNING when the key is at least this old (e.g. 45d).", valueName: "age"))
+    var warnAge: Interval?
+
+    @Option(help: ArgumentHelp("With -o nagios: CRITICAL when the key is at least this old (e.g. 90d).", valueName: "age"))
+    var critAge: Interval?
+
     func validate() throws {
+        if let warn = warnAge, let crit = critAge, warn.seconds > crit.seconds {
+            throw ValidationError("--warn-age is longer than --crit-age")
+        }
         if onPremOnly && cloudOnly { throw ValidationError("--on-prem-only and --cloud-only exclude each other") }
         if connection.forest && cloudOnly { throw ValidationError("--forest reads the forest's domains from a DC; it excludes --cloud-only") }
         if allDcs && cloudOnly { throw ValidationError("--all-dcs reads the DCs; it excludes --cloud-only") }
@@ -59,7 +68,9 @@ struct GetCommand: AsyncParsableCommand {
             if let credentials { targets = try await connection.resolvedTargets(credentials) } else { targets = try connection.targets() }
             let allDcs = allDcs
             let multiple = targets.count > 1
-            return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest) { target in
+            let thresholds = Monitoring.Thresholds(warnAge: warnAge?.seconds, critAge: critAge?.seconds)
+            return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest, command: "get",
+                                           thresholds: thresholds) { target in
                 let domain = target.domain
                 // Both sides at once: the cloud read runs while the DC is bound and searched.
                 async let cloudRead: TenantClient.Versioned? = Self.readCloud(client, domain.value)
@@ -92,7 +103,9 @@ struct GetCommand: AsyncParsableCommand {
                 var report = GetReport(domain: domain.value, onPrem: onPrem, uri: uri, cloudRead: readCloud, cloud: cloud?.value)
                 report.domainControllers = dcs
                 report.cloudFailure = cloudFailure
-                return DomainResult(report, table: report.table, status: report.exitStatus)
+                var result = DomainResult(report, table: report.table, status: report.exitStatus)
+                result.monitor = report.monitorSample
+                return result
             }
         }
     }
@@ -126,6 +139,22 @@ struct GetReport: Encodable {
     var comparison: KerberosServerComparison? {
         guard cloudRead, cloudFailure == nil, let onPrem else { return nil }
         return KerberosServerComparison(onPrem: onPrem, cloud: cloud)
+    }
+
+    /// What -o nagios / prometheus read (Monitoring).
+    var monitorSample: MonitorSample {
+        var sample = MonitorSample(domain: domain, command: "get")
+        sample.onPremStatus = onPrem?.status
+        sample.syncStatus = comparison?.status
+        sample.keyUpdatedOn = onPrem?.keyUpdatedOn
+        sample.keyVersion = onPrem?.keyVersion
+        sample.kvno = onPrem?.kvno
+        sample.cloudKeyVersion = cloud?.keyVersion
+        sample.cloudKvno = cloud?.currentKey?.kvno
+        if cloudRead && cloudFailure == nil { sample.rotationPending = cloud?.rotation != nil }
+        if domainControllers != nil { sample.laggingDCs = laggingDCs.count }
+        if let cloudFailure { sample.error = (ExitStatus(rawValue: cloudFailure.exitCode) ?? .tenantFailure, cloudFailure.message) }
+        return sample
     }
 
     var exitStatus: ExitStatus {

@@ -6,10 +6,16 @@ import TenantAPI
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table
     case json
+    /// The Nagios/Icinga plugin convention: one status line with perfdata, exit 0/1/2/3 (get, doctor, verify).
+    case nagios
+    /// Prometheus's text exposition format, for node_exporter's textfile collector (get, doctor, verify).
+    case prometheus
+
+    var isMonitoring: Bool { self == .nagios || self == .prometheus }
 }
 
 struct OutputOptions: ParsableArguments {
-    @Option(name: [.short, .long], help: "Output format: table (for people) or json (stable schema, docs/json-output.md).")
+    @Option(name: [.short, .long], help: "Output format: table (for people), json (stable schema, docs/json-output.md), or for get, doctor and verify nagios (a plugin's status line and exit 0-3) or prometheus (textfile collector metrics); docs/monitoring.md.")
     var output: OutputFormat = .table
 
     @Flag(name: .shortAndLong, help: "Say more on stderr: -v the run and each domain's outcome, -vv every LDAP, DRSUAPI and tenant request (names, DNs, statuses, timings; never secrets).")
@@ -80,6 +86,13 @@ func reportingErrors(_ options: OutputOptions, _ body: () async throws -> ExitSt
         let failure = ExitStatus(error)
         Diagnostics.log.info("end", metadata: ["exit": "\(failure.rawValue)", "error": "\(error)"])
         Terminal.writeErr("aadkerb: error: \(error)")
+        if format == .nagios {
+            var sample = MonitorSample(domain: "aadkerb", command: "")
+            sample.error = (failure, "\(error)")
+            let (line, code) = Monitoring.nagiosOutput([sample], thresholds: .init())
+            Terminal.writeOut(line)
+            throw ExitCode(code)
+        }
         if format == .json {
             struct ErrorOutput: Encodable {
                 let Error: String

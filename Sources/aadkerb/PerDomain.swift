@@ -1,3 +1,4 @@
+import ArgumentParser
 import AADKerbCore
 import Foundation
 
@@ -6,6 +7,8 @@ struct DomainResult: Sendable {
     let json: String
     let table: String
     let status: ExitStatus
+    /// What monitoring output (nagios, prometheus) reads; nil for commands without it.
+    var monitor: MonitorSample?
 
     init<Report: Encodable>(_ report: Report, table: String, status: ExitStatus) {
         json = JSON.encode(report)
@@ -20,8 +23,12 @@ struct DomainResult: Sendable {
 /// domain in the order given (the report, or an error object naming the domain), and the exit
 /// code combines theirs (`combined`).
 enum PerDomain {
-    static func run(_ targets: [DomainTarget], format: OutputFormat, alwaysArray: Bool = false,
+    static func run(_ targets: [DomainTarget], format: OutputFormat, alwaysArray: Bool = false, command: String? = nil,
+                    thresholds: Monitoring.Thresholds = .init(),
                     _ body: @escaping @Sendable (DomainTarget) async throws -> DomainResult) async throws -> ExitStatus {
+        if format.isMonitoring && command == nil {
+            throw CLIError.usage("--output \(format.rawValue) is for get, doctor and verify")
+        }
         let body: @Sendable (DomainTarget) async throws -> DomainResult = { target in
             Diagnostics.log.info("domain", metadata: ["domain": "\(target.domain.value)", "server": "\(target.configuration.uri)"])
             do {
@@ -33,7 +40,7 @@ enum PerDomain {
                 throw error
             }
         }
-        if targets.count == 1 && !alwaysArray {
+        if targets.count == 1 && !alwaysArray && !format.isMonitoring {
             let result = try await body(targets[0])
             Terminal.writeOut(format == .json ? result.json : result.table)
             return result.status
@@ -47,6 +54,29 @@ enum PerDomain {
             var collected: [(Int, Result<DomainResult, any Error>)] = []
             for await pair in group { collected.append(pair) }
             return collected.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        if format.isMonitoring, let command {
+            // every domain gives a sample, a failed one too: monitoring reads failures as states
+            let samples = zip(targets, outcomes).map { target, outcome -> MonitorSample in
+                switch outcome {
+                case let .success(result):
+                    return result.monitor ?? MonitorSample(domain: target.domain.value, command: command)
+                case let .failure(error):
+                    Terminal.writeErr("aadkerb: error: \(target.domain.value): \(error)")
+                    var sample = MonitorSample(domain: target.domain.value, command: command)
+                    sample.error = (ExitStatus(error), "\(error)")
+                    return sample
+                }
+            }
+            if format == .prometheus {
+                // the state is in the metrics; exit 0 so that `... > f.$$ && mv f.$$ f.prom` replaces the file
+                Terminal.writeOut(Monitoring.prometheus(samples).trimmingCharacters(in: .newlines))
+                return .success
+            }
+            let (line, code) = Monitoring.nagiosOutput(samples, thresholds: thresholds)
+            Terminal.writeOut(line)
+            if code != 0 { throw ExitCode(code) }
+            return .success
         }
         var json: [String] = []
         var tables: [String] = []

@@ -72,10 +72,15 @@ struct VerifyCommand: AsyncParsableCommand {
             let credentials = try connection.credentials()
             let targets = try await connection.resolvedTargets(credentials)
             let (users, timeout) = (signIn, Duration.milliseconds(Int64(kdcTimeout * 1000)))
-            return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest) { target in
+            return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest, command: Self._commandName) { target in
                 let report = try await SignInCheck.run(target: target, ldap: try await target.connect(credentials), credentials: credentials,
                                                        client: client, users: users, timeout: timeout)
-                return DomainResult(report, table: report.table, status: report.exitStatus)
+                var result = DomainResult(report, table: report.table, status: report.exitStatus)
+                var sample = MonitorSample(domain: report.domain, command: "verify")
+                sample.signIns = Dictionary(grouping: report.results, by: \.outcome).mapValues(\.count)
+                if let note = report.note { sample.error = (report.exitStatus, note) }
+                result.monitor = sample
+                return result
             }
         }
     }
