@@ -171,7 +171,16 @@ public struct KeyRotator: Sendable {
                 try await publish(onPrem, key: held.current, kvno: kvno, to: twin, ifMatch: etag)
             } catch is StoreConflict {
                 // another run published meanwhile: fine if the tenant now holds this key
-                guard try await cloud.read(domain: objects.domain.value)?.0.currentKey?.checkValue == KeyEnvelope.checkValue(held.current) else { throw RotationError.keyMismatch("\(objects.domain.value): the tenant object changed while this run was publishing kvno \(kvno), and does not hold it; run aadkerb rotate again") }
+                let latest = try await cloud.read(domain: objects.domain.value)?.0
+                if latest?.currentKey?.checkValue != KeyEnvelope.checkValue(held.current) {
+                    // Two runs at once (two hosts' timers): this one read the tenant before the
+                    // other took its lease, and the DC's keys after the other reset them. The other
+                    // run is rotating: keep off, as when its lease is seen first.
+                    if let lease = latest?.rotation, let expires = ISO8601.date(lease.expiresOn), expires > now() {
+                        return RotationResult(outcome: .refused, reason: "another rotation took the lease while this run was publishing kvno \(kvno): \(lease.holder) since \(lease.startedOn); it publishes the key itself", before: before)
+                    }
+                    throw RotationError.keyMismatch("\(objects.domain.value): the tenant object changed while this run was publishing kvno \(kvno), and does not hold it; run aadkerb rotate again")
+                }
             }
             result.after = RotationResult.KeyState(kvno: kvno, keyVersion: onPrem.keyVersion, keyUpdatedOn: onPrem.keyUpdatedOn, cloudKvno: kvno)
             return result
