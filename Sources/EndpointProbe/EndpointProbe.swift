@@ -53,7 +53,7 @@ public enum EndpointProbe {
             case let .refused(code, message):
                 return .startTLSRefused(endpoint, resultCode: code, message: message)
             case .closed, .notLDAP:
-                return speaksTLS(addresses, timeout: timeout) ? .directTLS(endpoint) : .notLDAPOrTLS(endpoint)
+                return speaksTLS(addresses, host: host, timeout: timeout) ? .directTLS(endpoint) : .notLDAPOrTLS(endpoint)
             case .silent:
                 return .silent(endpoint, seconds: timeout)
             }
@@ -117,23 +117,24 @@ public enum EndpointProbe {
 
     enum ConnectFailure: Error { case refused, timedOut, other(String) }
 
-    /// Connects to the first address that accepts, as libldap does; the most telling failure otherwise.
+    /// Connects to the first address that accepts, as libldap does; the most telling failure
+    /// otherwise: a refusal (something answered) over a silence over the rest.
     static func connectFirst(_ addresses: [Address], timeout: Double) -> Result<Int32, ConnectFailure> {
-        var worst: ConnectFailure = .other("no address")
+        func rank(_ failure: ConnectFailure) -> Int {
+            switch failure {
+            case .refused: return 2
+            case .timedOut: return 1
+            case .other: return 0
+            }
+        }
+        var worst: ConnectFailure?
         for address in addresses {
             switch connect(address, timeout: timeout) {
             case let .success(fd): return .success(fd)
-            case let .failure(failure):
-                // a refusal says most (something answered), then a silence, then the rest
-                switch (worst, failure) {
-                case (.refused, _): break
-                case (_, .refused), (.other, .timedOut): worst = failure
-                case (.other, .other) where addresses.count == 1: worst = failure
-                default: if case .other("no address") = worst { worst = failure }
-                }
+            case let .failure(failure): if worst.map({ rank(failure) > rank($0) }) ?? true { worst = failure }
             }
         }
-        return .failure(worst)
+        return .failure(worst ?? .other("no address"))
     }
 
     static func connect(_ address: Address, timeout: Double) -> Result<Int32, ConnectFailure> {
@@ -285,10 +286,10 @@ public enum EndpointProbe {
     }
 
     /// Whether a fresh connection to the same place completes a TLS handshake right away.
-    static func speaksTLS(_ addresses: [Address], timeout: Double) -> Bool {
+    static func speaksTLS(_ addresses: [Address], host: String, timeout: Double) -> Bool {
         guard case let .success(fd) = connectFirst(addresses, timeout: timeout) else { return false }
         defer { close(fd) }
-        if case let .established(chain) = handshake(on: fd, host: "", timeout: timeout) {
+        if case let .established(chain) = handshake(on: fd, host: host, timeout: timeout) {
             chain.forEach { X509_free($0) }
             return true
         }
