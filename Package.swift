@@ -51,7 +51,7 @@ let package = Package(
         // Secret: bytes that are zeroed when released and never print themselves.
         .target(name: "Secrets"),
         // The Azure AD Kerberos server model, readers and plans; knows nothing of the terminal.
-        .target(name: "AADKerbCore", dependencies: ["LDAPClient", "TenantAPI", "OpenSSLSupport", "Secrets", "Tickets"]),
+        .target(name: "AADKerbCore", dependencies: ["LDAPClient", "EndpointProbe", "TenantAPI", "OpenSSLSupport", "Secrets", "Tickets"]),
         // Reads an account's Kerberos keys from a DC the way a replica does: DRSUAPI GetNCChanges
         // over DCE/RPC (TCP, NTLMv2 or Kerberos, sealed). Blocking socket I/O on a dedicated thread.
         .target(name: "DRSClient", dependencies: ["OpenSSLSupport", "Secrets", "COpenSSL", "CGSSAPI", .product(name: "Logging", package: "swift-log")]),

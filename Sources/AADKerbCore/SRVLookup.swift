@@ -1,4 +1,5 @@
 import Dispatch
+import EndpointProbe
 import Foundation
 
 /// One DNS SRV record (RFC 2782).
@@ -30,12 +31,7 @@ public enum SRVLookupError: Error, Sendable, CustomStringConvertible {
 public enum SRVLookup {
     /// The first `nameserver` of /etc/resolv.conf.
     public static func systemServer(_ resolvConf: String = "/etc/resolv.conf") -> String? {
-        guard let text = try? String(contentsOfFile: resolvConf, encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") {
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            if fields.count >= 2 && fields[0] == "nameserver" { return String(fields[1]) }
-        }
-        return nil
+        Resolvers.configured(path: resolvConf).first
     }
 
     /// The SRV records for `name` at `server` (port 53, or `port`). Over UDP on a connected socket

@@ -344,9 +344,10 @@ public enum EndpointProbe {
     }
 }
 
-/// The nameservers of /etc/resolv.conf, for a message about a name that did not resolve.
-enum Resolvers {
-    static func configured(path: String = "/etc/resolv.conf") -> [String] {
+/// The nameservers of /etc/resolv.conf, in order (a message about a name that did not resolve;
+/// the DNS server `dcs` asks).
+public enum Resolvers {
+    public static func configured(path: String = "/etc/resolv.conf") -> [String] {
         guard let file = fopen(path, "r") else { return [] }
         defer { fclose(file) }
         var servers: [String] = []

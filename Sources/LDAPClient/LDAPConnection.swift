@@ -118,6 +118,8 @@ public actor LDAPConnection {
         if diagnostic == "(unknown error code)" { diagnostic = nil }  // GnuTLS's text for "no detail"
         ldapLog.debug("connect failed", metadata: ["uri": "\(uri)", "rc": "\(rc)", "diagnostic": "\(diagnostic ?? "")",
                                                    "tcp": "\(watch.connected)", "fired": "\(fired)"])
+        // libldap's "Can't contact LDAP server" / connect error: the cause is for the probe to find
+        let lost = rc == LDAPResultCode.serverDown.rawValue || rc == LDAPResultCode.connectError.rawValue
         let error: LDAPError
         if fired {
             error = LDAPError(
@@ -128,12 +130,10 @@ public actor LDAPConnection {
             // libldap's own connect timeout: asking again would only wait as long once more
             error = LDAPError(code: .timeout, operation: operation, target: uri,
                               finding: .noAnswer(endpoint, seconds: deadline.timeInterval))
-        } else if rc == LDAPResultCode.serverDown.rawValue || rc == LDAPResultCode.connectError.rawValue,
-                  let finding = probe(), finding.isFault {
+        } else if lost, let finding = probe(), finding.isFault {
             error = LDAPError(code: LDAPResultCode(rawValue: rc), diagnosticMessage: diagnostic,
                               operation: operation, target: uri, finding: finding)
-        } else if watch.connected && configuration.security != .none
-                    && (rc == LDAPResultCode.serverDown.rawValue || rc == LDAPResultCode.connectError.rawValue) {
+        } else if lost && watch.connected && configuration.security != .none {
             let trust = configuration.caFile.map { "the CA file \($0)" } ?? "the system's CA certificates"
             error = LDAPError(
                 code: LDAPResultCode(rawValue: rc),

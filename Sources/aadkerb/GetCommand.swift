@@ -96,8 +96,7 @@ struct GetCommand: AsyncParsableCommand {
                 do {
                     cloud = try await cloudRead
                 } catch where onPrem != nil {
-                    let status = ExitStatus(error)
-                    cloudFailure = GetReport.CloudFailure(error: status.name, exitCode: status.rawValue, message: "\(error)")
+                    cloudFailure = GetReport.CloudFailure(status: ExitStatus(error), message: "\(error)")
                     Terminal.writeErr("aadkerb: error: \(multiple ? "\(domain.value): " : "")\(error)")
                 }
                 var report = GetReport(domain: domain.value, onPrem: onPrem, uri: uri, cloudRead: readCloud, cloud: cloud?.value)
@@ -125,10 +124,16 @@ struct GetReport: Encodable {
     var cloudFailure: CloudFailure?
 
     struct CloudFailure: Encodable {
-        let error: String
-        let exitCode: Int32
+        let status: ExitStatus
         let message: String
-        enum CodingKeys: String, CodingKey { case error = "Error", exitCode = "ExitCode", message = "Message" }
+        enum CodingKeys: String, CodingKey { case Error, ExitCode, Message }
+        /// As an error object: {"Error", "ExitCode", "Message"} (docs/exit-codes.md).
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(status.name, forKey: .Error)
+            try c.encode(status.rawValue, forKey: .ExitCode)
+            try c.encode(message, forKey: .Message)
+        }
     }
 
     /// DCs that answered with another key version than the DC that was read, or did not answer.
@@ -153,12 +158,12 @@ struct GetReport: Encodable {
         sample.cloudKvno = cloud?.currentKey?.kvno
         if cloudRead && cloudFailure == nil { sample.rotationPending = cloud?.rotation != nil }
         if domainControllers != nil { sample.laggingDCs = laggingDCs.count }
-        if let cloudFailure { sample.error = (ExitStatus(rawValue: cloudFailure.exitCode) ?? .tenantFailure, cloudFailure.message) }
+        if let cloudFailure { sample.error = (cloudFailure.status, cloudFailure.message) }
         return sample
     }
 
     var exitStatus: ExitStatus {
-        if let cloudFailure { return ExitStatus(rawValue: cloudFailure.exitCode) ?? .tenantFailure }
+        if let cloudFailure { return cloudFailure.status }
         // a DC that does not hold the key the others hold (yet) is drift too
         if !laggingDCs.isEmpty, onPrem?.status == .configured, comparison == nil || comparison?.status == .inSync { return .drifted }
         if let comparison {
