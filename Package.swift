@@ -84,7 +84,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient", "EndpointProbe"]),
-        .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore", "TenantAPI"]),
+        .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore", "TenantAPI", "LDAPClient", "Secrets"]),
         .testTarget(name: "DRSClientTests", dependencies: ["DRSClient"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets", "CKrb5", "Secrets", .product(name: "SwiftASN1", package: "swift-asn1")],
                     exclude: ["oracle"]),

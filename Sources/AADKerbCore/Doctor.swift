@@ -27,19 +27,19 @@ public struct DoctorCheck: Sendable, Equatable {
 /// privileged accounts, the DC's clock, and the tenant (reachable, authorised, holding the DC's
 /// key). Each check reads only; nothing is changed.
 public struct Doctor: Sendable {
-    public let connection: LDAPConnection
+    public let connection: any DirectoryConnection
     public let objects: KerberosServerObjects
     public let cloud: (any KerberosDomainStore)?
     public let keyReader: (any AccountKeyReader)?
-    public let connectToDC: (@Sendable (DirectoryDC) async throws -> LDAPConnection)?
+    public let connectToDC: (@Sendable (DirectoryDC) async throws -> any DirectoryConnection)?
     /// A key older than this is a warning (Microsoft advises rotating it like any krbtgt key).
     public var maximumKeyAge: TimeInterval = 180 * 86400
     /// Clock skew tolerated by Kerberos (5 minutes by default); half of it is a warning.
     public var maximumSkew: TimeInterval = 300
     let now: @Sendable () -> Date
 
-    public init(connection: LDAPConnection, domain: DomainName, cloud: (any KerberosDomainStore)?, keyReader: (any AccountKeyReader)?,
-                connectToDC: (@Sendable (DirectoryDC) async throws -> LDAPConnection)?, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(connection: any DirectoryConnection, domain: DomainName, cloud: (any KerberosDomainStore)?, keyReader: (any AccountKeyReader)?,
+                connectToDC: (@Sendable (DirectoryDC) async throws -> any DirectoryConnection)?, now: @escaping @Sendable () -> Date = Date.init) {
         self.connection = connection
         objects = KerberosServerObjects(domain: domain)
         self.cloud = cloud

@@ -72,7 +72,7 @@ public enum DomainControllers {
     /// Every DC under OU=Domain Controllers with a host name (writable: SERVER_TRUST_ACCOUNT;
     /// read-only: PARTIAL_SECRETS_ACCOUNT; the AzureADKerberos object has no host name and is
     /// left out), merged with the SRV records found in DNS, in SRV order then by name.
-    public static func inventory(connection: LDAPConnection, objects: KerberosServerObjects, srv: [SRVRecord]) async throws -> [Info] {
+    public static func inventory(connection: any DirectoryConnection, objects: KerberosServerObjects, srv: [SRVRecord]) async throws -> [Info] {
         var infos: [Info] = srv.map { Info(name: $0.target.lowercased(), srv: $0) }
         for (dc, entry) in try await search(connection: connection, objects: objects, writableOnly: false) {
             let index = infos.firstIndex { $0.name == dc.name } ?? { infos.append(Info(name: dc.name, srv: nil)); return infos.count - 1 }()
@@ -84,17 +84,17 @@ public enum DomainControllers {
     }
 
     /// The writable DCs of the directory, by name.
-    public static func writable(connection: LDAPConnection, objects: KerberosServerObjects) async throws -> [DirectoryDC] {
+    public static func writable(connection: any DirectoryConnection, objects: KerberosServerObjects) async throws -> [DirectoryDC] {
         try await search(connection: connection, objects: objects, writableOnly: true).map(\.0).sorted { $0.name < $1.name }
     }
 
     /// Every DC the directory lists, writable and read-only.
-    public static func all(connection: LDAPConnection, objects: KerberosServerObjects) async throws -> [DirectoryDC] {
+    public static func all(connection: any DirectoryConnection, objects: KerberosServerObjects) async throws -> [DirectoryDC] {
         try await search(connection: connection, objects: objects, writableOnly: false).map(\.0).sorted { $0.name < $1.name }
     }
 
     /// The one search that makes `DirectoryDC`s.
-    static func search(connection: LDAPConnection, objects: KerberosServerObjects, writableOnly: Bool) async throws -> [(DirectoryDC, LDAPEntry)] {
+    static func search(connection: any DirectoryConnection, objects: KerberosServerObjects, writableOnly: Bool) async throws -> [(DirectoryDC, LDAPEntry)] {
         let kinds: LDAPFilter = writableOnly
             ? .bitwiseAnd("userAccountControl", 0x2000)
             : .or([.bitwiseAnd("userAccountControl", 0x2000), .bitwiseAnd("userAccountControl", 0x0400_0000)])
@@ -155,8 +155,8 @@ public enum DomainControllers {
     /// writable DC), concurrently: the DC `connection` talks to (named `connectedDC`) through it,
     /// the others through `connectToDC`. A DC that cannot be reached is reported with its error,
     /// not thrown. `converged`: the DC holds at least `expected` (or, without `expected`, answered).
-    public static func keyVersions(connection: LDAPConnection, objects: KerberosServerObjects, accountDN: String,
-                                   connectedDC: String?, connectToDC: (@Sendable (DirectoryDC) async throws -> LDAPConnection)?,
+    public static func keyVersions(connection: any DirectoryConnection, objects: KerberosServerObjects, accountDN: String,
+                                   connectedDC: String?, connectToDC: (@Sendable (DirectoryDC) async throws -> any DirectoryConnection)?,
                                    expected: Int64? = nil, dcs given: [DirectoryDC]? = nil) async throws -> [DCKeyState] {
         let dcs: [DirectoryDC]
         if let given { dcs = given } else { dcs = try await writable(connection: connection, objects: objects) }
@@ -168,7 +168,7 @@ public enum DomainControllers {
                 group.addTask {
                     let name = dc.name
                     do {
-                        let c: LDAPConnection
+                        let c: any DirectoryConnection
                         if name == connectedDC?.lowercased() {
                             c = connection
                         } else if let connectToDC {

@@ -26,11 +26,11 @@ public enum Forest {
     }
 
     /// The forest's domains, asked of the DC behind `connection`.
-    public static func domainNames(connection: LDAPConnection) async throws -> [String] {
+    public static func domainNames(connection: any DirectoryConnection) async throws -> [String] {
         let root = try await connection.rootDSE(attributes: ["configurationNamingContext"])
         guard let configuration = root.string("configurationNamingContext") else {
             throw LDAPError(code: .other, diagnosticMessage: "the root DSE names no configuration naming context",
-                            operation: "read the root DSE of \(connection.configuration.uri)")
+                            operation: "read the root DSE of \(connection.uri)")
         }
         let crossRefs = try await connection.search(base: "CN=Partitions,\(configuration)", scope: .oneLevel, filter: filter,
                                                     attributes: ["dnsRoot", "systemFlags", "enabled"])

@@ -32,14 +32,14 @@ public protocol KerberosDomainStore: Sendable {
 /// everything (Remove-AzureADKerberosServer). Every step is idempotent, so a re-run after a
 /// failure part way finishes the job. docs/set-and-remove.md lists every attribute written.
 public struct KerberosServerSetter: Sendable {
-    public let connection: LDAPConnection
+    public let connection: any DirectoryConnection
     public let objects: KerberosServerObjects
     public let cloud: (any KerberosDomainStore)?
     public let dryRun: Bool
     /// Reads the key the DC made, to publish it; nil: metadata only.
     public let keyReader: (any AccountKeyReader)?
 
-    public init(connection: LDAPConnection, domain: DomainName, cloud: (any KerberosDomainStore)?, dryRun: Bool,
+    public init(connection: any DirectoryConnection, domain: DomainName, cloud: (any KerberosDomainStore)?, dryRun: Bool,
                 keyReader: (any AccountKeyReader)? = nil) {
         self.connection = connection
         objects = KerberosServerObjects(domain: domain)
@@ -65,7 +65,7 @@ public struct KerberosServerSetter: Sendable {
     public func set() async throws -> [Step] {
         var steps: [Step] = []
         let root = try await connection.rootDSE(attributes: ["defaultNamingContext"])
-        try OnPremReader.checkDomain(root, objects: objects, uri: connection.configuration.uri)
+        try OnPremReader.checkDomain(root, objects: objects, uri: connection.uri)
         let domainSID = try await connection.read(objects.domainDN.description, attributes: ["objectSid"])?
             .bytes("objectSid").flatMap(formatSID)
         guard let domainSID else {
@@ -210,7 +210,7 @@ public struct KerberosServerSetter: Sendable {
     public func remove() async throws -> [Step] {
         var steps: [Step] = []
         let root = try await connection.rootDSE(attributes: ["defaultNamingContext"])
-        try OnPremReader.checkDomain(root, objects: objects, uri: connection.configuration.uri)
+        try OnPremReader.checkDomain(root, objects: objects, uri: connection.uri)
         if let cloud, try await cloud.read(domain: objects.domain.value) != nil {
             steps.append(Step(.cloud, "Delete", objects.domain.value, "KerberosDomain"))
             if !dryRun { _ = try await cloud.remove(domain: objects.domain.value) }

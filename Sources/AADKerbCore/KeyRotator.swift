@@ -105,19 +105,19 @@ public enum RotationError: Error, Sendable, CustomStringConvertible {
 /// 5. wait (bounded) until the other writable DCs hold the new key;
 /// 6. read the new key from the DC and publish it (If-Match on the lease's ETag), releasing the lease.
 public struct KeyRotator: Sendable {
-    public let connection: LDAPConnection
+    public let connection: any DirectoryConnection
     public let objects: KerberosServerObjects
     public let cloud: any KerberosDomainStore
     public let keyReader: any AccountKeyReader
     public let policy: RotationPolicy
     /// Connects to another DC of the domain, one the directory lists (for the convergence report).
-    public let connectToDC: (@Sendable (DirectoryDC) async throws -> LDAPConnection)?
+    public let connectToDC: (@Sendable (DirectoryDC) async throws -> any DirectoryConnection)?
     /// Told each round of the wait for the DCs, with every DC's state.
     public var progress: (@Sendable ([DCKeyState]) -> Void)?
     let now: @Sendable () -> Date
 
-    public init(connection: LDAPConnection, domain: DomainName, cloud: any KerberosDomainStore, keyReader: any AccountKeyReader,
-                policy: RotationPolicy, connectToDC: (@Sendable (DirectoryDC) async throws -> LDAPConnection)? = nil,
+    public init(connection: any DirectoryConnection, domain: DomainName, cloud: any KerberosDomainStore, keyReader: any AccountKeyReader,
+                policy: RotationPolicy, connectToDC: (@Sendable (DirectoryDC) async throws -> any DirectoryConnection)? = nil,
                 now: @escaping @Sendable () -> Date = Date.init) {
         self.connection = connection
         objects = KerberosServerObjects(domain: domain)

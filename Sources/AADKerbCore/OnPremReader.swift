@@ -10,10 +10,10 @@ import LDAPClient
 /// account read. No filter term is unindexed: a backlink term (msDS-KrbTgtLinkBl) made Samba scan
 /// the whole domain. See docs/fields.md.
 public struct OnPremReader: Sendable {
-    public let connection: LDAPConnection
+    public let connection: any DirectoryConnection
     public let objects: KerberosServerObjects
 
-    public init(connection: LDAPConnection, domain: DomainName) {
+    public init(connection: any DirectoryConnection, domain: DomainName) {
         self.connection = connection
         objects = KerberosServerObjects(domain: domain)
     }
@@ -50,7 +50,7 @@ public struct OnPremReader: Sendable {
     private func readUnchecked() async throws -> OnPremKerberosServer {
         let root = try await connection.rootDSE(
             attributes: ["defaultNamingContext", "configurationNamingContext", "dnsHostName", "dsServiceName"])
-        try Self.checkDomain(root, objects: objects, uri: connection.configuration.uri)
+        try Self.checkDomain(root, objects: objects, uri: connection.uri)
         var server = OnPremKerberosServer(domainDNSName: objects.domain.value, server: root.string("dnsHostName"))
 
         let computerDN = objects.computer.description

@@ -50,10 +50,10 @@ public enum RevealPolicyError: Error, Sendable, CustomStringConvertible {
 }
 
 public struct RevealPolicyEditor: Sendable {
-    public let connection: LDAPConnection
+    public let connection: any DirectoryConnection
     public let objects: KerberosServerObjects
 
-    public init(connection: LDAPConnection, domain: DomainName) {
+    public init(connection: any DirectoryConnection, domain: DomainName) {
         self.connection = connection
         objects = KerberosServerObjects(domain: domain)
     }

@@ -68,11 +68,11 @@ public struct SignInUser: Sendable, Equatable {
 /// Exchanges the cloud's partial TGT for each user at each DC the directory lists, and says what
 /// each DC answered. The ticket comes from `ticket` (the tenant, or minted here from the DC's key).
 public struct SignInVerifier: Sendable {
-    public let connection: LDAPConnection
+    public let connection: any DirectoryConnection
     public let domain: DomainName
     public let timeout: Duration
 
-    public init(connection: LDAPConnection, domain: DomainName, timeout: Duration = .seconds(10)) {
+    public init(connection: any DirectoryConnection, domain: DomainName, timeout: Duration = .seconds(10)) {
         self.connection = connection
         self.domain = domain
         self.timeout = timeout

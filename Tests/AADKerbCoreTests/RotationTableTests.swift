@@ -1,0 +1,303 @@
+import Foundation
+import Testing
+@testable import AADKerbCore
+import LDAPClient
+import Secrets
+import TenantAPI
+
+/// A domain with one or two writable DCs and a tenant, in memory, configured by `set` with a key
+/// made 40 days ago (so rotation is due and outside the ticket lifetime).
+struct World {
+    static let domainName = "contoso.test"
+    let domain = try! DomainName(Self.domainName)
+    let dc1 = InMemoryDirectory(domain: Self.domainName, hostName: "dc1.contoso.test")
+    let dc2 = InMemoryDirectory(domain: Self.domainName, hostName: "dc2.contoso.test")
+    let tenant = InMemoryTenant()
+    let objects = KerberosServerObjects(domain: try! DomainName(Self.domainName))
+    var krbtgt: String { objects.krbtgt.description }
+
+    /// `twoDCs`: dc2 is a writable DC too, reached through `connectToDC`, holding what dc1 had at set-up.
+    static func configured(twoDCs: Bool = false) async throws -> World {
+        let w = World()
+        let past = Date().addingTimeInterval(-40 * 86400)
+        for dc in [w.dc1, w.dc2] {
+            await dc.addDC("dc1.contoso.test")
+            if twoDCs { await dc.addDC("dc2.contoso.test") }
+        }
+        await w.dc1.setClock { past }
+        _ = try await KerberosServerSetter(connection: w.dc1, domain: w.domain, cloud: w.tenant, dryRun: false,
+                                           keyReader: InMemoryKeyReader(dc: w.dc1)).set()
+        await w.dc1.setClock { Date() }
+        if twoDCs { await w.dc1.replicate(to: w.dc2) }
+        await w.dc1.clearLog()
+        return w
+    }
+
+    func rotator(_ configure: (inout RotationPolicy) -> Void = { _ in }, now: @escaping @Sendable () -> Date = Date.init) -> KeyRotator {
+        var policy = RotationPolicy()
+        policy.convergenceTimeout = 0
+        configure(&policy)
+        let dc2 = self.dc2
+        return KeyRotator(connection: dc1, domain: domain, cloud: tenant, keyReader: InMemoryKeyReader(dc: dc1), policy: policy,
+                          connectToDC: { dc in
+                              guard dc.name == "dc2.contoso.test" else { throw LDAPError(code: .serverDown, operation: "connect", target: dc.name) }
+                              return dc2
+                          }, now: now)
+    }
+
+    func dcKeys() async throws -> AccountKeys { try #require(await dc1.accountKeys(krbtgt)) }
+    func cloud() async throws -> KerberosDomain { try #require(await tenant.current(Self.domainName)) }
+    /// The invariant: the tenant's current key is the current or previous key of every writable DC.
+    func invariantHolds() async throws -> Bool {
+        let current = try await cloud().currentKey?.checkValue
+        for dc in [dc1, dc2] {
+            guard let keys = await dc.accountKeys(krbtgt) else { continue }
+            let held = [keys.current] + (keys.previous.map { [$0] } ?? [])
+            if !held.map(KeyEnvelope.checkValue).contains(current ?? "") { return false }
+        }
+        return true
+    }
+}
+
+extension InMemoryDirectory {
+    func setClock(_ clock: @escaping @Sendable () -> Date) { now = clock }
+    func setKeyResetWorks(_ works: Bool) { keyResetWorks = works }
+}
+
+/// Every row of docs/rotation.md's tables, against the in-memory directory and tenant.
+@Suite struct RotationTableTests {
+    @Test func aDueKeyIsRotatedOnBothSides() async throws {
+        let w = try await World.configured()
+        let before = try await w.dcKeys()
+        let result = try await w.rotator().run()
+        #expect(result.outcome == .rotated)
+        let after = try await w.dcKeys()
+        #expect(KeyEnvelope.checkValue(after.previous!) == KeyEnvelope.checkValue(before.current))
+        let cloud = try await w.cloud()
+        #expect(cloud.currentKey?.checkValue == KeyEnvelope.checkValue(after.current))
+        #expect(cloud.previousKey?.checkValue == KeyEnvelope.checkValue(before.current))
+        #expect(cloud.currentKey?.kvno == result.after?.kvno)
+        #expect(result.after?.kvno == result.before.kvno.map { $0 + 1 })
+        #expect(cloud.rotation == nil, "publishing clears the lease")
+        #expect(try await w.invariantHolds())
+    }
+
+    @Test func theTenantOnTheDCsPreviousKeyIsCompletedWithoutANewKey() async throws {
+        let w = try await World.configured()
+        // an earlier run reset the key and stopped (its lease expired)
+        try await w.dc1.modify(w.krbtgt, [LDAPModification(.replace, "unicodePwd", values: [[0x22, 0, 0x22, 0]])])
+        let kvno = await w.dc1.kvno(w.krbtgt)
+        let result = try await w.rotator().run()
+        #expect(result.outcome == .completed)
+        #expect(await w.dc1.kvno(w.krbtgt) == kvno, "no third key")
+        #expect(try await w.cloud().currentKey?.checkValue == KeyEnvelope.checkValue(try await w.dcKeys().current))
+    }
+
+    @Test(arguments: [false, true])
+    func aTenantWithNoKeyOrAForeignKeyIsRepaired(foreign: Bool) async throws {
+        let w = try await World.configured()
+        await w.tenant.mutate(World.domainName) {
+            $0.currentKey = foreign ? KeySlot(kvno: 9, keyVersion: 1, checkValue: "0011223344556677") : nil
+            $0.previousKey = nil
+        }
+        let kvno = await w.dc1.kvno(w.krbtgt)
+        let result = try await w.rotator().run()
+        #expect(result.outcome == .repaired)
+        #expect(await w.dc1.kvno(w.krbtgt) == kvno, "the DC's key is published, not replaced")
+        #expect(try await w.invariantHolds())
+    }
+
+    @Test func aKeyYoungerThanMinAgeIsSkipped() async throws {
+        let w = try await World.configured()
+        let result = try await w.rotator { $0.minimumAge = 60 * 86400 }.run()
+        #expect(result.outcome == .skipped)
+        #expect(await w.dc1.writes().isEmpty)
+        #expect(await w.tenant.writes == 1, "only set's write")
+    }
+
+    @Test func aKeyWithinTheTicketLifetimeIsRefusedUnlessForced() async throws {
+        let w = try await World.configured()
+        #expect(try await w.rotator().run().outcome == .rotated)
+        let refused = try await w.rotator().run()
+        #expect(refused.outcome == .refused)
+        #expect(refused.reason.contains("ticket lifetime"))
+        let forced = try await w.rotator { $0.force = true }.run()
+        #expect(forced.outcome == .rotated)
+        #expect(try await w.invariantHolds())
+    }
+
+    @Test func anotherRunsLiveLeaseKeepsThisRunOff() async throws {
+        let w = try await World.configured()
+        let now = Date()
+        await w.tenant.mutate(World.domainName) {
+            $0.rotation = RotationLease(id: "other", holder: "host2 pid 7", startedOn: ISO8601.string(now),
+                                        expiresOn: ISO8601.string(now.addingTimeInterval(600)), fromKvno: 1)
+        }
+        let writesBefore = await w.tenant.writes
+        let result = try await w.rotator().run()
+        #expect(result.outcome == .refused)
+        #expect(result.reason.contains("host2 pid 7"))
+        #expect(await w.dc1.writes().isEmpty)
+        #expect(await w.tenant.writes == writesBefore)
+        // --break-lease: that run is known to be dead
+        #expect(try await w.rotator { $0.breakLease = true }.run().outcome == .rotated)
+    }
+
+    @Test func anExpiredLeaseIsTakenOver() async throws {
+        let w = try await World.configured()
+        let then = Date().addingTimeInterval(-3600)
+        await w.tenant.mutate(World.domainName) {
+            $0.rotation = RotationLease(id: "dead", holder: "host2 pid 7", startedOn: ISO8601.string(then),
+                                        expiresOn: ISO8601.string(then.addingTimeInterval(900)), fromKvno: 1)
+        }
+        #expect(try await w.rotator().run().outcome == .rotated)
+        #expect(try await w.cloud().rotation == nil)
+    }
+
+    @Test func losingTheIfMatchRaceForTheLeaseChangesNothing() async throws {
+        let w = try await World.configured()
+        await w.tenant.beforeWrite { tenant in await tenant.mutate(World.domainName) { $0.displayName += "" } }
+        let result = try await w.rotator().run()
+        #expect(result.outcome == .refused)
+        #expect(await w.dc1.writes().isEmpty, "no key reset after a lost lease")
+    }
+
+    @Test func aConflictOnPublishIsFineWhenTheTenantHoldsTheNewKey() async throws {
+        let w = try await World.configured()
+        // the lease write lands; just before the publish, someone else (set) publishes the DC's new key
+        let dc1 = w.dc1, krbtgt = w.krbtgt
+        await w.tenant.beforeWrite(2) { tenant in
+            let keys = await dc1.accountKeys(krbtgt)!
+            try await tenant.publishAsAnotherWriter(World.domainName, key: keys.current, kvno: await dc1.kvno(krbtgt)!)
+        }
+        let result = try await w.rotator().run()
+        #expect(result.outcome == .rotated)
+        #expect(try await w.cloud().currentKey?.checkValue == KeyEnvelope.checkValue(try await w.dcKeys().current))
+        #expect(try await w.invariantHolds())
+    }
+
+    @Test func anotherRunsLeaseTakenDuringARepairPublishIsRefused() async throws {
+        let w = try await World.configured()
+        await w.tenant.mutate(World.domainName) { $0.currentKey = nil }
+        // while this run repairs, another takes a live lease (it read the tenant first)
+        let now = Date()
+        await w.tenant.beforeWrite(1) { tenant in
+            await tenant.mutate(World.domainName) {
+                $0.rotation = RotationLease(id: "other", holder: "host2 pid 9", startedOn: ISO8601.string(now),
+                                            expiresOn: ISO8601.string(now.addingTimeInterval(600)), fromKvno: 1)
+            }
+        }
+        let result = try await w.rotator().run()
+        #expect(result.outcome == .refused)
+        #expect(result.reason.contains("host2 pid 9"))
+    }
+
+    @Test func aLostPublishWithoutTheNewKeyIsAnErrorAndARerunCompletes() async throws {
+        let w = try await World.configured()
+        await w.tenant.failNextWrites([nil, StoreConflict("412")])
+        await #expect(throws: RotationError.self) { try await w.rotator().run() }
+        // state: the DC holds n+1, the tenant n with this run's lease: get shows Drifted, the invariant holds
+        #expect(try await w.invariantHolds())
+        #expect(try await w.cloud().rotation != nil)
+        // the lease is live: refused until it expires, then completed
+        #expect(try await w.rotator().run().outcome == .refused)
+        let later = Date().addingTimeInterval(16 * 60)
+        let rerun = try await w.rotator(now: { later }).run()
+        #expect(rerun.outcome == .completed)
+        #expect(try await w.cloud().currentKey?.checkValue == KeyEnvelope.checkValue(try await w.dcKeys().current))
+        #expect(try await w.cloud().rotation == nil)
+    }
+
+    @Test(arguments: ["lease", "reset", "publish"])
+    func interruptedAfterEachStepARerunConverges(step: String) async throws {
+        let w = try await World.configured()
+        let start = try await w.dcKeys()
+        let fault = LDAPError(code: .unavailable, diagnosticMessage: "DC went away", operation: "modify", target: w.krbtgt)
+        switch step {
+        case "lease": await w.dc1.fail(.modify, on: w.krbtgt, with: fault)         // the reset fails after the lease
+        case "reset": await w.tenant.failNextWrites([nil, URLError(.timedOut)])    // reset done, the publish times out
+        default: await w.tenant.failNextWrites([nil, URLError(.networkConnectionLost)])
+        }
+        await #expect(throws: (any Error).self) { try await w.rotator().run() }
+        #expect(try await w.invariantHolds(), "after a failure at \(step)")
+        // the next run, once the lease has expired
+        let later = Date().addingTimeInterval(16 * 60)
+        let rerun = try await w.rotator({ $0.force = true }, now: { later }).run()
+        #expect([.rotated, .completed].contains(rerun.outcome))
+        #expect(try await w.invariantHolds())
+        let end = try await w.dcKeys()
+        #expect(try await w.cloud().currentKey?.checkValue == KeyEnvelope.checkValue(end.current))
+        if step == "lease" {
+            #expect(rerun.outcome == .rotated, "nothing was reset: the re-run rotates")
+        } else {
+            #expect(rerun.outcome == .completed, "the key was reset: the re-run publishes it, no third key")
+            #expect(KeyEnvelope.checkValue(end.previous!) == KeyEnvelope.checkValue(start.current))
+        }
+    }
+
+    @Test func aKvnoThatDoesNotAdvanceIsAnError() async throws {
+        let w = try await World.configured()
+        await w.dc1.setKeyResetWorks(false)
+        await #expect {
+            try await w.rotator().run()
+        } throws: { error in
+            guard case RotationError.kvnoDidNotAdvance = error else { return false }
+            return true
+        }
+        #expect(try await w.invariantHolds())
+    }
+
+    @Test func aDCThatHasNotReplicatedKeepsTheKeyUnpublished() async throws {
+        let w = try await World.configured(twoDCs: true)
+        let start = try await w.dcKeys()
+        let result = try await w.rotator().run()
+        #expect(result.outcome == .pending)
+        #expect(result.reason.contains("dc2.contoso.test"))
+        #expect(result.domainControllers.map(\.name) == ["dc1.contoso.test", "dc2.contoso.test"])
+        #expect(result.domainControllers.map(\.converged) == [true, false])
+        // the tenant keeps the key both DCs hold; the lease is handed on (expired at once)
+        #expect(try await w.cloud().currentKey?.checkValue == KeyEnvelope.checkValue(start.current))
+        let lease = try #require(try await w.cloud().rotation)
+        #expect(ISO8601.date(lease.expiresOn)! <= Date())
+        #expect(try await w.invariantHolds())
+        // again before replication: still pending, no third key
+        let kvno = await w.dc1.kvno(w.krbtgt)
+        #expect(try await w.rotator().run().outcome == .pending)
+        #expect(await w.dc1.kvno(w.krbtgt) == kvno)
+        // replicated: the next run publishes
+        await w.dc1.replicate(to: w.dc2)
+        #expect(try await w.rotator().run().outcome == .completed)
+        #expect(try await w.invariantHolds())
+        #expect(try await w.cloud().currentKey?.checkValue == KeyEnvelope.checkValue(try await w.dcKeys().current))
+    }
+
+    @Test func anUnreachableDCIsLaggingNotConverged() async throws {
+        let w = try await World.configured()
+        await w.dc1.addDC("dc3.contoso.test")   // listed, but connectToDC cannot reach it
+        let result = try await w.rotator().run()
+        #expect(result.outcome == .pending)
+        #expect(result.domainControllers.first { $0.name == "dc3.contoso.test" }?.error != nil)
+    }
+
+    @Test func aDryRunWritesNothing() async throws {
+        let w = try await World.configured()
+        let result = try await w.rotator { $0.dryRun = true }.run()
+        #expect(result.outcome == .rotated)
+        #expect(result.steps.map(\.action) == ["Lease", "ResetKey", "Wait", "Publish"])
+        #expect(await w.dc1.writes().isEmpty)
+        #expect(await w.tenant.writes == 1)
+    }
+
+    @Test func notConfiguredAndNoCloudObjectAreErrors() async throws {
+        let w = World()
+        await #expect(throws: RotationError.self) { try await w.rotator().run() }
+        let configured = try await World.configured()
+        _ = try await configured.tenant.remove(domain: World.domainName)
+        await #expect {
+            try await configured.rotator().run()
+        } throws: { error in
+            guard case RotationError.cloudMissing = error else { return false }
+            return true
+        }
+    }
+}
