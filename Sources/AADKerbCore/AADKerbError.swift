@@ -16,7 +16,7 @@ public enum AADKerbError: Error, Sendable, CustomStringConvertible {
             return "'\(raw.debugDescription.dropFirst().dropLast())' is not a valid DNS domain name "
                 + "(letters, digits and hyphens in dot-separated labels, e.g. contoso.corp.com)"
         case let .domainMismatch(requested, served, server):
-            return "\(server) serves the domain \(served), not \(requested); point --server at a DC of \(requested)"
+            return "\(server) serves the domain \(served), not \(requested)"
         case let .ldap(error):
             return error.description
         case let .malformedObject(dn, reason):

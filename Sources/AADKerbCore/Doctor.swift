@@ -12,14 +12,46 @@ public struct DoctorCheck: Sendable, Equatable {
     public var name: String
     public var status: Status
     public var detail: String
-    public var fix: String?
+    public var fix: DoctorFix?
 
-    public init(_ name: String, _ status: Status, _ detail: String, fix: String? = nil) {
+    public init(_ name: String, _ status: Status, _ detail: String, fix: DoctorFix? = nil) {
         self.name = name
         self.status = status
         self.detail = detail
         self.fix = fix
     }
+}
+
+/// What to do about a failed check (the CLI words it as a command line or an instruction).
+public enum DoctorFix: Sendable, Equatable {
+    /// Synchronise this host and the DCs (NTP).
+    case synchroniseClocks
+    /// Create the server (`set` with the tenant).
+    case create(domain: String)
+    /// `set` repairs the on-prem objects.
+    case repair(domain: String)
+    /// Take these privileged groups out of the allow list of the read-only DC object.
+    case removeFromAllowList(computer: String)
+    /// Deny the privileged groups (`set` adds the default list when it is empty, or add them by hand).
+    case denyPrivilegedGroups(computer: String)
+    /// Deny these tier-0 accounts (or their groups) in the reveal policy.
+    case denyTierZero(domain: String)
+    /// Rotate the key.
+    case rotate(domain: String)
+    /// Allow AES256-CTS-HMAC-SHA1-96 on the DCs, then rotate.
+    case allowAES256
+    /// Wait for replication, then look at every DC's kvno.
+    case waitForReplication
+    /// Check the tenant endpoint, the client's credentials and its role.
+    case checkTenantAccess
+    /// `set` with the tenant publishes the DC's key.
+    case publishDCKey(domain: String)
+    /// `set`, or `rotate`, which finishes an interrupted rotation.
+    case resynchronise
+    /// `rotate` finishes the unfinished rotation once its lease has expired.
+    case finishRotation
+    /// Advice the CLI itself worded (connection failures, sign-in).
+    case advice(String)
 }
 
 /// The checks the FAQ and troubleshooting pages list, against one domain: objects present and
@@ -64,11 +96,11 @@ public struct Doctor: Sendable {
             checks.append(DoctorCheck("objects", .pass, "the krbtgt account, the read-only DC object and the service connection point exist and agree (Id \(onPrem.id.map(String.init) ?? "?"))"))
         case .notConfigured:
             checks.append(DoctorCheck("objects", .fail, "no Azure AD Kerberos server is configured in \(objects.domain.value)",
-                                      fix: "aadkerb set --domain \(objects.domain.value) --tenant ..."))
+                                      fix: .create(domain: objects.domain.value)))
             return checks
         case .incomplete:
             checks.append(DoctorCheck("objects", .fail, onPrem.problems.joined(separator: "; "),
-                                      fix: "aadkerb set --domain \(objects.domain.value) repairs it"))
+                                      fix: .repair(domain: objects.domain.value)))
         }
         checks.append(await revealPolicy())
         checks.append(await tierZeroAllowed())
@@ -91,7 +123,7 @@ public struct Doctor: Sendable {
             let skew = now().timeIntervalSince(dcTime)
             let text = String(format: "this host's clock is %.0f s %@ the DC's", abs(skew), skew >= 0 ? "ahead of" : "behind")
             if abs(skew) > maximumSkew {
-                return DoctorCheck("clock", .fail, text + " (Kerberos allows \(Int(maximumSkew)) s)", fix: "synchronise this host and the DCs with NTP")
+                return DoctorCheck("clock", .fail, text + " (Kerberos allows \(Int(maximumSkew)) s)", fix: .synchroniseClocks)
             }
             return DoctorCheck("clock", abs(skew) > maximumSkew / 2 ? .warn : .pass, text)
         } catch {
@@ -120,11 +152,11 @@ public struct Doctor: Sendable {
             let allowedPrivileged = existing.filter { allowed.contains($0.key) }.map(\.value).sorted()
             if !allowedPrivileged.isEmpty {
                 return DoctorCheck("reveal-policy", .fail, "privileged groups are allowed in msDS-RevealOnDemandGroup: \(allowedPrivileged.joined(separator: ", "))",
-                                   fix: "remove them from msDS-RevealOnDemandGroup of \(objects.computer.description)")
+                                   fix: .removeFromAllowList(computer: objects.computer.description))
             }
             if !notDenied.isEmpty {
                 return DoctorCheck("reveal-policy", .fail, "not denied by msDS-NeverRevealGroup: \(notDenied.joined(separator: ", ")); their members' keys could be sent to the cloud",
-                                   fix: "aadkerb set adds the deny-by-default list when it is empty; or add these groups to msDS-NeverRevealGroup of \(objects.computer.description)")
+                                   fix: .denyPrivilegedGroups(computer: objects.computer.description))
             }
             return DoctorCheck("reveal-policy", .pass, "every privileged group present in the domain is denied (\(existing.count) groups)")
         } catch {
@@ -168,7 +200,7 @@ public struct Doctor: Sendable {
                 return DoctorCheck("tier0-allowed", .pass, "no account marked adminCount=1 or able to replicate secrets is allowed by the reveal policy")
             }
             return DoctorCheck("tier0-allowed", .warn, "allowed by the reveal policy although tier 0: \(flagged.joined(separator: ", ")); whoever holds the krbtgt_AzureAD key could forge a partial TGT for them",
-                               fix: "aadkerb policy deny --domain \(objects.domain.value) ... <account or its group>")
+                               fix: .denyTierZero(domain: objects.domain.value))
         } catch {
             return DoctorCheck("tier0-allowed", .warn, "cannot read adminCount or the domain's security descriptor: \(error)")
         }
@@ -179,7 +211,7 @@ public struct Doctor: Sendable {
         let age = now().timeIntervalSince(updated)
         let text = "the key was changed \(KeyRotator.duration(age)) ago (\(ISO8601.string(updated)))"
         return age > maximumKeyAge
-            ? DoctorCheck("key-age", .warn, text + ", more than \(KeyRotator.duration(maximumKeyAge))", fix: "aadkerb rotate --domain \(objects.domain.value) ...")
+            ? DoctorCheck("key-age", .warn, text + ", more than \(KeyRotator.duration(maximumKeyAge))", fix: .rotate(domain: objects.domain.value))
             : DoctorCheck("key-age", .pass, text)
     }
 
@@ -192,7 +224,7 @@ public struct Doctor: Sendable {
             _ = try await keyReader.keys(accountDN: account)
             return DoctorCheck("aes256", .pass, "the DC holds an AES256-CTS-HMAC-SHA1-96 key for \(account)")
         } catch {
-            return DoctorCheck("aes256", .fail, "\(error)", fix: "allow AES256-CTS-HMAC-SHA1-96 on the DCs, then aadkerb rotate")
+            return DoctorCheck("aes256", .fail, "\(error)", fix: .allowAES256)
         }
     }
 
@@ -206,39 +238,39 @@ public struct Doctor: Sendable {
                 return DoctorCheck("replication", .pass, "all \(dcs.count) writable DC(s) hold kvno \(onPrem.kvno.map(String.init) ?? "?")")
             }
             return DoctorCheck("replication", .warn, behind.map { "\($0.name): " + ($0.error ?? "kvno \($0.kvno.map(String.init) ?? "?")") }.joined(separator: "; "),
-                               fix: "wait for replication (repadmin /syncall or samba-tool drs replicate), then aadkerb get --all-dcs")
+                               fix: .waitForReplication)
         } catch {
             return DoctorCheck("replication", .warn, "cannot list the DCs: \(error)")
         }
     }
 
     func tenant(_ onPrem: OnPremKerberosServer) async -> [DoctorCheck] {
-        guard let cloud else { return [DoctorCheck("tenant", .skipped, "no --tenant given")] }
+        guard let cloud else { return [DoctorCheck("tenant", .skipped, "no tenant given")] }
         let twin: KerberosDomain?
         do {
             twin = try await cloud.read(domain: objects.domain.value)?.0
         } catch {
-            return [DoctorCheck("tenant", .fail, "\(error)", fix: "check --tenant-endpoint, the client's credentials and its role (KerberosDomain.Read.All)")]
+            return [DoctorCheck("tenant", .fail, "\(error)", fix: .checkTenantAccess)]
         }
         var checks = [DoctorCheck("tenant", .pass, "the tenant API answered and authorised the client")]
         guard let twin else {
             checks.append(DoctorCheck("cloud-object", .fail, "the tenant has no KerberosDomain for \(objects.domain.value)",
-                                      fix: "aadkerb set --domain \(objects.domain.value) --tenant ..."))
+                                      fix: .create(domain: objects.domain.value)))
             return checks
         }
         let comparison = KerberosServerComparison(onPrem: onPrem, cloud: twin)
         let differing = comparison.pairs.filter { $0.verdict != .match }
         if twin.currentKey == nil {
-            checks.append(DoctorCheck("cloud-object", .fail, "the tenant holds no key for \(objects.domain.value)", fix: "aadkerb set --domain \(objects.domain.value) --tenant ... publishes the DC's key"))
+            checks.append(DoctorCheck("cloud-object", .fail, "the tenant holds no key for \(objects.domain.value)", fix: .publishDCKey(domain: objects.domain.value)))
         } else if differing.isEmpty {
             checks.append(DoctorCheck("cloud-object", .pass, "in sync: the tenant holds kvno \(twin.currentKey!.kvno), the DC's current key"))
         } else {
             checks.append(DoctorCheck("cloud-object", .fail, "drifted: " + differing.map { "\($0.name) on-prem \($0.onPrem ?? "-"), cloud \($0.cloud ?? "-")" }.joined(separator: "; "),
-                                      fix: "aadkerb set (or aadkerb rotate, which finishes an interrupted rotation)"))
+                                      fix: .resynchronise))
         }
         if let lease = twin.rotation {
             checks.append(DoctorCheck("rotation", .warn, "a rotation is unfinished: started \(lease.startedOn) by \(lease.holder), lease until \(lease.expiresOn)",
-                                      fix: "aadkerb rotate finishes it once the lease has expired"))
+                                      fix: .finishRotation))
         }
         return checks
     }

@@ -24,37 +24,77 @@ public struct DirectoryDC: Sendable, Hashable, CustomStringConvertible {
 
 /// What a DC reports for the krbtgt account's key.
 public struct DCKeyState: Sendable, Equatable {
+    /// Why a DC's kvno is not known, or not the current object's.
+    public enum Problem: Sendable, Equatable, CustomStringConvertible {
+        /// No way to reach other DCs was given.
+        case notChecked
+        /// The DC answered, but does not hold the account (not replicated there yet, or removed).
+        case accountNotFound(dn: String)
+        /// The DC holds an older object of the same name (another objectGUID): the current one
+        /// has not replicated there yet.
+        case olderObject(dn: String)
+        /// TLS, the credentials or the access were refused: asking again within a run cannot help.
+        case refused(String)
+        /// Not reached (down, timed out, dropped): worth asking again.
+        case unreachable(String)
+        /// A host that DNS names but the directory does not list: never signed in to. `check` is
+        /// the outcome of the unauthenticated LDAPS check, if it failed.
+        case notTrusted(check: String?)
+
+        public var description: String {
+            switch self {
+            case .notChecked: "not checked"
+            case let .accountNotFound(dn): "\(dn) not found"
+            case let .olderObject(dn): "holds an older \(dn) (another objectGUID): the current one has not replicated there yet"
+            case let .refused(text), let .unreachable(text): text
+            case let .notTrusted(check): DCKeyState.notTrusted + (check.map { "; \($0)" } ?? "")
+            }
+        }
+    }
+    /// Said of a host that only DNS named.
+    public static let notTrusted = "in DNS only: not trusted (not a DC under OU=Domain Controllers); no credentials sent"
+    /// Why the kvno is not known (nil: the DC answered with the account).
+    public var error: String? { problem?.description }
     public var name: String
     public var kvno: Int64?
     public var converged: Bool
-    public var error: String?
-    /// False when asking again cannot help (TLS or credentials refused, not trusted): waiting stops for it.
-    public var retryable = true
-    /// False for a host that only DNS named: it was not signed in to (no credentials were sent).
-    public var trusted = true
+    public var problem: Problem?
 
-    public init(name: String, kvno: Int64?, converged: Bool, error: String?, retryable: Bool = true, trusted: Bool = true) {
+    public init(name: String, kvno: Int64?, converged: Bool, problem: Problem? = nil) {
         self.name = name
         self.kvno = kvno
         self.converged = converged
-        self.error = error
-        self.retryable = retryable
-        self.trusted = trusted
+        self.problem = problem
+    }
+
+    /// False when asking again cannot help (TLS or credentials refused, not trusted): waiting stops for it.
+    public var retryable: Bool {
+        switch problem {
+        case .refused, .notTrusted: false
+        default: true
+        }
+    }
+    /// False for a host that only DNS named: it was not signed in to (no credentials were sent).
+    public var trusted: Bool {
+        if case .notTrusted = problem { return false }
+        return true
+    }
+    /// The DC answered (the account may still be missing there).
+    public var answered: Bool {
+        switch problem {
+        case nil, .accountNotFound, .olderObject: true
+        default: false
+        }
     }
 
     /// A host that DNS names but the directory does not list: never signed in to.
-    /// `check` is the outcome of the unauthenticated check, if one was made (nil: it passed or was not made).
     public static func dnsOnly(_ name: String, check: String? = nil) -> DCKeyState {
-        DCKeyState(name: name.lowercased(), kvno: nil, converged: false,
-                   error: DomainControllers.notTrusted + (check.map { "; \($0)" } ?? ""), retryable: false, trusted: false)
+        DCKeyState(name: name.lowercased(), kvno: nil, converged: false, problem: .notTrusted(check: check))
     }
 }
 
 /// The DCs of a domain, from the directory (and DNS).
 public enum DomainControllers {
-    /// Said of a host that only DNS named.
-    public static let notTrusted = "in DNS only: not trusted (not a DC under OU=Domain Controllers); no credentials sent"
-
     /// A DC as the directory and DNS know it.
     public struct Info: Sendable, Equatable {
         public var name: String
@@ -174,20 +214,19 @@ public enum DomainControllers {
                         } else if let connectToDC {
                             c = try await connectToDC(dc)
                         } else {
-                            return DCKeyState(name: name, kvno: nil, converged: false, error: "not checked")
+                            return DCKeyState(name: name, kvno: nil, converged: false, problem: .notChecked)
                         }
                         let entry = try await c.read(accountDN, attributes: ["msDS-KeyVersionNumber", "objectGUID"])
                         if let guid, let theirs = entry?.bytes("objectGUID"), theirs != guid {
-                            return DCKeyState(name: name, kvno: nil, converged: false,
-                                              error: "holds an older \(accountDN) (another objectGUID): the current one has not replicated there yet")
+                            return DCKeyState(name: name, kvno: nil, converged: false, problem: .olderObject(dn: accountDN))
                         }
                         let kvno = entry?.integer("msDS-KeyVersionNumber")
                         let converged = expected.map { (kvno ?? 0) >= $0 } ?? (kvno != nil)
-                        return DCKeyState(name: name, kvno: kvno, converged: converged, error: kvno == nil ? "\(accountDN) not found" : nil)
+                        return DCKeyState(name: name, kvno: kvno, converged: converged, problem: kvno == nil ? .accountNotFound(dn: accountDN) : nil)
                     } catch let error as LDAPError where [.tls, .authentication, .accessDenied].contains(error.kind) {
-                        return DCKeyState(name: name, kvno: nil, converged: false, error: "\(error)", retryable: false)
+                        return DCKeyState(name: name, kvno: nil, converged: false, problem: .refused("\(error)"))
                     } catch {
-                        return DCKeyState(name: name, kvno: nil, converged: false, error: "\(error)")
+                        return DCKeyState(name: name, kvno: nil, converged: false, problem: .unreachable("\(error)"))
                     }
                 }
             }

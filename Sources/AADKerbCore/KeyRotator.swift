@@ -64,31 +64,65 @@ public struct RotationResult: Sendable {
         public var cloudKvno: Int64?
     }
     public var outcome: Outcome
-    public var reason: String
+    public var reason: RotationReason
+    /// Planned only (`RotationPolicy.dryRun`): nothing was changed.
+    public var dryRun = false
     public var before: KeyState
     public var after: KeyState?
     public var domainControllers: [DCKeyState] = []
     public var steps: [Step] = []
 }
 
-public enum RotationError: Error, Sendable, CustomStringConvertible {
+/// Why `rotate` ended as it did (the CLI words it; docs/rotation.md's tables).
+public enum RotationReason: Sendable, Equatable {
+    /// A new key on both sides.
+    case rotated(from: Int64, to: Int64)
+    /// A rotation is due (dry run).
+    case wouldRotate(from: Int64)
+    /// An interrupted rotation was finished: the DC already held `kvno` and the tenant its previous key.
+    case finishedInterrupted(kvno: Int64)
+    /// The tenant's key (`tenantKvno`; nil: none) was not the DC's current key `kvno`: the DC's was published.
+    case publishedDCKey(tenantKvno: Int64?, kvno: Int64)
+    /// The DC's current key `kvno` is not on every writable DC yet: not published. `newKey`: this
+    /// run made it (the tenant keeps `kept`, which every DC holds); else an earlier run did.
+    case notReplicated(kvno: Int64, lagging: [DCKeyState], newKey: Bool, kept: Int64?)
+    /// The key is younger than the policy's minimum age.
+    case notDue(age: TimeInterval, minimumAge: TimeInterval)
+    /// The key changed within the ticket lifetime: another rotation would invalidate tickets in use.
+    case withinTicketLifetime(age: TimeInterval, lifetime: TimeInterval)
+    /// Another run holds an unexpired lease.
+    case leaseHeld(RotationLease)
+    /// Another run took the lease while this one was publishing `kvno`; it publishes the key itself.
+    case leaseTakenWhilePublishing(RotationLease, kvno: Int64)
+    /// Another run changed the tenant object while this one took the lease; nothing was changed.
+    case leaseRaceLost
+}
+
+public enum RotationError: Error, Sendable, Equatable, CustomStringConvertible {
     case notConfigured(domain: String, problems: [String])
     case cloudMissing(domain: String)
     case kvnoDidNotAdvance(dn: String, before: Int64, after: Int64?)
-    /// The keys read back contradict what the DC and the cloud should hold.
-    case keyMismatch(String)
+    /// After the reset, the DC's previous key (of `dn`) is not the key the tenant holds: not published.
+    case previousKeyNotTheTenants(dn: String)
+    /// The tenant object changed while `kvno` was being published, and does not hold it.
+    case tenantChanged(domain: String, kvno: Int64, duringRotation: Bool)
 
+    /// What happened, without advice (the CLI adds what to run).
     public var description: String {
         switch self {
         case let .notConfigured(domain, problems):
             return "the Azure AD Kerberos server of \(domain) is not complete"
-                + (problems.isEmpty ? "" : " (\(problems.joined(separator: "; ")))") + "; run aadkerb set first"
+                + (problems.isEmpty ? "" : " (\(problems.joined(separator: "; ")))")
         case let .cloudMissing(domain):
-            return "the tenant has no KerberosDomain for \(domain); run aadkerb set --tenant ... first"
+            return "the tenant has no KerberosDomain for \(domain)"
         case let .kvnoDidNotAdvance(dn, before, after):
             return "\(dn): msDS-KeyVersionNumber did not advance after the key reset (was \(before), now \(after.map(String.init) ?? "unreadable"))"
-        case let .keyMismatch(what):
-            return what
+        case let .previousKeyNotTheTenants(dn):
+            return "\(dn): after the reset, the DC's previous key is not the key the tenant holds; not publishing"
+        case let .tenantChanged(domain, kvno, duringRotation):
+            return duringRotation
+                ? "\(domain): the tenant object changed during the rotation and does not hold the new key (kvno \(kvno))"
+                : "\(domain): the tenant object changed while this run was publishing kvno \(kvno), and does not hold it"
         }
     }
 }
@@ -140,7 +174,7 @@ public struct KeyRotator: Sendable {
                                              cloudKvno: twin.currentKey?.kvno)
         // Another run is at work (its lease has not expired): keep off, whatever state it left.
         if let lease = twin.rotation, let expires = ISO8601.date(lease.expiresOn), expires > now(), !policy.breakLease {
-            return RotationResult(outcome: .refused, reason: "another rotation holds the lease: \(lease.holder) since \(lease.startedOn), until \(lease.expiresOn); --break-lease if that run is dead", before: before)
+            return RotationResult(outcome: .refused, reason: .leaseHeld(lease), before: before)
         }
         let held = try await keyReader.keys(accountDN: krbtgtDN)
 
@@ -148,13 +182,11 @@ public struct KeyRotator: Sendable {
         //    only once every writable DC holds it.
         if twin.currentKey?.checkValue != KeyEnvelope.checkValue(held.current) {
             let interrupted = held.previous.map { twin.currentKey?.checkValue == KeyEnvelope.checkValue($0) } ?? false
-            let reason = interrupted
-                ? "finished an interrupted rotation: the DC already holds kvno \(kvno) and the tenant still had the previous key"
-                : "the tenant's key (\(twin.currentKey.map { "kvno \($0.kvno)" } ?? "none")) is not the DC's current key (kvno \(kvno)); published the DC's key"
+            let reason: RotationReason = interrupted ? .finishedInterrupted(kvno: kvno) : .publishedDCKey(tenantKvno: twin.currentKey?.kvno, kvno: kvno)
             var result = RotationResult(outcome: interrupted ? .completed : .repaired, reason: reason, before: before)
             result.steps.append(Step(.onPrem, "Wait", objects.domain.value, "until every writable DC holds kvno \(kvno) (at most \(Self.duration(policy.convergenceTimeout)))"))
             result.steps.append(Step(.cloud, "Publish", objects.domain.value, "key kvno \(kvno) (the DC's current key), KeyVersion \(onPrem.keyVersion ?? 0)"))
-            if policy.dryRun { result.reason = "would have " + reason.replacingOccurrences(of: "published", with: "publish"); return result }
+            if policy.dryRun { result.dryRun = true; return result }
             result.domainControllers = try await waitForConvergence(krbtgtDN: krbtgtDN, kvno: kvno, connectedDC: onPrem.server)
             if let lagging = Self.lagging(result.domainControllers) {
                 // a lease this run broke (--break-lease) is handed on like its own, so the next run may finish
@@ -164,7 +196,7 @@ public struct KeyRotator: Sendable {
                     _ = try? await cloud.write(handedOn, ifMatch: etag, newKey: nil)
                 }
                 result.outcome = .pending
-                result.reason = "pending: kvno \(kvno) is not yet on \(lagging); not published (the cloud would issue tickets those DCs refuse). Run aadkerb rotate again once they have replicated"
+                result.reason = .notReplicated(kvno: kvno, lagging: lagging, newKey: false, kept: nil)
                 return result
             }
             do {
@@ -177,9 +209,9 @@ public struct KeyRotator: Sendable {
                     // other took its lease, and the DC's keys after the other reset them. The other
                     // run is rotating: keep off, as when its lease is seen first.
                     if let lease = latest?.rotation, let expires = ISO8601.date(lease.expiresOn), expires > now() {
-                        return RotationResult(outcome: .refused, reason: "another rotation took the lease while this run was publishing kvno \(kvno): \(lease.holder) since \(lease.startedOn); it publishes the key itself", before: before)
+                        return RotationResult(outcome: .refused, reason: .leaseTakenWhilePublishing(lease, kvno: kvno), before: before)
                     }
-                    throw RotationError.keyMismatch("\(objects.domain.value): the tenant object changed while this run was publishing kvno \(kvno), and does not hold it; run aadkerb rotate again")
+                    throw RotationError.tenantChanged(domain: objects.domain.value, kvno: kvno, duringRotation: false)
                 }
             }
             result.after = RotationResult.KeyState(kvno: kvno, keyVersion: onPrem.keyVersion, keyUpdatedOn: onPrem.keyUpdatedOn, cloudKvno: kvno)
@@ -189,20 +221,20 @@ public struct KeyRotator: Sendable {
         // 2. Policy.
         let age = onPrem.keyUpdatedOn.map { now().timeIntervalSince($0) } ?? .infinity
         if let minimumAge = policy.minimumAge, age < minimumAge {
-            return RotationResult(outcome: .skipped, reason: "not due: the key is \(Self.duration(age)) old, --min-age is \(Self.duration(minimumAge))", before: before)
+            return RotationResult(outcome: .skipped, reason: .notDue(age: age, minimumAge: minimumAge), before: before)
         }
         if age < policy.ticketLifetime && !policy.force {
-            return RotationResult(outcome: .refused, reason: "the key was changed \(Self.duration(age)) ago, within the ticket lifetime (\(Self.duration(policy.ticketLifetime))): tickets under the previous key would stop working; --force to rotate anyway", before: before)
+            return RotationResult(outcome: .refused, reason: .withinTicketLifetime(age: age, lifetime: policy.ticketLifetime), before: before)
         }
 
-        var result = RotationResult(outcome: .rotated, reason: "rotated", before: before)
+        var result = RotationResult(outcome: .rotated, reason: .wouldRotate(from: kvno), before: before)
         result.steps = [
             Step(.cloud, "Lease", objects.domain.value, "rotation lease for \(Self.duration(policy.leaseDuration))"),
             Step(.onPrem, "ResetKey", krbtgtDN, "unicodePwd reset: the DC makes a new key (kvno \(kvno) -> \(kvno + 1)) and keeps kvno \(kvno) as previous"),
             Step(.onPrem, "Wait", objects.domain.value, "until every writable DC holds the new key (at most \(Self.duration(policy.convergenceTimeout)))"),
             Step(.cloud, "Publish", objects.domain.value, "the new key, sealed to the tenant; the tenant keeps kvno \(kvno) as previous"),
         ]
-        if policy.dryRun { result.reason = "would rotate"; return result }
+        if policy.dryRun { result.dryRun = true; return result }
 
         // 3. The lease.
         var leased = twin
@@ -213,7 +245,7 @@ public struct KeyRotator: Sendable {
         do {
             leaseETag = try await cloud.write(leased, ifMatch: etag, newKey: nil)
         } catch is StoreConflict {
-            return RotationResult(outcome: .refused, reason: "another run changed the tenant object while this one took the lease; nothing was changed", before: before)
+            return RotationResult(outcome: .refused, reason: .leaseRaceLost, before: before)
         }
 
         // 4. The new key, made by the DC.
@@ -231,7 +263,7 @@ public struct KeyRotator: Sendable {
             handedOn.rotation?.expiresOn = ISO8601.string(now())
             _ = try? await cloud.write(handedOn, ifMatch: leaseETag, newKey: nil)  // best effort: the lease expires anyway
             result.outcome = .pending
-            result.reason = "pending: the DC made kvno \(newKvno), but \(lagging) do not hold it yet; not published (the cloud keeps kvno \(kvno), which every DC holds). Run aadkerb rotate again once they have replicated"
+            result.reason = .notReplicated(kvno: newKvno, lagging: lagging, newKey: true, kept: kvno)
             result.after = RotationResult.KeyState(kvno: newKvno, keyVersion: after.keyVersion, keyUpdatedOn: after.keyUpdatedOn, cloudKvno: kvno)
             return result
         }
@@ -239,7 +271,7 @@ public struct KeyRotator: Sendable {
         // 6. Publish the DC's new key; its previous must be the key the tenant holds.
         let fresh = try await keyReader.keys(accountDN: krbtgtDN)
         guard let previous = fresh.previous, KeyEnvelope.checkValue(previous) == KeyEnvelope.checkValue(held.current) else {
-            throw RotationError.keyMismatch("\(krbtgtDN): after the reset, the DC's previous key is not the key the tenant holds; not publishing (run aadkerb rotate again to publish the DC's current key)")
+            throw RotationError.previousKeyNotTheTenants(dn: krbtgtDN)
         }
         do {
             try await publish(after, key: fresh.current, kvno: newKvno, to: leased, ifMatch: leaseETag)
@@ -248,11 +280,11 @@ public struct KeyRotator: Sendable {
             // rotation). Fine if the tenant now holds this key; otherwise say so.
             let latest = try await cloud.read(domain: objects.domain.value)
             guard latest?.0.currentKey?.checkValue == KeyEnvelope.checkValue(fresh.current) else {
-                throw RotationError.keyMismatch("\(objects.domain.value): the tenant object changed during the rotation and does not hold the new key (kvno \(newKvno)); run aadkerb rotate again to publish it")
+                throw RotationError.tenantChanged(domain: objects.domain.value, kvno: newKvno, duringRotation: true)
             }
         }
         result.after = RotationResult.KeyState(kvno: newKvno, keyVersion: after.keyVersion, keyUpdatedOn: after.keyUpdatedOn, cloudKvno: newKvno)
-        result.reason = "rotated: kvno \(kvno) -> \(newKvno) on both sides"
+        result.reason = .rotated(from: kvno, to: newKvno)
         return result
     }
 
@@ -281,13 +313,12 @@ public struct KeyRotator: Sendable {
         }
     }
 
-    /// The directory's DCs that do not hold the key (unreachable ones included), named for a
-    /// sentence; nil when every one does. Hosts only DNS names do not count: they are not DCs the
-    /// directory knows, and they are never asked.
-    static func lagging(_ states: [DCKeyState]) -> String? {
+    /// The directory's DCs that do not hold the key (unreachable ones included); nil when every
+    /// one does. Hosts only DNS names do not count: they are not DCs the directory knows, and they
+    /// are never asked.
+    static func lagging(_ states: [DCKeyState]) -> [DCKeyState]? {
         let behind = states.filter { $0.trusted && !$0.converged }
-        guard !behind.isEmpty else { return nil }
-        return behind.map { "\($0.name) (" + ($0.error ?? "kvno \($0.kvno.map(String.init) ?? "?")") + ")" }.joined(separator: ", ")
+        return behind.isEmpty ? nil : behind
     }
 
     /// A fresh 120-character password from the system CSPRNG, as unicodePwd wants it (quoted,
@@ -299,7 +330,7 @@ public struct KeyRotator: Sendable {
         return Array(password.utf16).flatMap { [UInt8($0 & 0xff), UInt8($0 >> 8)] }
     }
 
-    static func duration(_ seconds: TimeInterval) -> String {
+    public static func duration(_ seconds: TimeInterval) -> String {
         guard seconds.isFinite else { return "unknown" }
         let s = Int(seconds.rounded())
         if s >= 86400 { return "\(s / 86400)d \((s % 86400) / 3600)h" }

@@ -102,7 +102,10 @@ struct DcsReport: Encodable {
 
     var exitStatus: ExitStatus {
         let kvnos = Set(states.compactMap(\.kvno))
-        let unreachable = states.contains { $0.error != nil && ($0.kvno != nil || !$0.error!.contains("not found")) }
+        let unreachable = states.contains { s in
+            if case .accountNotFound = s.problem { return false }
+            return s.problem != nil
+        }
         // a host only DNS names is never trusted: it counts as a mismatch between DNS and the directory
         let mismatch = dns != nil && dnsNote == nil && infos.contains { $0.srv == nil || !$0.inDirectory }
         return unreachable || kvnos.count > 1 || mismatch || !(ldapsFailures ?? [:]).isEmpty ? .drifted : .success
@@ -144,7 +147,13 @@ struct DcsReport: Encodable {
         infos.map { info in
             let s = state(info.name)
             // untrusted (DNS only): reachable when its anonymous check passed
-            let reachable = s.map { $0.trusted ? $0.error == nil || $0.error!.hasSuffix("not found") : $0.error == DomainControllers.notTrusted } ?? false
+            let reachable = s.map { state -> Bool in
+                switch state.problem {
+                case nil, .accountNotFound: true
+                case let .notTrusted(check): check == nil
+                default: false
+                }
+            } ?? false
             return DC(Name: info.name, Port: info.srv?.port, Priority: info.srv?.priority, Weight: info.srv?.weight,
                       InDns: info.srv != nil, InDirectory: info.inDirectory, Trusted: info.inDirectory, Writable: info.writable,
                       OperatingSystem: info.operatingSystem, OperatingSystemVersion: info.operatingSystemVersion,
@@ -166,7 +175,7 @@ struct DcsReport: Encodable {
         var lines = rows.map { r in
             let source = [r.InDns ? "dns" : nil, r.InDirectory ? "directory" : nil].compactMap { $0 }.joined(separator: "+")
             let role = r.Writable.map { $0 ? "writable" : "read-only" } ?? "?"
-            let key = !r.Trusted ? (r.Error ?? DomainControllers.notTrusted) : r.Reachable ? (r.Kvno.map { "kvno \($0)" } ?? (configured ? "no krbtgt_AzureAD" : "not configured")) : "unreachable: \(r.Error ?? "")"
+            let key = !r.Trusted ? (r.Error ?? DCKeyState.notTrusted) : r.Reachable ? (r.Kvno.map { "kvno \($0)" } ?? (configured ? "no krbtgt_AzureAD" : "not configured")) : "unreachable: \(r.Error ?? "")"
             let srv = r.Priority.map { " prio \($0) weight \(r.Weight ?? 0) port \(r.Port ?? 0)" } ?? ""
             let ldaps = r.Ldaps == nil ? "" : "  " + (r.LdapsError.map { "ldaps failed: \($0)" } ?? "ldaps ok")
             return "\(r.Name)  [\(source), \(role)\(srv)]  \(r.OperatingSystem.map { "\($0) \(r.OperatingSystemVersion ?? "")  " } ?? "")\(key)\(ldaps)"

@@ -57,11 +57,11 @@ struct DoctorCommand: AsyncParsableCommand {
                             checks.append(try await SignInCheck.run(target: target, ldap: ldap, credentials: credentials, client: client,
                                                                     users: signIn, timeout: .seconds(10)).doctorCheck)
                         } catch {
-                            checks.append(DoctorCheck("sign-in", .fail, "\(error)", fix: "run aadkerb verify for the details"))
+                            checks.append(DoctorCheck("sign-in", .fail, "\(error)", fix: .advice("run aadkerb verify for the details")))
                         }
                     }
                 } catch {
-                    checks = [DoctorCheck("connect", .fail, "\(error)", fix: FailureHint.fix(for: error))]
+                    checks = [DoctorCheck("connect", .fail, "\(error)", fix: .advice(FailureHint.fix(for: error)))]
                 }
                 let report = DoctorReport(domain: target.domain.value, checks: checks)
                 var result = DomainResult(report, table: report.table, status: report.exitStatus)
@@ -107,7 +107,7 @@ struct DoctorReport: Encodable {
             try o.encode(check.name, forKey: .Name)
             try o.encode(check.status.rawValue, forKey: .Status)
             try o.encode(check.detail, forKey: .Detail)
-            try o.encode(check.fix, forKey: .Fix)
+            try o.encode(check.fix?.text, forKey: .Fix)
         }
     }
 
@@ -116,7 +116,7 @@ struct DoctorReport: Encodable {
         var lines = checks.map { check in
             "\(check.status.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)) "
                 + check.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + check.detail
-                + (check.fix.map { "\n" + String(repeating: " ", count: 8 + width + 2) + "fix: " + $0 } ?? "")
+                + (check.fix.map { "\n" + String(repeating: " ", count: 8 + width + 2) + "fix: " + $0.text } ?? "")
         }
         let failed = checks.filter { $0.status == .fail }.count, warned = checks.filter { $0.status == .warn }.count
         lines.append("\n\(domain): \(failed) failed, \(warned) warning(s), \(checks.count - failed - warned) passed or skipped")

@@ -102,7 +102,7 @@ enum ExitStatus: Int32, CaseIterable {
             switch error {
             case .notConfigured: self = .incomplete
             case .cloudMissing: self = .incomplete
-            case .kvnoDidNotAdvance, .keyMismatch: self = .failure
+            case .kvnoDidNotAdvance, .previousKeyNotTheTenants, .tenantChanged: self = .failure
             }
         case let error as TenantError:
             switch error.kind {

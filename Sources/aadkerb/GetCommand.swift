@@ -96,8 +96,8 @@ struct GetCommand: AsyncParsableCommand {
                 do {
                     cloud = try await cloudRead
                 } catch where onPrem != nil {
-                    cloudFailure = GetReport.CloudFailure(status: ExitStatus(error), message: "\(error)")
-                    Terminal.writeErr("aadkerb: error: \(multiple ? "\(domain.value): " : "")\(error)")
+                    cloudFailure = GetReport.CloudFailure(status: ExitStatus(error), message: errorMessage(error))
+                    Terminal.writeErr("aadkerb: error: \(multiple ? "\(domain.value): " : "")\(errorMessage(error))")
                 }
                 var report = GetReport(domain: domain.value, onPrem: onPrem, uri: uri, cloudRead: readCloud, cloud: cloud?.value)
                 report.domainControllers = dcs

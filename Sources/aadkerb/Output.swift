@@ -85,10 +85,10 @@ func reportingErrors(_ options: OutputOptions, _ body: () async throws -> ExitSt
     } catch {
         let failure = ExitStatus(error)
         Diagnostics.log.info("end", metadata: ["exit": "\(failure.rawValue)", "error": "\(error)"])
-        Terminal.writeErr("aadkerb: error: \(error)")
+        Terminal.writeErr("aadkerb: error: \(errorMessage(error))")
         if format == .nagios {
             var sample = MonitorSample(domain: "aadkerb", command: "")
-            sample.error = (failure, "\(error)")
+            sample.error = (failure, errorMessage(error))
             let (line, code) = Monitoring.nagiosOutput([sample], thresholds: .init())
             Terminal.writeOut(line)
             throw ExitCode(code)
@@ -99,7 +99,7 @@ func reportingErrors(_ options: OutputOptions, _ body: () async throws -> ExitSt
                 let ExitCode: Int32
                 let Message: String
             }
-            Terminal.writeOut(JSON.encode(ErrorOutput(Error: failure.name, ExitCode: failure.rawValue, Message: "\(error)")))
+            Terminal.writeOut(JSON.encode(ErrorOutput(Error: failure.name, ExitCode: failure.rawValue, Message: errorMessage(error))))
         }
         throw failure.exitCode
     }

@@ -62,9 +62,9 @@ enum PerDomain {
                 case let .success(result):
                     return result.monitor ?? MonitorSample(domain: target.domain.value, command: command)
                 case let .failure(error):
-                    Terminal.writeErr("aadkerb: error: \(target.domain.value): \(error)")
+                    Terminal.writeErr("aadkerb: error: \(target.domain.value): \(errorMessage(error))")
                     var sample = MonitorSample(domain: target.domain.value, command: command)
-                    sample.error = (ExitStatus(error), "\(error)")
+                    sample.error = (ExitStatus(error), errorMessage(error))
                     return sample
                 }
             }
@@ -90,9 +90,9 @@ enum PerDomain {
                 statuses.append(result.status)
             case let .failure(error):
                 let status = ExitStatus(error)
-                Terminal.writeErr("aadkerb: error: \(name): \(error)")
-                json.append(JSON.encode(DomainError(DomainDnsName: name, Error: status.name, ExitCode: status.rawValue, Message: "\(error)")))
-                tables.append("== \(name) ==\nerror: \(error)")
+                Terminal.writeErr("aadkerb: error: \(name): \(errorMessage(error))")
+                json.append(JSON.encode(DomainError(DomainDnsName: name, Error: status.name, ExitCode: status.rawValue, Message: errorMessage(error))))
+                tables.append("== \(name) ==\nerror: \(errorMessage(error))")
                 statuses.append(status)
             }
         }

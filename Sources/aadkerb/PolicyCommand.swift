@@ -72,7 +72,7 @@ struct PolicyCommand: AsyncParsableCommand {
                 let dryRun = dryRun
                 return try await PerDomain.run(try connection.targets(), format: output.output) { target in
                     let steps = try await RevealPolicyEditor(connection: try await target.connect(credentials), domain: target.domain).reset(dryRun: dryRun)
-                    let report = StepsReport(command: "policy reset", domain: target.domain.value, dryRun: dryRun, steps: steps, notes: [])
+                    let report = StepsReport(command: .policy("policy reset"), domain: target.domain.value, dryRun: dryRun, steps: steps, notes: [])
                     return DomainResult(report, table: steps.isEmpty ? "Nothing to change: the policy is aadkerb's default." : report.table, status: .success)
                 }
             }
@@ -129,7 +129,7 @@ struct PolicyEdit: ParsableArguments {
                 var resolved: [RevealPolicy.Principal] = []
                 for name in names { resolved.append(try await editor.resolve(name)) }
                 let steps = try await editor.change(list, add: remove ? [] : resolved, remove: remove ? resolved : [], dryRun: dryRun)
-                let report = StepsReport(command: command, domain: target.domain.value, dryRun: dryRun, steps: steps, notes: [])
+                let report = StepsReport(command: .policy(command), domain: target.domain.value, dryRun: dryRun, steps: steps, notes: [])
                 return DomainResult(report, table: steps.isEmpty ? "Nothing to change: the list already says so." : report.table, status: .success)
             }
         }

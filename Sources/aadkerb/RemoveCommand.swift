@@ -63,7 +63,7 @@ struct RemoveCommand: AsyncParsableCommand {
             return try await PerDomain.run(targets, format: output.output) { target in
                 let ldap = try await target.connect(credentials)
                 let steps = try await KerberosServerSetter(connection: ldap, domain: target.domain, cloud: cloud, dryRun: dryRun).remove()
-                let report = StepsReport(command: "remove", domain: target.domain.value, dryRun: dryRun, steps: steps,
+                let report = StepsReport(command: .remove, domain: target.domain.value, dryRun: dryRun, steps: steps,
                                          notes: cloud == nil ? ["the cloud side was not touched (no --tenant)"] : [])
                 return DomainResult(report, table: report.table, status: .success)
             }

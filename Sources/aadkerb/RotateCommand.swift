@@ -172,7 +172,7 @@ struct RotationReport: Encodable {
         try c.encode(domain, forKey: .DomainDnsName)
         try c.encode(dryRun, forKey: .DryRun)
         try c.encode(result.outcome.rawValue, forKey: .Outcome)
-        try c.encode(result.reason, forKey: .Reason)
+        try c.encode(result.reason.text(dryRun: result.dryRun), forKey: .Reason)
         func state(_ s: RotationResult.KeyState?, _ key: CodingKeys) throws {
             guard let s else { try c.encodeNil(forKey: key); return }
             var o = c.nestedContainer(keyedBy: StateKeys.self, forKey: key)
@@ -199,7 +199,7 @@ struct RotationReport: Encodable {
         var t = KeyValueTable()
         t.add("DomainDnsName", domain)
         t.add("Outcome", dryRun ? "\(result.outcome.rawValue) (dry run, nothing changed)" : result.outcome.rawValue)
-        t.add("Reason", result.reason)
+        t.add("Reason", result.reason.text(dryRun: result.dryRun))
         t.add("KeyVersion", [result.before.keyVersion, result.after?.keyVersion].compactMap { $0 }.map(String.init).joined(separator: " -> "))
         t.add("Kvno", [result.before.kvno, result.after?.kvno].compactMap { $0 }.map(String.init).joined(separator: " -> "))
         t.add("CloudKeyKvno", [result.before.cloudKvno, result.after?.cloudKvno].map { $0.map(String.init) ?? "none" }

@@ -50,7 +50,7 @@ struct SetCommand: AsyncParsableCommand {
                                                            keyReader: reader).set()
                 var notes: [String] = []
                 if cloud == nil { notes.append("the cloud side was not touched (no --tenant)") }
-                let report = StepsReport(command: "set", domain: target.domain.value, dryRun: dryRun, steps: steps, notes: notes)
+                let report = StepsReport(command: .set, domain: target.domain.value, dryRun: dryRun, steps: steps, notes: notes)
                 return DomainResult(report, table: report.table, status: .success)
             }
         }

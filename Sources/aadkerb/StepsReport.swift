@@ -23,7 +23,27 @@ struct TenantStore: KerberosDomainStore {
 /// What `set` and `remove` print: the steps taken (or, with --dry-run, planned). JSON schema 1:
 /// {"SchemaVersion", "Command", "DomainDnsName", "DryRun", "Changed", "Steps": [{"Side", "Action", "Object", "Detail"}], "Notes"}.
 struct StepsReport: Encodable {
-    let command: String
+    /// The command that made the steps: its name in JSON, and what "no steps" means.
+    enum Command {
+        case set, remove
+        case policy(String)
+
+        var name: String {
+            switch self {
+            case .set: "set"
+            case .remove: "remove"
+            case let .policy(name): name
+            }
+        }
+        func nothingToDo(_ domain: String) -> String {
+            switch self {
+            case .set: "Nothing to do: the Azure AD Kerberos server of \(domain) is complete."
+            case .remove: "Nothing to remove: no Azure AD Kerberos server objects in \(domain)."
+            case .policy: "Nothing to change: the reveal policy of \(domain) is already so."
+            }
+        }
+    }
+    let command: Command
     let domain: String
     let dryRun: Bool
     let steps: [Step]
@@ -34,7 +54,7 @@ struct StepsReport: Encodable {
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(1, forKey: .SchemaVersion)
-        try c.encode(command, forKey: .Command)
+        try c.encode(command.name, forKey: .Command)
         try c.encode(domain, forKey: .DomainDnsName)
         try c.encode(dryRun, forKey: .DryRun)
         try c.encode(!dryRun && !steps.isEmpty, forKey: .Changed)
@@ -45,8 +65,7 @@ struct StepsReport: Encodable {
     var table: String {
         var lines: [String] = []
         if steps.isEmpty {
-            lines.append(command == "set" ? "Nothing to do: the Azure AD Kerberos server of \(domain) is complete."
-                                          : "Nothing to remove: no Azure AD Kerberos server objects in \(domain).")
+            lines.append(command.nothingToDo(domain))
         } else {
             lines.append(dryRun ? "Would do (dry run, nothing changed):" : "Done:")
             lines += steps.map(\.line)

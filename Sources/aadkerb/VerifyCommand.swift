@@ -148,7 +148,7 @@ struct VerifyReport: Encodable {
 
     /// The same result as one of `doctor`'s checks.
     var doctorCheck: DoctorCheck {
-        if let note { return DoctorCheck("sign-in", .fail, note, fix: "aadkerb set") }
+        if let note { return DoctorCheck("sign-in", .fail, note, fix: .advice("aadkerb set")) }
         let refused = results.filter { $0.outcome != .accepted }
         let source = source == "Tenant" ? "tenant-minted ticket" : "ticket minted from the DC's key (the cloud's copy not tested)"
         if refused.isEmpty {
@@ -158,7 +158,7 @@ struct VerifyReport: Encodable {
         }
         let detail = refused.map { "\($0.user) @ \($0.domainController): \($0.outcome.rawValue)"
             + ($0.deniedBy.isEmpty ? "" : " by \($0.deniedBy.joined(separator: ", "))") }.joined(separator: "; ")
-        return DoctorCheck("sign-in", .fail, detail + " (\(source))", fix: Self.fix(refused.map(\.outcome)))
+        return DoctorCheck("sign-in", .fail, detail + " (\(source))", fix: .advice(Self.fix(refused.map(\.outcome))))
     }
 
     /// What to do about the first refusal that has a fix.
