@@ -17,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.3.0"),
         // The config file's parser (toml++ underneath): full TOML instead of a hand-written subset.
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        // The tenant reference server only (never the CLI): its tokens and its store.
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // C: OpenLDAP's libldap/liblber, with a shim for the macros Swift cannot import.
@@ -39,10 +42,6 @@ let package = Package(
         .systemLibrary(
             name: "CKrb5",  // linked through its module map, like CGSSAPI
             providers: [.apt(["libkrb5-dev"])]),
-        // C: SQLite, the tenant reference server's durable store.
-        .systemLibrary(
-            name: "CSQLite", pkgConfig: "sqlite3",
-            providers: [.apt(["libsqlite3-dev"])]),
         // Swift LDAP layer: one connection per actor, blocking calls on the actor's own queue.
         .target(name: "LDAPClient", dependencies: ["CLDAP", "Secrets", "EndpointProbe", .product(name: "Logging", package: "swift-log")]),
         // A second look at a server a connection just failed to: name resolution, TCP, StartTLS,
@@ -73,22 +72,29 @@ let package = Package(
         .target(name: "TenantAPI", dependencies: ["OpenSSLSupport", "Secrets"]),
         // Client of the tenant API over URLSession, with token acquisition.
         .target(name: "TenantClient", dependencies: ["TenantAPI", "Secrets", "OpenSSLSupport", .product(name: "Logging", package: "swift-log")]),
-        // The tenant API reference server (an emulator of the cloud side): HTTPS, OAuth2, SQLite.
+        // The tenant API reference server (an emulator of the cloud side): Hummingbird over HTTPS, OAuth2
+        // tokens through jwt-kit, SQLite through GRDB (which links the system libsqlite3).
         .executableTarget(
             name: "aadkerb-tenant-server",
             dependencies: [
-                "COpenSSL", "CSQLite", "TenantAPI", "OpenSSLSupport", "Secrets", "Tickets",
+                "COpenSSL", "TenantAPI", "OpenSSLSupport", "Secrets", "Tickets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient", "EndpointProbe"]),
         .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore", "TenantAPI", "LDAPClient", "Secrets"]),
         .testTarget(name: "DRSClientTests", dependencies: ["DRSClient"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets", "CKrb5", "Secrets", .product(name: "SwiftASN1", package: "swift-asn1")],
                     exclude: ["oracle"]),
-        .testTarget(name: "TenantServerTests", dependencies: ["aadkerb-tenant-server", "OpenSSLSupport", "TenantAPI", "Secrets"]),
+        .testTarget(name: "TenantServerTests", dependencies: [
+            "aadkerb-tenant-server", "OpenSSLSupport", "TenantAPI", "Secrets",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         // Against real servers (Samba AD DC); runs the built `aadkerb` binary as a user would.
         .testTarget(
             name: "IntegrationTests",

@@ -6,18 +6,49 @@ import Secrets
 import TenantAPI
 import Tickets
 
-/// The request context, keeping the connection so that fault injection can drop it.
+/// The request context: the connection (so that fault injection can drop it) and what the
+/// bearer token middleware found (BearerTokenMiddleware; the routes ask with `requireRole`).
 struct TenantRequestContext: RequestContext {
     typealias Source = ApplicationRequestContextSource
     var coreContext: CoreRequestContextStorage
     let channel: any Channel
+    var authentication: Authentication = .none
+
+    enum Authentication: Sendable {
+        /// No `Authorization: Bearer` header.
+        case none
+        /// A token that verified for the tenant of the path.
+        case verified(TokenIssuer.Claims)
+        /// A token that did not verify, and why.
+        case refused(TokenIssuer.Failure)
+    }
 
     init(source: Source) {
         coreContext = .init(source: source)
         channel = source.channel
     }
+
+    /// The token's claims, when it grants one of `allowed`: else 401 (no token, or a token that
+    /// did not verify) or 403 (a token without the role), as problems.
+    func requireRole(anyOf allowed: [String]) throws -> TokenIssuer.Claims {
+        switch authentication {
+        case .none: throw Problem(title: "Unauthorized", status: 401, detail: "a Bearer access token is required")
+        case let .refused(failure): throw Problem(title: "Unauthorized", status: 401, detail: failure.description)
+        case let .verified(claims):
+            guard claims.roles.contains(where: allowed.contains) else {
+                throw Problem(title: "Forbidden", status: 403, detail: "client \(claims.sub.value) lacks the role \(allowed[0])")
+            }
+            return claims
+        }
+    }
+
+    func requireRole(write: Bool) throws -> TokenIssuer.Claims {
+        try requireRole(anyOf: write ? [TenantRole.readWrite] : [TenantRole.readWrite, TenantRole.read])
+    }
 }
 
+/// The tenant API's handlers and what they share. Routes are set up in one place, `buildRouter`
+/// (Application+build.swift); the middleware is in Middleware.swift.
 struct TenantAPIServer: Sendable {
     let store: Store
     let tokens: TokenIssuer
@@ -32,129 +63,112 @@ struct TenantAPIServer: Sendable {
 
     static let json: HTTPFields = [.contentType: "application/json"]
 
-    /// Every path the server serves and its methods: a known path asked with another method gets
-    /// 405 with Allow (RFC 9110 15.5.6), not 404. The routes below and this table go together.
-    var routes: RouteTable {
-        var table = RouteTable()
-        table.add("/healthz", [.get])
-        table.add("/:tenant/oauth2/v2.0/token", [.post])
-        table.add("/:tenant/oauth2/v2.0/devicecode", [.post])
-        table.add("/v1/tenants/:tenant/syncConfig", [.get])
-        table.add("/v1/tenants/:tenant/kerberosDomains", [.get])
-        table.add("/v1/tenants/:tenant/kerberosDomains/:domain", [.get, .put, .delete])
-        table.add("/v1/tenants/:tenant/kerberosDomains/:domain/partialTickets", [.post])
-        if faults != nil, emulatorSecret != nil {
-            table.add("/_emulator/faults", [.post, .delete])
-            table.add("/_emulator/device/pending", [.get])
-            table.add("/_emulator/device/approve", [.post])
+    /// The OAuth2 endpoints of each tenant (/:tenant/oauth2/v2.0/...): no bearer token there.
+    func addOAuthRoutes(to group: RouterGroup<TenantRequestContext>) {
+        group.post("/:tenant/oauth2/v2.0/token", use: tokenEndpoint)
+        group.post("/:tenant/oauth2/v2.0/devicecode") { request, context in
+            try await deviceCode(request, tenant: context.parameters.require("tenant"))
         }
-        return table
     }
 
-    func router() -> Router<TenantRequestContext> {
-        let router = Router(context: TenantRequestContext.self)
-        router.get("/healthz") { _, _ in "ok" }
-        router.post("/:tenant/oauth2/v2.0/token") { request, context in
-            try await guarded(request, context) {
-                let tenant = try context.parameters.require("tenant")
-                let form = try await form(request)
-                // per client (and device code), so one noisy client does not lock out the others
-                let key = "\(tenant)|\(form["client_id"] ?? "-")|\(form["device_code"].map { String($0.prefix(16)) } ?? "")"
-                if let retryAfter = await limiter.take(key) {
-                    var headers = Self.json
-                    headers[.retryAfter] = String(retryAfter)
-                    return Self.respond(.tooManyRequests, TokenError(error: "slow_down", error_description: "too many token requests; retry after \(retryAfter) s"),
-                                        headers: headers)
-                }
-                return try await token(form, tenant: tenant)
-            }
+    /// The KerberosDomain API under /v1/tenants/:tenant (the group carries the bearer token middleware).
+    func addDomainRoutes(to group: RouterGroup<TenantRequestContext>) {
+        group.get("/syncConfig", use: syncConfig)
+        group.get("/kerberosDomains", use: listDomains)
+        group.get("/kerberosDomains/:domain", use: getDomain)
+        group.put("/kerberosDomains/:domain", use: putDomain)
+        group.delete("/kerberosDomains/:domain", use: deleteDomain)
+        group.post("/kerberosDomains/:domain/partialTickets", use: partialTicket)
+    }
+
+    /// The test routes (with --enable-fault-injection and --emulator-secret-file only): faults,
+    /// and the device code flow's sign-in, each only with the secret in X-Emulator-Secret.
+    func addEmulatorRoutes(to router: Router<TenantRequestContext>) {
+        guard let faults, let emulatorSecret else { return }
+        // compared in constant time; then any thrown problem as problem+json
+        let emulator = router.group("/_emulator")
+            .add(middleware: EmulatorSecretMiddleware(secret: emulatorSecret))
+            .add(middleware: ProblemMiddleware())
+        emulator.post("/faults") { request, _ in
+            let rule = try await Self.decodeBody(FaultRule.self, request)
+            await faults.add(rule)
+            return Response(status: .noContent)
         }
-        router.post("/:tenant/oauth2/v2.0/devicecode") { request, context in
-            try await guarded(request, context) { try await deviceCode(request, tenant: context.parameters.require("tenant")) }
+        emulator.delete("/faults") { _, _ in
+            await faults.clear()
+            return Response(status: .noContent)
         }
-        router.get("/v1/tenants/:tenant/syncConfig") { request, context in
-            try await guarded(request, context) {
-                let tenant = try context.parameters.require("tenant")
-                _ = try authorize(request, tenant: tenant, write: false)
-                let key = try await vault.tenantKey(tenant)
-                return Self.respond(.ok, SyncConfig(keyEncryption: .init(
-                    algorithm: EncryptedKey.algorithm, publicKey: Data(key.publicKey).base64EncodedString(),
-                    keyId: KeyEnvelope.keyID(key.publicKey))))
-            }
+        // Stands in for the browser sign-in of the device code flow.
+        emulator.get("/device/pending") { _, _ in
+            Self.respond(.ok, ["userCodes": await deviceCodes.pendingUserCodes()])
         }
-        router.get("/v1/tenants/:tenant/kerberosDomains") { request, context in
-            try await guarded(request, context) {
-                let tenant = try context.parameters.require("tenant")
-                _ = try authorize(request, tenant: tenant, write: false)
-                return Self.respond(.ok, KerberosDomainList(value: try await store.list(tenant: tenant)))
+        emulator.post("/device/approve") { request, _ in
+            struct Decision: Decodable { var userCode: String; var userPrincipalName: String?; var deny: Bool? }
+            let d = try await Self.decodeBody(Decision.self, request)
+            // the user must belong to the tenant that started the code
+            let tenant = await deviceCodes.tenant(ofUserCode: d.userCode)
+            let user = d.deny == true ? nil : clients.users?.first { $0.userPrincipalName == d.userPrincipalName && $0.tenant == tenant }
+            guard d.deny == true || user != nil else {
+                throw Problem(title: "Bad Request", status: 400, detail: "no such user in the code's tenant")
             }
+            guard await deviceCodes.decide(userCode: d.userCode, user: user) else {
+                throw Problem(title: "Not Found", status: 404, detail: "no pending code \(d.userCode)")
+            }
+            return Response(status: .noContent)
         }
-        router.get("/v1/tenants/:tenant/kerberosDomains/:domain") { request, context in
-            try await guarded(request, context) {
-                let (tenant, domain) = try names(context)
-                _ = try authorize(request, tenant: tenant, write: false)
-                guard let (value, version) = try await store.get(tenant: tenant, domain: domain) else {
-                    throw Problem(title: "Not Found", status: 404, detail: "no KerberosDomain \(domain) in tenant \(tenant)")
-                }
-                return Self.respond(.ok, value, etag: version)
-            }
+    }
+
+    // MARK: - Handlers
+
+    func tokenEndpoint(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let tenant = try context.parameters.require("tenant")
+        let form = try await form(request)
+        // per client (and device code), so one noisy client does not lock out the others
+        let key = "\(tenant)|\(form["client_id"] ?? "-")|\(form["device_code"].map { String($0.prefix(16)) } ?? "")"
+        if let retryAfter = await limiter.take(key) {
+            var headers = Self.json
+            headers[.retryAfter] = String(retryAfter)
+            return Self.respond(.tooManyRequests, TokenError(error: "slow_down", error_description: "too many token requests; retry after \(retryAfter) s"),
+                                headers: headers)
         }
-        router.put("/v1/tenants/:tenant/kerberosDomains/:domain") { request, context in
-            try await guarded(request, context) { try await put(request, context) }
+        return try await token(form, tenant: tenant)
+    }
+
+    func syncConfig(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let tenant = try context.parameters.require("tenant")
+        _ = try context.requireRole(write: false)
+        let key = try await vault.tenantKey(tenant)
+        return Self.respond(.ok, SyncConfig(keyEncryption: .init(
+            algorithm: EncryptedKey.algorithm, publicKey: Data(key.publicKey).base64EncodedString(),
+            keyId: KeyEnvelope.keyID(key.publicKey))))
+    }
+
+    func listDomains(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let tenant = try context.parameters.require("tenant")
+        _ = try context.requireRole(write: false)
+        return Self.respond(.ok, KerberosDomainList(value: try await store.list(tenant: tenant)))
+    }
+
+    func getDomain(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let (tenant, domain) = try names(context)
+        _ = try context.requireRole(write: false)
+        guard let (value, version) = try await store.get(tenant: tenant, domain: domain) else {
+            throw Problem(title: "Not Found", status: 404, detail: "no KerberosDomain \(domain) in tenant \(tenant)")
         }
-        router.post("/v1/tenants/:tenant/kerberosDomains/:domain/partialTickets") { request, context in
-            try await guarded(request, context) { try await partialTicket(request, context) }
+        return Self.respond(.ok, value, etag: version)
+    }
+
+    func deleteDomain(_ request: Request, context: TenantRequestContext) async throws -> Response {
+        let (tenant, domain) = try names(context)
+        _ = try context.requireRole(write: true)
+        let precondition = try Self.precondition(ifMatch: request.headers[.ifMatch])
+        switch try await store.delete(tenant: tenant, domain: domain, precondition: precondition) {
+        case .deleted: return Response(status: .noContent)
+        case .notFound: throw Problem(title: "Not Found", status: 404, detail: "no KerberosDomain \(domain) in tenant \(tenant)")
+        case let .preconditionFailed(current):
+            throw Problem(title: "Precondition Failed", status: 412,
+                          detail: "\(domain) changed since it was read (now version \(current))")
         }
-        router.delete("/v1/tenants/:tenant/kerberosDomains/:domain") { request, context in
-            try await guarded(request, context) {
-                let (tenant, domain) = try names(context)
-                _ = try authorize(request, tenant: tenant, write: true)
-                let precondition = try Self.precondition(ifMatch: request.headers[.ifMatch])
-                switch try await store.delete(tenant: tenant, domain: domain, precondition: precondition) {
-                case .deleted: return Response(status: .noContent)
-                case .notFound: throw Problem(title: "Not Found", status: 404, detail: "no KerberosDomain \(domain) in tenant \(tenant)")
-                case let .preconditionFailed(current):
-                    throw Problem(title: "Precondition Failed", status: 412,
-                                  detail: "\(domain) changed since it was read (now version \(current))")
-                }
-            }
-        }
-        if let faults, let emulatorSecret {
-            // test routes: only with the secret of --emulator-secret-file (compared in constant time)
-            let emulator = router.group("/_emulator").add(middleware: EmulatorSecretMiddleware(secret: emulatorSecret))
-            emulator.post("/faults") { request, _ in
-                try await Self.problems {
-                    let rule = try await Self.decodeBody(FaultRule.self, request)
-                    await faults.add(rule)
-                    return Response(status: .noContent)
-                }
-            }
-            emulator.delete("/faults") { _, _ in
-                await faults.clear()
-                return Response(status: .noContent)
-            }
-            // Stands in for the browser sign-in of the device code flow.
-            emulator.get("/device/pending") { _, _ in
-                Self.respond(.ok, ["userCodes": await deviceCodes.pendingUserCodes()])
-            }
-            emulator.post("/device/approve") { request, _ in
-                try await Self.problems {
-                    struct Decision: Decodable { var userCode: String; var userPrincipalName: String?; var deny: Bool? }
-                    let d = try await Self.decodeBody(Decision.self, request)
-                    // the user must belong to the tenant that started the code
-                    let tenant = await deviceCodes.tenant(ofUserCode: d.userCode)
-                    let user = d.deny == true ? nil : clients.users?.first { $0.userPrincipalName == d.userPrincipalName && $0.tenant == tenant }
-                    guard d.deny == true || user != nil else {
-                        return Self.respond(.badRequest, Problem(title: "Bad Request", status: 400, detail: "no such user in the code's tenant"), headers: Self.problemHeaders)
-                    }
-                    return await deviceCodes.decide(userCode: d.userCode, user: user) ? Response(status: .noContent)
-                        : Self.respond(.notFound, Problem(title: "Not Found", status: 404, detail: "no pending code \(d.userCode)"), headers: Self.problemHeaders)
-                }
-            }
-        }
-        // last: it wraps only what no route above answered (the router's not-found responder)
-        router.add(middleware: MethodNotAllowedMiddleware(routes: routes))
-        return router
     }
 
     /// A JSON body of an /_emulator route; one that does not decode is a 400 problem, not a 500.
@@ -164,43 +178,6 @@ struct TenantAPIServer: Sendable {
             return try JSONDecoder().decode(T.self, from: Data(buffer: body))
         } catch {
             throw Problem(title: "Bad Request", status: 400, detail: "the body is not a \(T.self): \(error)")
-        }
-    }
-
-    /// Applies injected faults, then turns thrown problems into problem+json responses.
-    private func guarded(_ request: Request, _ context: TenantRequestContext,
-                         _ body: () async throws -> Response) async throws -> Response {
-        if let faults, let rule = await faults.take(method: request.method.rawValue, path: request.uri.path) {
-            if let delay = rule.delayMs { try await Task.sleep(for: .milliseconds(delay)) }
-            if rule.drop == true {
-                // Close the connection without an answer, as a crashed or cut-off server would.
-                try await context.channel.close()
-                return Response(status: .internalServerError)
-            }
-            if let status = rule.status {
-                var headers = Self.problemHeaders
-                if let retryAfter = rule.retryAfter { headers[.retryAfter] = String(retryAfter) }
-                if let location = rule.location { headers[.location] = location }
-                return Self.respond(HTTPResponse.Status(code: status),
-                                    Problem(title: "Injected fault", status: status, detail: "fault injection"), headers: headers)
-            }
-        }
-        return try await Self.problems(body)
-    }
-
-    /// Turns thrown problems into problem+json responses (and token errors into OAuth2 ones).
-    static func problems(_ body: () async throws -> Response) async throws -> Response {
-        do {
-            return try await body()
-        } catch let problem as Problem {
-            var headers = Self.problemHeaders
-            if problem.status == 401 { headers[.wwwAuthenticate] = #"Bearer error="invalid_token""# }
-            return Self.respond(HTTPResponse.Status(code: problem.status), problem, headers: headers)
-        } catch let error as TokenError {
-            return Self.respond(error.error == "invalid_client" ? .unauthorized : .badRequest, error)
-        } catch {
-            return Self.respond(.internalServerError, Problem(title: "Internal Server Error", status: 500, detail: "\(error)"),
-                                headers: Self.problemHeaders)
         }
     }
 
@@ -224,26 +201,6 @@ struct TenantAPIServer: Sendable {
             throw Problem(title: "Bad Request", status: 400, detail: "'\(domain)' is not a DNS domain name")
         }
         return (tenant, domain)
-    }
-
-    private func authorize(_ request: Request, tenant: String, write: Bool) throws -> TokenIssuer.Claims {
-        try authorize(request, tenant: tenant, anyOf: write ? [TenantRole.readWrite] : [TenantRole.readWrite, TenantRole.read])
-    }
-
-    private func authorize(_ request: Request, tenant: String, anyOf allowed: [String]) throws -> TokenIssuer.Claims {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-            throw Problem(title: "Unauthorized", status: 401, detail: "a Bearer access token is required")
-        }
-        let claims: TokenIssuer.Claims
-        do {
-            claims = try tokens.verify(String(header.dropFirst(7)), tenant: tenant)
-        } catch {
-            throw Problem(title: "Unauthorized", status: 401, detail: error.description)
-        }
-        guard claims.roles.contains(where: allowed.contains) else {
-            throw Problem(title: "Forbidden", status: 403, detail: "client \(claims.sub) lacks the role \(allowed[0])")
-        }
-        return claims
     }
 
     /// What If-Match asks for. Exactly `*` or one ETag of this API (`"<version>"`); anything else,
@@ -275,9 +232,9 @@ struct TenantAPIServer: Sendable {
         return true
     }
 
-    private func put(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+    func putDomain(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let (tenant, domain) = try names(context)
-        _ = try authorize(request, tenant: tenant, write: true)
+        _ = try context.requireRole(write: true)
         let createOnly = try Self.createOnly(ifNoneMatch: request.headers[.ifNoneMatch])
         let precondition = try Self.precondition(ifMatch: request.headers[.ifMatch])
         guard createOnly || precondition != .none else {
@@ -351,9 +308,9 @@ struct TenantAPIServer: Sendable {
 
     /// Mints a partial TGT for a synced user as the cloud does at sign-in: with the domain's
     /// current key, under kvno (Id << 16) | CloudKeyKvno. The key never leaves the server.
-    private func partialTicket(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
+    func partialTicket(_ request: Request, context: TenantRequestContext) async throws -> Response {
         let (tenant, domain) = try names(context)
-        _ = try authorize(request, tenant: tenant, anyOf: [TenantRole.issueTickets])
+        _ = try context.requireRole(anyOf: [TenantRole.issueTickets])
         let body = try await request.body.collect(upTo: 65536)
         let user: PartialTicketRequest
         let sid: SecurityIdentifier
@@ -443,7 +400,7 @@ struct TenantAPIServer: Sendable {
             case .denied: throw TokenError(error: "access_denied", error_description: "the user declined the sign-in")
             case .unknown: throw TokenError(error: "invalid_grant", error_description: "unknown device code")
             case let .approved(user):
-                let (token, expiresIn) = tokens.issue(tenant: tenant, clientID: user.userPrincipalName, roles: user.roles)
+                let (token, expiresIn) = await tokens.issue(tenant: tenant, clientID: user.userPrincipalName, roles: user.roles)
                 return Self.respond(.ok, TokenResponse(access_token: token, expires_in: expiresIn))
             }
         }
@@ -469,62 +426,8 @@ struct TenantAPIServer: Sendable {
             }
             client = found
         }
-        let (token, expiresIn) = tokens.issue(tenant: tenant, clientID: client.clientId, roles: client.roles)
+        let (token, expiresIn) = await tokens.issue(tenant: tenant, clientID: client.clientId, roles: client.roles)
         return Self.respond(.ok, TokenResponse(access_token: token, expires_in: expiresIn))
-    }
-}
-
-/// The server's paths (":name" matches one segment) and the methods each answers.
-struct RouteTable: Sendable {
-    private(set) var entries: [(segments: [Substring], methods: [HTTPRequest.Method])] = []
-
-    mutating func add(_ path: String, _ methods: [HTTPRequest.Method]) {
-        entries.append((path.split(separator: "/"), methods))
-    }
-
-    /// The methods of the path, or nil when no route has that path.
-    func methods(for path: String) -> [HTTPRequest.Method]? {
-        let given = path.split(separator: "/")
-        let found = entries.filter { entry in
-            entry.segments.count == given.count && zip(entry.segments, given).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
-        }
-        return found.isEmpty ? nil : found.flatMap(\.methods)
-    }
-}
-
-/// What no route answered: a known path with another method is 405 with Allow; anything else is
-/// 404. Both as problem+json.
-struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
-    let routes: RouteTable
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let error as HTTPError where error.status == .notFound {
-            if let methods = routes.methods(for: request.uri.path), !methods.contains(request.method) {
-                var headers = TenantAPIServer.problemHeaders
-                headers[.allow] = methods.map(\.rawValue).joined(separator: ", ")
-                return TenantAPIServer.respond(.methodNotAllowed, Problem(title: "Method Not Allowed", status: 405,
-                                                                          detail: "\(request.method.rawValue) is not allowed here; allowed: \(headers[.allow]!)"),
-                                               headers: headers)
-            }
-            return TenantAPIServer.respond(.notFound, Problem(title: "Not Found", status: 404, detail: "no such resource"),
-                                           headers: TenantAPIServer.problemHeaders)
-        }
-    }
-}
-
-/// Refuses a request to the /_emulator routes without the right X-Emulator-Secret (403).
-struct EmulatorSecretMiddleware<Context: RequestContext>: RouterMiddleware {
-    let secret: [UInt8]
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let given = Array((request.headers[HTTPField.Name("X-Emulator-Secret")!] ?? "").utf8)
-        guard given.count == secret.count, Crypto.equal(given, secret) else {
-            return TenantAPIServer.respond(.forbidden, Problem(title: "Forbidden", status: 403, detail: "the emulator routes need X-Emulator-Secret"),
-                                           headers: TenantAPIServer.problemHeaders)
-        }
-        return try await next(request, context)
     }
 }
 

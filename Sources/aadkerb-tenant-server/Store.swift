@@ -1,18 +1,20 @@
-import CSQLite
 import Foundation
+import GRDB
 import TenantAPI
 
-/// Durable storage in one SQLite file (WAL, synchronous=FULL): a write that returned has
-/// survived a crash of the server. Conditional writes run in one IMMEDIATE transaction, so two
-/// writers can never both pass the same If-Match.
-actor Store {
-    private nonisolated(unsafe) let db: OpaquePointer
+/// Durable storage in one SQLite file through GRDB: a DatabasePool (WAL) with synchronous=FULL,
+/// so a write that returned has survived a crash of the server. Every write runs in one
+/// IMMEDIATE transaction (GRDB's default for writes), so two writers can never both pass the same
+/// If-Match. Statements take typed arguments; the schema is GRDB migrations, the first of which
+/// is the schema the server's earlier raw-SQLite store made, so databases it wrote open as they are.
+final class Store: Sendable {
+    private let pool: DatabasePool
 
     struct StoreError: Error, CustomStringConvertible {
         let description: String
     }
 
-    enum WriteOutcome {
+    enum WriteOutcome: Sendable {
         case created(version: Int64)
         case updated(version: Int64)
         case preconditionFailed(current: Int64?)
@@ -20,130 +22,103 @@ actor Store {
     }
 
     init(path: String) throws {
-        var handle: OpaquePointer?
-        guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nil) == SQLITE_OK,
-              let handle
-        else { throw StoreError(description: "cannot open the database \(path)") }
-        db = handle
-        sqlite3_busy_timeout(db, 5000)
-        try Self.exec(db, """
-            PRAGMA journal_mode=WAL;
-            PRAGMA synchronous=FULL;
-            CREATE TABLE IF NOT EXISTS kerberos_domains (
-                tenant TEXT NOT NULL, domain TEXT NOT NULL, body TEXT NOT NULL, version INTEGER NOT NULL,
-                PRIMARY KEY (tenant, domain));
-            CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);
-            CREATE TABLE IF NOT EXISTS kerberos_keys (
-                tenant TEXT NOT NULL, domain TEXT NOT NULL, kvno INTEGER NOT NULL, sealed BLOB NOT NULL,
-                PRIMARY KEY (tenant, domain, kvno));
-            """)
-    }
-
-    deinit { sqlite3_close_v2(db) }
-
-    private static func exec(_ db: OpaquePointer, _ sql: String) throws {
-        var error: UnsafeMutablePointer<CChar>?
-        if sqlite3_exec(db, sql, nil, nil, &error) != SQLITE_OK {
-            let message = error.map { String(cString: $0) } ?? "unknown"
-            sqlite3_free(error)
-            throw StoreError(description: "SQLite: \(message)")
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous=FULL")
+        }
+        // SQLite gives the WAL and shared-memory files the database file's mode: 0600 from the start
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw StoreError(description: "cannot open the database \(path): \(error)")
         }
     }
 
-    private func query(_ sql: String, _ bind: [Any], row: (OpaquePointer) -> Void) throws {
-        var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
-            throw StoreError(description: "SQLite: \(String(cString: sqlite3_errmsg(db)))")
+    /// The schema, one migration a change. Add a migration for a change; never edit one that shipped.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        // The raw-SQLite store's schema, word for word and IF NOT EXISTS: a database it wrote has
+        // these tables (and no grdb_migrations table yet), so this migration keeps them as they are.
+        migrator.registerMigration("v1: kerberos_domains, settings, kerberos_keys") { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS kerberos_domains (
+                    tenant TEXT NOT NULL, domain TEXT NOT NULL, body TEXT NOT NULL, version INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, domain));
+                CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS kerberos_keys (
+                    tenant TEXT NOT NULL, domain TEXT NOT NULL, kvno INTEGER NOT NULL, sealed BLOB NOT NULL,
+                    PRIMARY KEY (tenant, domain, kvno));
+                """)
         }
-        defer { sqlite3_finalize(statement) }
-        for (i, value) in bind.enumerated() {
-            let index = Int32(i + 1)
-            switch value {
-            case let s as String: sqlite3_bind_text(statement, index, s, -1, csqlite_transient())
-            case let n as Int64: sqlite3_bind_int64(statement, index, n)
-            case let b as [UInt8]: sqlite3_bind_blob(statement, index, b, Int32(b.count), csqlite_transient())
-            default: throw StoreError(description: "cannot bind \(type(of: value))")
-            }
-        }
-        while true {
-            let rc = sqlite3_step(statement)
-            if rc == SQLITE_ROW { row(statement); continue }
-            if rc == SQLITE_DONE { return }
-            throw StoreError(description: "SQLite: \(String(cString: sqlite3_errmsg(db)))")
-        }
-    }
-
-    private static func text(_ s: OpaquePointer, _ column: Int32) -> String {
-        String(cString: sqlite3_column_text(s, column))
+        return migrator
     }
 
     /// The sealed keys held for a domain, newest first (for tests and audits; never served).
-    func sealedKeys(tenant: String, domain: String) throws -> [(kvno: Int64, sealed: [UInt8])] {
-        var out: [(Int64, [UInt8])] = []
-        try query("SELECT kvno, sealed FROM kerberos_keys WHERE tenant = ? AND domain = ? ORDER BY rowid DESC", [tenant, domain]) { s in
-            let n = Int(sqlite3_column_bytes(s, 1))
-            out.append((sqlite3_column_int64(s, 0), Array(UnsafeRawBufferPointer(start: sqlite3_column_blob(s, 1), count: n))))
+    func sealedKeys(tenant: String, domain: String) async throws -> [(kvno: Int64, sealed: [UInt8])] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT kvno, sealed FROM kerberos_keys WHERE tenant = ? AND domain = ? ORDER BY rowid DESC",
+                             arguments: [tenant, domain])
+                .map { (kvno: $0["kvno"] as Int64, sealed: Array($0["sealed"] as Data)) }
         }
-        return out
     }
 
-    func settingIfPresent(_ name: String) throws -> [UInt8]? {
-        var value: [UInt8]?
-        try query("SELECT value FROM settings WHERE name = ?", [name]) { s in
-            let n = Int(sqlite3_column_bytes(s, 0))
-            value = n > 0 ? Array(UnsafeRawBufferPointer(start: sqlite3_column_blob(s, 0), count: n)) : []
+    private static func setting(_ db: Database, _ name: String) throws -> [UInt8]? {
+        try Data.fetchOne(db, sql: "SELECT value FROM settings WHERE name = ?", arguments: [name]).map { Array($0) }
+    }
+
+    func settingIfPresent(_ name: String) async throws -> [UInt8]? {
+        try await pool.read { db in try Self.setting(db, name) }
+    }
+
+    func putSetting(_ name: String, _ value: [UInt8]) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                           arguments: [name, Data(value)])
         }
-        return value
     }
 
-    func putSetting(_ name: String, _ value: [UInt8]) throws {
-        try query("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", [name, value]) { _ in }
+    func deleteSetting(_ name: String) async throws {
+        try await pool.write { db in try db.execute(sql: "DELETE FROM settings WHERE name = ?", arguments: [name]) }
     }
 
-    func deleteSetting(_ name: String) throws {
-        try query("DELETE FROM settings WHERE name = ?", [name]) { _ in }
-    }
-
-    func setting(_ name: String, orCreate make: () throws -> [UInt8]) throws -> [UInt8] {
-        var value: [UInt8]?
-        try query("SELECT value FROM settings WHERE name = ?", [name]) { s in
-            let n = Int(sqlite3_column_bytes(s, 0))
-            value = n > 0 ? Array(UnsafeRawBufferPointer(start: sqlite3_column_blob(s, 0), count: n)) : []
+    /// The setting, or `make()`'s value stored under that name first (in one transaction).
+    func setting(_ name: String, orCreate make: @escaping @Sendable () throws -> [UInt8]) async throws -> [UInt8] {
+        try await pool.write { db in
+            if let value = try Self.setting(db, name) { return value }
+            let fresh = try make()
+            try db.execute(sql: "INSERT INTO settings (name, value) VALUES (?, ?)", arguments: [name, Data(fresh)])
+            return fresh
         }
-        if let value { return value }
-        let fresh = try make()
-        try query("INSERT INTO settings (name, value) VALUES (?, ?)", [name, fresh]) { _ in }
-        return fresh
     }
 
-    func get(tenant: String, domain: String) throws -> (KerberosDomain, version: Int64)? {
-        var result: (KerberosDomain, Int64)?
-        var decodeError: Error?
-        try query("SELECT body, version FROM kerberos_domains WHERE tenant = ? AND domain = ?", [tenant, domain]) { s in
-            do {
-                result = (try JSONDecoder().decode(KerberosDomain.self, from: Data(Self.text(s, 0).utf8)), sqlite3_column_int64(s, 1))
-            } catch { decodeError = error }
-        }
-        if let decodeError { throw decodeError }
-        return result
+    private static func domain(_ db: Database, tenant: String, domain: String) throws -> (KerberosDomain, version: Int64)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT body, version FROM kerberos_domains WHERE tenant = ? AND domain = ?",
+                                         arguments: [tenant, domain])
+        else { return nil }
+        return (try JSONDecoder().decode(KerberosDomain.self, from: Data((row["body"] as String).utf8)), row["version"] as Int64)
     }
 
-    func list(tenant: String) throws -> [KerberosDomain] {
-        var result: [KerberosDomain] = []
-        try query("SELECT body FROM kerberos_domains WHERE tenant = ? ORDER BY domain", [tenant]) { s in
-            if let d = try? JSONDecoder().decode(KerberosDomain.self, from: Data(Self.text(s, 0).utf8)) { result.append(d) }
+    func get(tenant: String, domain: String) async throws -> (KerberosDomain, version: Int64)? {
+        try await pool.read { db in try Self.domain(db, tenant: tenant, domain: domain) }
+    }
+
+    func list(tenant: String) async throws -> [KerberosDomain] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT body FROM kerberos_domains WHERE tenant = ? ORDER BY domain", arguments: [tenant])
+                .compactMap { try? JSONDecoder().decode(KerberosDomain.self, from: Data($0.utf8)) }
         }
-        return result
     }
 
     /// Creates or replaces, subject to If-Match (a version) or If-None-Match: * (`createOnly`).
     /// `key`: a Kerberos key sealed with the master key, stored in the same transaction as the object.
     func put(tenant: String, domain: String, value: KerberosDomain, precondition: TenantAPIServer.Precondition, createOnly: Bool,
-             key: (kvno: Int64, sealed: [UInt8])? = nil) throws -> WriteOutcome {
-        try Self.exec(db, "BEGIN IMMEDIATE")
-        do {
-            var current: (KerberosDomain, Int64)?
-            current = try get(tenant: tenant, domain: domain)
+             key: (kvno: Int64, sealed: [UInt8])? = nil) async throws -> WriteOutcome {
+        try await pool.write { db in
+            let current = try Self.domain(db, tenant: tenant, domain: domain)
             let now = ISO8601.string(Date())
             var stored = value
             stored.domainDnsName = domain
@@ -156,8 +131,8 @@ actor Store {
                     outcome = .preconditionFailed(current: version)
                 } else {
                     stored.createdOn = old.createdOn
-                    try query("UPDATE kerberos_domains SET body = ?, version = ? WHERE tenant = ? AND domain = ?",
-                              [try Self.encode(stored), version + 1, tenant, domain]) { _ in }
+                    try db.execute(sql: "UPDATE kerberos_domains SET body = ?, version = ? WHERE tenant = ? AND domain = ?",
+                                   arguments: [try Self.encode(stored), version + 1, tenant, domain])
                     outcome = .updated(version: version + 1)
                 }
             } else if precondition != .none {
@@ -165,53 +140,38 @@ actor Store {
                 outcome = .preconditionFailed(current: nil)
             } else {
                 stored.createdOn = now
-                try query("INSERT INTO kerberos_domains (tenant, domain, body, version) VALUES (?, ?, ?, 1)",
-                          [tenant, domain, try Self.encode(stored)]) { _ in }
+                try db.execute(sql: "INSERT INTO kerberos_domains (tenant, domain, body, version) VALUES (?, ?, ?, 1)",
+                               arguments: [tenant, domain, try Self.encode(stored)])
                 outcome = .created(version: 1)
             }
             if let key {
                 switch outcome {
                 case .created, .updated:
-                    try query("INSERT OR REPLACE INTO kerberos_keys (tenant, domain, kvno, sealed) VALUES (?, ?, ?, ?)",
-                              [tenant, domain, key.kvno, key.sealed]) { _ in }
+                    try db.execute(sql: "INSERT OR REPLACE INTO kerberos_keys (tenant, domain, kvno, sealed) VALUES (?, ?, ?, ?)",
+                                   arguments: [tenant, domain, key.kvno, Data(key.sealed)])
                     // keep only the current and the previous key
-                    try query("""
+                    try db.execute(sql: """
                         DELETE FROM kerberos_keys WHERE tenant = ? AND domain = ? AND kvno NOT IN
                         (SELECT kvno FROM kerberos_keys WHERE tenant = ? AND domain = ? ORDER BY rowid DESC LIMIT 2)
-                        """, [tenant, domain, tenant, domain]) { _ in }
+                        """, arguments: [tenant, domain, tenant, domain])
                 default: break
                 }
             }
-            try Self.exec(db, "COMMIT")
             return outcome
-        } catch {
-            try? Self.exec(db, "ROLLBACK")
-            throw error
         }
     }
 
-    enum DeleteOutcome { case deleted, notFound, preconditionFailed(current: Int64) }
+    enum DeleteOutcome: Sendable { case deleted, notFound, preconditionFailed(current: Int64) }
 
-    func delete(tenant: String, domain: String, precondition: TenantAPIServer.Precondition) throws -> DeleteOutcome {
-        try Self.exec(db, "BEGIN IMMEDIATE")
-        do {
-            let outcome: DeleteOutcome
-            if let (_, version) = try get(tenant: tenant, domain: domain) {
-                if case let .version(expected) = precondition, expected != version {
-                    outcome = .preconditionFailed(current: version)
-                } else {
-                    try query("DELETE FROM kerberos_domains WHERE tenant = ? AND domain = ?", [tenant, domain]) { _ in }
-                    try query("DELETE FROM kerberos_keys WHERE tenant = ? AND domain = ?", [tenant, domain]) { _ in }
-                    outcome = .deleted
-                }
-            } else {
-                outcome = .notFound
+    func delete(tenant: String, domain: String, precondition: TenantAPIServer.Precondition) async throws -> DeleteOutcome {
+        try await pool.write { db in
+            guard let (_, version) = try Self.domain(db, tenant: tenant, domain: domain) else { return .notFound }
+            if case let .version(expected) = precondition, expected != version {
+                return .preconditionFailed(current: version)
             }
-            try Self.exec(db, "COMMIT")
-            return outcome
-        } catch {
-            try? Self.exec(db, "ROLLBACK")
-            throw error
+            try db.execute(sql: "DELETE FROM kerberos_domains WHERE tenant = ? AND domain = ?", arguments: [tenant, domain])
+            try db.execute(sql: "DELETE FROM kerberos_keys WHERE tenant = ? AND domain = ?", arguments: [tenant, domain])
+            return .deleted
         }
     }
 

@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
-import HummingbirdTLS
-import NIOSSL
-import OpenSSLSupport
 
 @main
 struct TenantServer: AsyncParsableCommand {
@@ -48,43 +45,8 @@ struct TenantServer: AsyncParsableCommand {
     func run() async throws {
         // every file the server makes is its own alone (master key, database, WAL, keys)
         umask(0o077)
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        try SecureFile.checkMode(data, allowed: 0o700)
-        for file in ["tenant.sqlite", "tenant.sqlite-wal", "tenant.sqlite-shm"] { try SecureFile.checkMode(data + "/" + file, allowed: 0o600) }
-        let store = try Store(path: data + "/tenant.sqlite")
-        let vault = try KeyVault(dataDirectory: data, store: store)
-        let signing = try await SigningKeys.load(store: store, vault: vault, rotation: TimeInterval(signingKeyRotationDays) * 86400,
-                                                 tokenLifetime: TimeInterval(tokenLifetime), rotateNow: rotateSigningKey)
-        let registry = try JSONDecoder().decode(ClientRegistry.self, from: Data(contentsOf: URL(fileURLWithPath: clients)))
-        var emulatorSecret: [UInt8]?
-        if let emulatorSecretFile {
-            guard let bytes = try SecureFile.read(emulatorSecretFile), bytes.count >= 16 else {
-                throw ValidationError("\(emulatorSecretFile) must hold a secret of at least 16 bytes")
-            }
-            emulatorSecret = Array(bytes.prefix { $0 != 0x0a && $0 != 0x0d })
-        }
-        let api = TenantAPIServer(
-            store: store,
-            tokens: TokenIssuer(keys: signing.keys, currentKid: signing.current, issuerBase: issuer ?? "https://\(host):\(port)",
-                                lifetime: TimeInterval(tokenLifetime)),
-            clients: registry,
-            faults: enableFaultInjection ? Faults() : nil,
-            deviceCodes: DeviceCodes(interval: deviceCodeInterval, lifetime: TimeInterval(deviceCodeLifetime)),
-            vault: vault,
-            emulatorSecret: emulatorSecret,
-            limiter: RateLimiter(perMinute: tokenRequestsPerMinute))
-        var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(tlsCert).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: tlsKey, format: .pem)))
-        tls.minimumTLSVersion = .tlsv12
-        let app = Application(
-            router: api.router(),
-            server: try .tls(.http1(), tlsConfiguration: tls),
-            configuration: .init(address: .hostname(host, port: port), serverName: "aadkerb-tenant-server"),
-            onServerRunning: { channel in
-                FileHandle.standardError.write(Data("aadkerb-tenant-server: listening on https://\(host):\(port)\n".utf8))
-            })
-        try await app.runService()
+        try await buildApplication(self).runService()
     }
 }
+
+extension TenantServer: AppArguments {}

@@ -1,53 +1,84 @@
 import Foundation
+import JWTKit
 import OpenSSLSupport
 
-/// Access tokens: compact JWS (RFC 7515/7519), HS256, signed with the newest of the server's
-/// signing keys (sealed under the master key in its store, so tokens survive a restart; see
-/// SigningKeys) and named by `kid`; older keys still verify the tokens they signed until those
-/// expire. Verification checks the signature in constant time, the audience, the tenant, and the
-/// validity window with 60 s of clock skew.
+/// Access tokens: compact JWS (RFC 7515/7519), HS256 through jwt-kit, signed with the newest of
+/// the server's signing keys (sealed under the master key in its store, so tokens survive a
+/// restart; see SigningKeys) and named by `kid`; older keys still verify the tokens they signed
+/// until those expire. Verification checks the header (HS256 only: `none` and every other
+/// algorithm are refused before any key is tried), the signature (jwt-kit, swift-crypto's HMAC),
+/// the audience, the tenant, and the validity window with 60 s of clock skew.
 struct TokenIssuer: Sendable {
     static let audience = "api://aadkerb-tenant"
-    /// kid -> key; `currentKid` signs.
-    let keys: [String: [UInt8]]
+    /// kid -> key; `currentKid` signs. A token without a kid (from before kids were used) is
+    /// verified with the key "legacy" only.
+    private let keys: JWTKeyCollection
+    private let kids: Set<String>
     let currentKid: String
     let issuerBase: String
     let lifetime: TimeInterval
 
-    init(keys: [String: [UInt8]], currentKid: String, issuerBase: String, lifetime: TimeInterval) {
-        self.keys = keys
+    /// Whole seconds since 1970 in both directions, keys sorted: the tokens the hand-written
+    /// issuer made before (and their verification) stay byte-for-byte the same shape.
+    static let serializer: DefaultJWTSerializer = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.dateEncodingStrategy = .integerSecondsSince1970
+        return DefaultJWTSerializer(jsonEncoder: encoder)
+    }()
+    static let parser: DefaultJWTParser = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .integerSecondsSince1970
+        return DefaultJWTParser(jsonDecoder: decoder)
+    }()
+
+    init(keys: [String: [UInt8]], currentKid: String, issuerBase: String, lifetime: TimeInterval) async {
+        let collection = JWTKeyCollection(defaultJWTParser: Self.parser, defaultJWTSerializer: Self.serializer)
+        for (kid, key) in keys.sorted(by: { $0.key < $1.key }) {
+            await collection.add(hmac: HMACKey(from: key), digestAlgorithm: .sha256, kid: JWKIdentifier(string: kid),
+                                 parser: Self.parser, serializer: Self.serializer)
+        }
+        // jwt-kit falls back to a default key for a token without a kid: only "legacy" may be it
+        await collection.clearDefault()
+        if let legacy = keys["legacy"] {
+            await collection.add(hmac: HMACKey(from: legacy), digestAlgorithm: .sha256, parser: Self.parser, serializer: Self.serializer)
+        }
+        self.keys = collection
+        self.kids = Set(keys.keys)
         self.currentKid = currentKid
         self.issuerBase = issuerBase
         self.lifetime = lifetime
     }
 
     /// One key (tests).
-    init(signingKey: [UInt8], issuerBase: String, lifetime: TimeInterval) {
-        self.init(keys: ["k0": signingKey], currentKid: "k0", issuerBase: issuerBase, lifetime: lifetime)
+    init(signingKey: [UInt8], issuerBase: String, lifetime: TimeInterval) async {
+        await self.init(keys: ["k0": signingKey], currentKid: "k0", issuerBase: issuerBase, lifetime: lifetime)
     }
 
-    struct Claims: Codable, Sendable {
-        var iss: String
-        var aud: String
-        var sub: String
+    struct Claims: JWTPayload {
+        var iss: IssuerClaim
+        var aud: AudienceClaim
+        var sub: SubjectClaim
         var tid: String
         var roles: [String]
-        var iat: Int
-        var nbf: Int
-        var exp: Int
-        var jti: String
+        var iat: IssuedAtClaim
+        var nbf: NotBeforeClaim
+        var exp: ExpirationClaim
+        var jti: IDClaim
+
+        /// The time checks need the caller's clock (tests set it): `TokenIssuer.verify` makes them.
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
     }
 
-    func issue(tenant: String, clientID: String, roles: [String], now: Date = Date()) -> (token: String, expiresIn: Int) {
-        let t = Int(now.timeIntervalSince1970)
-        let claims = Claims(iss: "\(issuerBase)/\(tenant)/v2.0", aud: Self.audience, sub: clientID, tid: tenant,
-                            roles: roles, iat: t, nbf: t, exp: t + Int(lifetime), jti: UUID().uuidString)
-        let header = Base64URL.encode(Array(#"{"alg":"HS256","kid":"\#(currentKid)","typ":"JWT"}"#.utf8))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let payload = Base64URL.encode(Array(try! encoder.encode(claims)))
-        let signature = Base64URL.encode(HMAC256.mac(key: keys[currentKid]!, Array("\(header).\(payload)".utf8)))
-        return ("\(header).\(payload).\(signature)", Int(lifetime))
+    func issue(tenant: String, clientID: String, roles: [String], now: Date = Date()) async -> (token: String, expiresIn: Int) {
+        let t = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        let claims = Claims(iss: IssuerClaim(value: "\(issuerBase)/\(tenant)/v2.0"), aud: AudienceClaim(value: Self.audience),
+                            sub: SubjectClaim(value: clientID), tid: tenant, roles: roles, iat: IssuedAtClaim(value: t),
+                            nbf: NotBeforeClaim(value: t), exp: ExpirationClaim(value: t.addingTimeInterval(lifetime.rounded(.down))),
+                            jti: IDClaim(value: UUID().uuidString))
+        // HS256 over claims that always encode: signing cannot fail
+        let token = try! await keys.sign(claims, kid: JWKIdentifier(string: currentKid))
+        return (token, Int(lifetime))
     }
 
     enum Failure: Error, CustomStringConvertible {
@@ -65,23 +96,25 @@ struct TokenIssuer: Sendable {
         }
     }
 
-    func verify(_ token: String, tenant: String, now: Date = Date()) throws(Failure) -> Claims {
+    func verify(_ token: String, tenant: String, now: Date = Date()) async throws(Failure) -> Claims {
+        // The header first: HS256 only, and a kid this server has (or none, for the legacy key).
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let header = Base64URL.decode(parts[0]), let payload = Base64URL.decode(parts[1]),
-              let signature = Base64URL.decode(parts[2]),
-              let fields = try? JSONSerialization.jsonObject(with: Data(header)) as? [String: Any], fields["alg"] as? String == "HS256"
+        guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]),
+              let header = try? JSONDecoder().decode(JWTHeader.self, from: Data(headerBytes)), header.alg == "HS256"
         else { throw .malformed }
-        // the key the token names; a token from before kids were used names none: the oldest key
-        guard let key = (fields["kid"] as? String).flatMap({ keys[$0] }) ?? (fields["kid"] == nil ? keys["legacy"] : nil) else {
+        guard header.kid.map(kids.contains) ?? kids.contains("legacy") else { throw .badSignature }
+        let claims: Claims
+        do {
+            claims = try await keys.verify(token, as: Claims.self)
+        } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
             throw .badSignature
+        } catch {
+            throw .malformed
         }
-        let expected = HMAC256.mac(key: key, Array("\(parts[0]).\(parts[1])".utf8))
-        guard Crypto.equal(expected, signature) else { throw .badSignature }
-        guard let claims = try? JSONDecoder().decode(Claims.self, from: Data(payload)) else { throw .malformed }
-        let t = Int(now.timeIntervalSince1970)
-        guard claims.exp + 60 > t else { throw .expired }
-        guard claims.nbf - 60 <= t else { throw .notYetValid }
-        guard claims.aud == Self.audience else { throw .wrongAudience }
+        let t = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        do { try claims.exp.verifyNotExpired(currentDate: t.addingTimeInterval(-60)) } catch { throw .expired }
+        do { try claims.nbf.verifyNotBefore(currentDate: t.addingTimeInterval(61)) } catch { throw .notYetValid }
+        guard claims.aud.value == [Self.audience] else { throw .wrongAudience }
         guard claims.tid == tenant else { throw .wrongTenant }
         return claims
     }

@@ -34,6 +34,10 @@ import Testing
         #expect(table.methods(for: "/v1/tenants/contoso/kerberosDomains/a.test/partialTickets") == [.post])
         #expect(table.methods(for: "/v1/tenants/contoso/kerberosDomains") == nil)
         #expect(table.methods(for: "/v1/tenants/contoso/other/a.test") == nil)
+        // in RFC 9110's order whatever the order of registration (Router.routes sorts by name)
+        var registered = RouteTable()
+        registered.add("/v1/tenants/{tenant}/kerberosDomains/{domain}", [.delete, .put, .get])
+        #expect(registered.methods(for: "/v1/tenants/contoso/kerberosDomains/a.test") == [.get, .put, .delete])
     }
 
     @Test func sidsFollowThePatternOfTheContract() throws {

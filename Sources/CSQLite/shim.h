@@ -1,6 +1,0 @@
-#ifndef AADKERB_CSQLITE_SHIM_H
-#define AADKERB_CSQLITE_SHIM_H
-#include <sqlite3.h>
-// SQLITE_TRANSIENT is a cast macro Swift cannot import: tells SQLite to copy bound values.
-static inline sqlite3_destructor_type csqlite_transient(void) { return SQLITE_TRANSIENT; }
-#endif
