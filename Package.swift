@@ -104,3 +104,13 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
+// libFuzzer targets, one per parser of bytes from a DC or the network (Fuzz/, run by scripts/fuzz).
+// Declared only when AADKERB_FUZZ is set: they are built with -sanitize=fuzzer,address, and
+// libFuzzer brings its own main, so a normal build must neither build nor link them.
+if Context.environment["AADKERB_FUZZ"] != nil {
+    for (name, module) in [("getncchanges", "DRSClient"), ("ntlm-challenge", "DRSClient"), ("supplemental-credentials", "DRSClient"),
+                           ("repl-metadata", "AADKerbCore"), ("dns-answer", "DNSClient"), ("kdc-reply", "Tickets")] {
+        package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: [.target(name: module)], path: "Fuzz/Sources/fuzz-\(name)"))
+        package.products.append(.executable(name: "fuzz-\(name)", targets: ["fuzz-\(name)"]))
+    }
+}
