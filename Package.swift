@@ -42,15 +42,21 @@ let package = Package(
         .systemLibrary(
             name: "CKrb5",  // linked through its module map, like CGSSAPI
             providers: [.apt(["libkrb5-dev"])]),
+        // C: glibc's stub resolver (res_nquery, ns_initparse; libresolv), with a shim for its macros
+        // and the IPv6 server slots of struct __res_state.
+        .systemLibrary(name: "CResolv"),
         // Swift LDAP layer: one connection per actor, blocking calls on the actor's own queue.
         .target(name: "LDAPClient", dependencies: ["CLDAP", "Secrets", "EndpointProbe", .product(name: "Logging", package: "swift-log")]),
         // A second look at a server a connection just failed to: name resolution, TCP, StartTLS,
         // whether the port speaks TLS, and the certificate it shows (OpenSSL), to name the cause.
         .target(name: "EndpointProbe", dependencies: ["COpenSSLTLS"]),
+        // DNS SRV lookups through glibc's resolver: every resolv.conf nameserver or the one given
+        // (IPv4 or IPv6), TCP when the UDP answer is truncated; answers read with ns_parserr.
+        .target(name: "DNSClient", dependencies: ["CResolv", "EndpointProbe"]),
         // Secret: bytes that are zeroed when released and never print themselves.
         .target(name: "Secrets"),
         // The Azure AD Kerberos server model, readers and plans; knows nothing of the terminal.
-        .target(name: "AADKerbCore", dependencies: ["LDAPClient", "EndpointProbe", "TenantAPI", "OpenSSLSupport", "Secrets", "Tickets"]),
+        .target(name: "AADKerbCore", dependencies: ["LDAPClient", "EndpointProbe", "DNSClient", "TenantAPI", "OpenSSLSupport", "Secrets", "Tickets"]),
         // Reads an account's Kerberos keys from a DC the way a replica does: DRSUAPI GetNCChanges
         // over DCE/RPC (TCP, NTLMv2 or Kerberos, sealed). Blocking socket I/O on a dedicated thread.
         .target(name: "DRSClient", dependencies: ["OpenSSLSupport", "Secrets", "COpenSSL", "CGSSAPI", .product(name: "Logging", package: "swift-log")]),
@@ -88,6 +94,7 @@ let package = Package(
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient", "EndpointProbe"]),
         .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore", "TenantAPI", "LDAPClient", "Secrets"]),
         .testTarget(name: "DRSClientTests", dependencies: ["DRSClient"]),
+        .testTarget(name: "DNSClientTests", dependencies: ["DNSClient"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets", "CKrb5", "Secrets", .product(name: "SwiftASN1", package: "swift-asn1")],
                     exclude: ["oracle"]),
         .testTarget(name: "TenantServerTests", dependencies: [
@@ -102,3 +109,14 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets, one per parser of bytes from a DC or the network (Fuzz/, run by scripts/fuzz).
+// Declared only when AADKERB_FUZZ is set: they are built with -sanitize=fuzzer,address, and
+// libFuzzer brings its own main, so a normal build must neither build nor link them.
+if Context.environment["AADKERB_FUZZ"] != nil {
+    for (name, module) in [("getncchanges", "DRSClient"), ("ntlm-challenge", "DRSClient"), ("supplemental-credentials", "DRSClient"),
+                           ("repl-metadata", "AADKerbCore"), ("dns-answer", "DNSClient"), ("kdc-reply", "Tickets")] {
+        package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: [.target(name: module)], path: "Fuzz/Sources/fuzz-\(name)"))
+        package.products.append(.executable(name: "fuzz-\(name)", targets: ["fuzz-\(name)"]))
+    }
+}

@@ -83,8 +83,8 @@ public enum DRSSignIn: Sendable {
 }
 
 /// Reads an account's Kerberos keys from a domain controller with DRSUAPI IDL_DRSGetNCChanges,
-/// extended operation EXOP_REPL_SECRET, over DCE/RPC on TCP signed in with NTLMv2 or Kerberos
-/// (GSS-API, DCE style) at PKT_PRIVACY. The caller needs the right to replicate secrets
+/// extended operation EXOP_REPL_OBJ (6) with the secret attributes in its partial attribute set,
+/// over DCE/RPC on TCP signed in with NTLMv2 or Kerberos (GSS-API, DCE style) at PKT_PRIVACY. The caller needs the right to replicate secrets
 /// (Domain Admins have it).
 public enum DRSSecretReader {
     static let supplementalCredentialsOID = "1.2.840.113556.1.4.125"
@@ -231,7 +231,7 @@ struct Session {
 
         let attributes = [DRSSecretReader.supplementalCredentialsOID, DRSSecretReader.unicodePwdOID]
             .compactMap { PrefixTable.requestDefaults.attrType(for: $0) }
-        let request = DRSUAPI.GetNCChangesRequest(objectDN: objectDN, extendedOperation: DRSUAPI.ExtendedOperation.replicateSecret,
+        let request = DRSUAPI.GetNCChangesRequest(objectDN: objectDN, extendedOperation: DRSUAPI.ExtendedOperation.replicateObject,
                                                   partialAttributeSet: attributes)
         let stub: [UInt8]
         do {
@@ -276,7 +276,7 @@ struct Session {
             throw DRSError(.getNCChanges, "the reply reports an error for \(objectDN)", status: reply.drsError, statusName: Status.werrorName(reply.drsError))
         }
         guard reply.extendedResult == DRSUAPI.ExtendedOperation.success else {
-            throw DRSError(.getNCChanges, "EXOP_REPL_SECRET for \(objectDN) did not succeed", status: reply.extendedResult,
+            throw DRSError(.getNCChanges, "EXOP_REPL_OBJ for \(objectDN) did not succeed", status: reply.extendedResult,
                            statusName: DRSUAPI.ExtendedOperation.resultName(reply.extendedResult))
         }
         let wanted = objectDN.lowercased()

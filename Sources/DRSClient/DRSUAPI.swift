@@ -47,10 +47,14 @@ enum DRSUAPI {
             | getMemberships2 | getChgReqV6 | nonDomainNCs | getChgReqV8 | getChgReplyV5 | getChgReplyV6
     }
 
-    /// EXOP codes of DRS_MSG_GETCHGREQ_V8.ulExtendedOp and the EXOP_ERR results.
+    /// EXOP codes of DRS_MSG_GETCHGREQ_V8.ulExtendedOp (MS-DRSR's EXOP_REQ codes, Samba's
+    /// drsuapi.idl) and the EXOP_ERR results. aadkerb sends `replicateObject` (EXOP_REPL_OBJ, 6),
+    /// as a writable DC replicating one object does (and as impacket's secretsdump does);
+    /// `replicateSecrets` (EXOP_REPL_SECRETS, 7) is the RODC's request (docs/key-material.md).
     enum ExtendedOperation {
-        static let replicateObject: UInt32 = 5
-        static let replicateSecret: UInt32 = 6
+        static let fsmoAbandonRole: UInt32 = 5   // EXOP_FSMO_ABANDON_ROLE
+        static let replicateObject: UInt32 = 6   // EXOP_REPL_OBJ
+        static let replicateSecrets: UInt32 = 7  // EXOP_REPL_SECRETS (Samba: DRSUAPI_EXOP_REPL_SECRET)
         static let success: UInt32 = 1
 
         static func resultName(_ r: UInt32) -> String {
@@ -135,7 +139,7 @@ enum DRSUAPI {
         var replicaFlags: UInt32 = 0
         var maxObjects: UInt32 = 1
         var maxBytes: UInt32 = 0x0010_0000
-        var extendedOperation: UInt32 = ExtendedOperation.replicateSecret
+        var extendedOperation: UInt32 = ExtendedOperation.replicateObject
         var partialAttributeSet: [UInt32] = []
     }
 

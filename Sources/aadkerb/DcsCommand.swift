@@ -28,7 +28,7 @@ struct DcsCommand: AsyncParsableCommand {
     @OptionGroup var connection: DomainOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: ArgumentHelp("DNS server (IPv4) for the SRV lookup. Default: the first nameserver of /etc/resolv.conf.", valueName: "ip"))
+    @Option(help: ArgumentHelp("DNS server (IPv4 or IPv6) for the SRV lookup. Default: each nameserver of /etc/resolv.conf in turn.", valueName: "ip"))
     var dnsServer: String?
 
     @Option(help: ArgumentHelp("Ask DNS for this AD site's DCs first.", valueName: "site"))
@@ -43,14 +43,14 @@ struct DcsCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors(output) {
             let credentials = try connection.credentials()
-            let (dnsServer, site, noDns, checkLDAPS) = (dnsServer ?? SRVLookup.systemServer(), site, noDns, !noLdapsCheck)
+            // without --dns-server, every nameserver of /etc/resolv.conf, in turn (DNSClient)
+            let (dnsServer, site, noDns, checkLDAPS) = (dnsServer, site, noDns, !noLdapsCheck)
             return try await PerDomain.run(try await connection.resolvedTargets(credentials), format: output.output, alwaysArray: connection.forest) { target in
                 // DNS first; its failure is reported, not fatal: the directory still lists the DCs
                 var srv: [SRVRecord] = []
                 var dnsNote: String?
                 if !noDns {
                     do {
-                        guard let dnsServer else { throw SRVLookupError.noServer }
                         let names = (site.map { ["_ldap._tcp.\($0)._sites.dc._msdcs.\(target.domain.value)"] } ?? [])
                             + ["_ldap._tcp.dc._msdcs.\(target.domain.value)"]
                         // the site's name first; only the domain-wide (last) name's failure is reported
@@ -59,7 +59,7 @@ struct DcsCommand: AsyncParsableCommand {
                         }
                         srv = SRVLookup.ordered(srv)
                     } catch let error as SRVLookupError {
-                        if case .noServer = error { dnsNote = "\(error)" } else { dnsNote = "\(error) (asked \(dnsServer ?? "?"))" }
+                        if case .rcode = error { dnsNote = "\(error) (asked \(dnsServer ?? "the nameservers of /etc/resolv.conf"))" } else { dnsNote = "\(error)" }
                     }
                 }
                 let ldap = try await target.connect(credentials)

@@ -59,7 +59,7 @@ struct RotateCommand: AsyncParsableCommand {
     @Flag(help: "Print what would be done and change nothing.")
     var dryRun = false
 
-    @Option(help: ArgumentHelp("Also ask DNS (_ldap._tcp.dc._msdcs.<domain> SRV) at this server (IPv4) and report a DC it names that the directory does not list, as not trusted: rotate waits for the directory's writable DCs and signs in to no other host.", valueName: "ip"))
+    @Option(help: ArgumentHelp("Also ask DNS (_ldap._tcp.dc._msdcs.<domain> SRV) at this server (IPv4 or IPv6) and report a DC it names that the directory does not list, as not trusted: rotate waits for the directory's writable DCs and signs in to no other host.", valueName: "ip"))
     var dnsServer: String?
 
     func validate() throws {

@@ -122,7 +122,7 @@ struct LiveKerberosTests {
                 let attributes = [DRSSecretReader.supplementalCredentialsOID, DRSSecretReader.unicodePwdOID]
                     .compactMap { PrefixTable.requestDefaults.attrType(for: $0) }
                 func getNCChanges(_ dn: String) throws -> DRSUAPI.GetNCChangesReply {
-                    let request = DRSUAPI.GetNCChangesRequest(objectDN: dn, extendedOperation: DRSUAPI.ExtendedOperation.replicateSecret,
+                    let request = DRSUAPI.GetNCChangesRequest(objectDN: dn, extendedOperation: DRSUAPI.ExtendedOperation.replicateObject,
                                                               partialAttributeSet: attributes)
                     return try DRSUAPI.parseGetNCChangesReply(try rpc.call(opnum: DRSUAPI.Opnum.getNCChanges,
                                                                            stub: DRSUAPI.getNCChangesRequest(bind.handle, request)))

@@ -106,15 +106,31 @@ import Testing
 
     /// Every 32-bit word replaced by a huge count, or by zero: the parser throws or returns, never traps
     /// or allocates what the data cannot hold.
-    @Test func lyingCountsAreRefused() {
+    @Test func lyingCountsAreRefused() throws {
         var b = ReplyBuilder()
         b.objects = [.init(dn: "CN=a,DC=drs,DC=test", attributes: [(0x9007d, [[1, 2, 3, 4]]), (0x9005a, [[5]])])]
-        let stub = b.stub()
-        for offset in stride(from: 0, to: stub.count - 3, by: 4) {
+        let (stub, counts) = b.stubAndCounts()
+        let truth = try DRSUAPI.parseGetNCChangesReply(stub)
+        #expect(counts.count == 11)  // cursors, prefixes, 3 OIDs, attributes, 2 value lists, 2 values, metadata
+        func lie(_ offset: Int, _ value: UInt32) -> [UInt8] {
+            var lie = stub
+            for i in 0..<4 { lie[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
+            return lie
+        }
+        // Every array size (conformance) that claims more than the stub holds is refused by the
+        // reader, by name, before anything is allocated.
+        for offset in counts {
+            for value: UInt32 in [0xffff_ffff, 0x7fff_ffff, 0x0100_0000, UInt32(stub.count)] {
+                #expect(throws: NDRError.self, "count at \(offset) = \(value)") { _ = try DRSUAPI.parseGetNCChangesReply(lie(offset, value)) }
+            }
+        }
+        // Any other word replaced by a huge number or zero: refused, or read without trapping and
+        // without more values than the stub could carry.
+        for offset in stride(from: 0, to: stub.count - 3, by: 4) where !counts.contains(offset) {
             for value: UInt32 in [0xffff_ffff, 0x7fff_ffff, 0x0100_0000, 0] {
-                var lie = stub
-                for i in 0..<4 { lie[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
-                _ = try? DRSUAPI.parseGetNCChangesReply(lie)
+                guard let reply = try? DRSUAPI.parseGetNCChangesReply(lie(offset, value)) else { continue }
+                let bytes = reply.objects.flatMap(\.attributes).flatMap(\.values).reduce(0) { $0 + $1.count }
+                #expect(bytes <= stub.count && reply.objects.count <= truth.objects.count, "word at \(offset) = \(value)")
             }
         }
     }

@@ -19,8 +19,14 @@ struct ReplyBuilder {
     var withCursors = true
     var outVersion: UInt32 = 6
 
-    func stub() -> [UInt8] {
+    func stub() -> [UInt8] { stubAndCounts().stub }
+
+    /// The stub, and the offsets of every conformance (max_count) in it: the array sizes a
+    /// reader must check against what the stub holds.
+    func stubAndCounts() -> (stub: [UInt8], counts: [Int]) {
+        var counts: [Int] = []
         var w = NDRWriter()
+        func conformance(_ n: Int) { counts.append((w.bytes.count + 3) & ~3); w.conformance(n) }
         w.u32(outVersion)
         w.u32(outVersion)
         w.align(8)
@@ -40,22 +46,23 @@ struct ReplyBuilder {
         w.u32(drsError)
         DRSUAPI.writeDSName(&w, dn: "DC=drs,DC=test")
         if withCursors {
-            w.conformance(1)
+            conformance(1)
             w.align(8)
             w.u32(2); w.u32(0); w.u32(1); w.u32(0)
             w.align(8); w.guid(.zero); w.i64(4100); w.i64(13_300_000_000)
         }
-        w.conformance(prefixes.count)
+        conformance(prefixes.count)
         for (ndx, bytes) in prefixes { w.u32(ndx); w.u32(UInt32(bytes.count)); w.pointer(true) }
-        for (_, bytes) in prefixes { w.conformance(bytes.count); w.raw(bytes) }
-        if !objects.isEmpty { writeList(&w, objects[...]) }
+        for (_, bytes) in prefixes { conformance(bytes.count); w.raw(bytes) }
+        if !objects.isEmpty { writeList(&w, objects[...], &counts) }
         w.u32(status)
-        return w.bytes
+        return (w.bytes, counts)
     }
 
     /// REPLENTINFLIST: scalars, then the next item in full, then this item's own referents.
-    private func writeList(_ w: inout NDRWriter, _ list: ArraySlice<Object>) {
+    private func writeList(_ w: inout NDRWriter, _ list: ArraySlice<Object>, _ counts: inout [Int]) {
         guard let o = list.first else { return }
+        func conformance(_ n: Int) { counts.append((w.bytes.count + 3) & ~3); w.conformance(n) }
         w.pointer(list.count > 1)            // pNextEntInf
         w.pointer(true)                      // ENTINF.pName
         w.u32(0)                             // ulFlags
@@ -64,20 +71,20 @@ struct ReplyBuilder {
         w.u32(0)                             // fIsNCPrefix
         w.pointer(o.parent != nil)
         w.pointer(true)                      // pMetaDataExt
-        if list.count > 1 { writeList(&w, list.dropFirst()) }
+        if list.count > 1 { writeList(&w, list.dropFirst(), &counts) }
         DRSUAPI.writeDSName(&w, dn: o.dn, guid: o.guid)
         if !o.attributes.isEmpty {
-            w.conformance(o.attributes.count)
+            conformance(o.attributes.count)
             for a in o.attributes { w.u32(a.type); w.u32(UInt32(a.values.count)); w.pointer(!a.values.isEmpty) }
             for a in o.attributes where !a.values.isEmpty {
-                w.conformance(a.values.count)
+                conformance(a.values.count)
                 for v in a.values { w.u32(UInt32(v.count)); w.pointer(true) }
-                for v in a.values { w.conformance(v.count); w.raw(v) }
+                for v in a.values { conformance(v.count); w.raw(v) }
             }
         }
         if let p = o.parent { w.guid(p) }
         let versions = o.versions ?? o.attributes.map { _ in 1 }
-        w.conformance(versions.count)
+        conformance(versions.count)
         w.align(8)
         w.u32(UInt32(versions.count))
         for v in versions {
