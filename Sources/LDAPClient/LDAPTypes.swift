@@ -131,3 +131,31 @@ extension Duration {
         return Foundation.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
     }
 }
+
+/// One search of `LDAPConnection.searchBatch`: the arguments `search` takes.
+public struct LDAPSearchRequest: Sendable {
+    public var base: String
+    public var scope: LDAPScope
+    public var filter: LDAPFilter
+    public var attributes: [String]
+    public var controls: [LDAPRequestControl]
+    /// RFC 2696 page size for non-base scopes; 0 disables paging.
+    public var pageSize: Int
+
+    public init(base: String, scope: LDAPScope = .subtree, filter: LDAPFilter = .present("objectClass"),
+                attributes: [String], controls: [LDAPRequestControl] = [], pageSize: Int = 500) {
+        self.base = base
+        self.scope = scope
+        self.filter = filter
+        self.attributes = attributes
+        self.controls = controls
+        self.pageSize = pageSize
+    }
+
+    /// The object itself (scope base), as `LDAPConnection.read` reads it.
+    public static func read(_ dn: String, attributes: [String]) -> LDAPSearchRequest {
+        LDAPSearchRequest(base: dn, scope: .base, attributes: attributes)
+    }
+
+    var paged: Bool { pageSize > 0 && scope != .base }
+}

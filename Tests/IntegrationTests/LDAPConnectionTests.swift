@@ -85,6 +85,40 @@ import Testing
         try await c.delete(ou, controls: [.treeDelete])
     }
 
+    /// searchBatch sends every search before reading any answer: each answer comes back in its
+    /// place, a server's refusal of one search is that search's result only, and a paged search
+    /// goes on page by page as `search` does.
+    @Test func batchedSearchesAnswerEachInItsPlace() async throws {
+        let dc = try await Fixture.shared.dc("fabrikam")
+        let c = try await dc.adminConnection()
+        let ou = try await dc.scratchOU(c)
+        for i in 0..<7 {
+            try await c.add("CN=b\(i),\(ou)", attributes: [LDAPModification(.add, "objectClass", strings: ["container"])])
+        }
+        let before = await c.requestCount
+        let results = try await c.searchBatch([
+            .read("", attributes: ["defaultNamingContext"]),
+            LDAPSearchRequest(base: ou, scope: .oneLevel, filter: .equal("objectClass", "container"), attributes: ["cn"], pageSize: 3),
+            .read("CN=missing,\(ou)", attributes: ["cn"]),
+            LDAPSearchRequest(base: ou, filter: .equal("cn", "b4"), attributes: ["cn"]),
+        ])
+        #expect(await c.requestCount - before == 6)  // four searches, and two more pages of the second (3 + 3 + 1)
+        #expect(results.count == 4)
+        #expect(try results[0].get().first?.string("defaultNamingContext") == dc.baseDN)
+        let paged = try results[1].get()
+        #expect(Set(paged.compactMap { $0.string("cn") }) == Set((0..<7).map { "b\($0)" }))
+        #expect(paged.count == 7)
+        switch results[2] {
+        case .success(let entries): Issue.record("a search of a missing object answered \(entries)")
+        case .failure(let error): #expect(error.code == .noSuchObject)
+        }
+        #expect(try results[3].get().map { $0.string("cn") } == ["b4"])
+        // the refused search left the connection as it was
+        #expect(try await c.read("CN=b0,\(ou)", attributes: ["cn"])?.string("cn") == "b0")
+        #expect(try await c.searchBatch([]).isEmpty)
+        try await c.delete(ou, controls: [.treeDelete])
+    }
+
     @Test func escapedValuesMatchLiterallyOnTheServer() async throws {
         let dc = try await Fixture.shared.dc("fabrikam")
         let c = try await dc.adminConnection()
