@@ -50,6 +50,9 @@ public struct OnPremReader: Sendable {
         }
     }
 
+    /// Forests of up to this many DCs are listed in the batch (two entries each, ~0.4 KB).
+    static let batchedDCLimit = 100
+
     static let rootDSEAttributes = ["defaultNamingContext", "configurationNamingContext", "dnsHostName", "dsServiceName"]
 
     /// The root DSE, the three objects and the forest's DC objects, asked for at once (one round
@@ -71,10 +74,12 @@ public struct OnPremReader: Sendable {
             // Every NTDS Settings object (invocationId) and server object (dNSHostName) of the
             // forest: one per DC each, both objectClass terms indexed. Serves the search for the DC
             // that wrote the key, and the read of its name when it is not the one connected to.
+            // A forest of more than `batchedDCLimit` DCs answers sizeLimitExceeded: then the
+            // one DC is searched for by invocationId, as in a child domain.
             LDAPSearchRequest(
                 base: "CN=Sites," + guessedConfigurationNC, scope: .subtree,
                 filter: .or([.equal("objectClass", "nTDSDSA"), .equal("objectClass", "server")]),
-                attributes: ["invocationId", "dNSHostName"]),
+                attributes: ["invocationId", "dNSHostName"], pageSize: 2 * Self.batchedDCLimit, sizeLimit: 2 * Self.batchedDCLimit),
         ])
         guard let root = try results[0].get().first else {
             throw LDAPError(code: .noSuchObject, diagnosticMessage: "no root DSE", operation: "search", target: "")

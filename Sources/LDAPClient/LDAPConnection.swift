@@ -272,7 +272,7 @@ public actor LDAPConnection {
             let rc = ldap_search_ext(
                 handle, request.base, request.scope.rawValue, request.filter.description,
                 request.attributes.isEmpty ? nil : arena.stringArray(request.attributes), 0,
-                arena.controls(requestControls), nil, nil, 0, &id)
+                arena.controls(requestControls), nil, nil, Int32(clamping: request.sizeLimit), &id)
             try check(rc, "search", request.base)
             sent.append(id)
         }
@@ -312,10 +312,19 @@ public actor LDAPConnection {
                 }
                 var entries = readEntries(message)
                 let cookie = request.paged ? try pageCookie(message, base: request.base) : []
+                let limit = request.sizeLimit
+                if limit > 0, entries.count > limit || (!cookie.isEmpty && entries.count >= limit) {
+                    throw LDAPError(code: .sizeLimitExceeded, diagnosticMessage: "more than \(limit) entries",
+                                    operation: "search", target: request.base)
+                }
                 if !cookie.isEmpty {
                     entries += try searchPages(base: request.base, scope: request.scope, filter: request.filter,
                                                attributes: request.attributes, controls: request.controls,
                                                pageSize: request.pageSize, cookie: cookie)
+                }
+                if limit > 0, entries.count > limit {
+                    throw LDAPError(code: .sizeLimitExceeded, diagnosticMessage: "more than \(limit) entries",
+                                    operation: "search", target: request.base)
                 }
                 results.append(.success(entries))
             } catch let error as LDAPError where brokenBy == nil {
