@@ -3,12 +3,15 @@ import LDAPClient
 
 /// Reads the on-premises objects of an Azure AD Kerberos server in one domain.
 ///
-/// Round trips after the bind: the root DSE, one search for the three objects by DN (indexed), and
-/// one search for the NTDS Settings object that wrote the key (by invocationId, indexed), which
-/// names the DC when it is the one connected to. Only when the key was written elsewhere is that
-/// DC's server object read, and only when msDS-KrbTgtLink points away from CN=Users is the linked
-/// account read. No filter term is unindexed: a backlink term (msDS-KrbTgtLinkBl) made Samba scan
-/// the whole domain. See docs/fields.md.
+/// Round trips after the bind: one. The root DSE, one search for the three objects by DN (indexed)
+/// and one for the forest's NTDS Settings and server objects (objectClass, indexed; they name the
+/// DC that wrote the key by its invocationId) are sent together and answered together
+/// (`LDAPConnection.searchBatch`): across a WAN each round trip costs the whole RTT. Only in a
+/// child domain (the configuration NC is not the guessed one) is the NTDS Settings object searched
+/// for afterwards by invocationId, and that DC's server object read when it is not the one
+/// connected to; only when msDS-KrbTgtLink points away from CN=Users is the linked account read.
+/// No filter term is unindexed: a backlink term (msDS-KrbTgtLinkBl) made Samba scan the whole
+/// domain. See docs/fields.md and docs/performance.md.
 public struct OnPremReader: Sendable {
     public let connection: any DirectoryConnection
     public let objects: KerberosServerObjects
@@ -47,21 +50,53 @@ public struct OnPremReader: Sendable {
         }
     }
 
-    private func readUnchecked() async throws -> OnPremKerberosServer {
-        let root = try await connection.rootDSE(
-            attributes: ["defaultNamingContext", "configurationNamingContext", "dnsHostName", "dsServiceName"])
+    /// Forests of up to this many DCs are listed in the batch (two entries each, ~0.4 KB).
+    static let batchedDCLimit = 100
+
+    static let rootDSEAttributes = ["defaultNamingContext", "configurationNamingContext", "dnsHostName", "dsServiceName"]
+
+    /// The root DSE, the three objects and the forest's DC objects, asked for at once (one round
+    /// trip, `LDAPConnection.searchBatch`). The DC objects' base is a guess: the configuration NC of
+    /// a forest whose root is this domain. The root DSE says whether it was right; when it was not
+    /// (a child domain), `sites` is nil and the DC that wrote the key is searched for afterwards.
+    private func readBatched() async throws -> (root: LDAPEntry, found: [LDAPEntry], sites: [LDAPEntry]?) {
+        let guessedConfigurationNC = "CN=Configuration," + objects.domainDN.description
+        let results = try await connection.searchBatch([
+            .read("", attributes: Self.rootDSEAttributes),
+            LDAPSearchRequest(
+                base: objects.domainDN.description, scope: .subtree,
+                filter: .or([
+                    .equal("distinguishedName", objects.computer.description),
+                    .equal("distinguishedName", objects.krbtgt.description),
+                    .equal("distinguishedName", objects.serviceConnectionPoint.description),
+                ]),
+                attributes: Array(Set(Self.computerAttributes + Self.krbtgtAttributes + Self.scpAttributes))),
+            // Every NTDS Settings object (invocationId) and server object (dNSHostName) of the
+            // forest: one per DC each, both objectClass terms indexed. Serves the search for the DC
+            // that wrote the key, and the read of its name when it is not the one connected to.
+            // A forest of more than `batchedDCLimit` DCs answers sizeLimitExceeded: then the
+            // one DC is searched for by invocationId, as in a child domain.
+            LDAPSearchRequest(
+                base: "CN=Sites," + guessedConfigurationNC, scope: .subtree,
+                filter: .or([.equal("objectClass", "nTDSDSA"), .equal("objectClass", "server")]),
+                attributes: ["invocationId", "dNSHostName"], pageSize: 2 * Self.batchedDCLimit, sizeLimit: 2 * Self.batchedDCLimit),
+        ])
+        guard let root = try results[0].get().first else {
+            throw LDAPError(code: .noSuchObject, diagnosticMessage: "no root DSE", operation: "search", target: "")
+        }
         try Self.checkDomain(root, objects: objects, uri: connection.uri)
+        let found = try results[1].get()
+        let configurationNC = root.string("configurationNamingContext").flatMap { try? DistinguishedName(parsing: $0) }
+        let guessRight = configurationNC != nil && configurationNC == (try? DistinguishedName(parsing: guessedConfigurationNC))
+        let sites = guessRight ? (try? results[2].get()) : nil
+        return (root, found, sites)
+    }
+
+    private func readUnchecked() async throws -> OnPremKerberosServer {
+        let (root, found, sites) = try await readBatched()
         var server = OnPremKerberosServer(domainDNSName: objects.domain.value, server: root.string("dnsHostName"))
 
         let computerDN = objects.computer.description
-        let found = try await connection.search(
-            base: objects.domainDN.description, scope: .subtree,
-            filter: .or([
-                .equal("distinguishedName", computerDN),
-                .equal("distinguishedName", objects.krbtgt.description),
-                .equal("distinguishedName", objects.serviceConnectionPoint.description),
-            ]),
-            attributes: Array(Set(Self.computerAttributes + Self.krbtgtAttributes + Self.scpAttributes)))
         func entry(_ dn: String) -> LDAPEntry? {
             let wanted = try? DistinguishedName(parsing: dn)
             return found.first { (try? DistinguishedName(parsing: $0.dn)) == wanted }
@@ -119,7 +154,7 @@ public struct OnPremReader: Sendable {
                     server.keyVersion = pwd.originatingUSN
                     server.keyUpdatedOn = pwd.changeTime
                     server.keyUpdatedFromInvocationID = formatGUID(pwd.originatingInvocationID)
-                    server.keyUpdatedFrom = try await dcHostName(invocationID: pwd.originatingInvocationID, rootDSE: root)
+                    server.keyUpdatedFrom = try await dcHostName(invocationID: pwd.originatingInvocationID, rootDSE: root, sites: sites)
                 } else {
                     server.problems.append("\(krbtgt.dn): no key has ever been set (no unicodePwd metadata)")
                 }
@@ -142,17 +177,28 @@ public struct OnPremReader: Sendable {
 
     /// The dNSHostName of the server object whose NTDS Settings child has this invocationId: the
     /// connected DC's own name (root DSE) when it is that DC, else read from the server object.
-    private func dcHostName(invocationID: [UInt8], rootDSE: LDAPEntry) async throws -> String? {
+    /// `sites`, when given, holds the forest's NTDS Settings and server objects (`readBatched`):
+    /// then nothing more is asked of the DC.
+    private func dcHostName(invocationID: [UInt8], rootDSE: LDAPEntry, sites: [LDAPEntry]? = nil) async throws -> String? {
         guard let configurationNC = rootDSE.string("configurationNamingContext") else { return nil }
-        let dsas = try await connection.search(
-            base: "CN=Sites," + configurationNC, scope: .subtree,
-            filter: .and([.equal("objectClass", "nTDSDSA"), .equalBytes("invocationId", invocationID)]),
-            attributes: ["invocationId"])
+        let dsas: [LDAPEntry]
+        if let sites {
+            dsas = sites
+        } else {
+            dsas = try await connection.search(
+                base: "CN=Sites," + configurationNC, scope: .subtree,
+                filter: .and([.equal("objectClass", "nTDSDSA"), .equalBytes("invocationId", invocationID)]),
+                attributes: ["invocationId"])
+        }
         guard let dsa = dsas.first(where: { $0.bytes("invocationId") == invocationID }),
               let dsaDN = try? DistinguishedName(parsing: dsa.dn), let serverDN = dsaDN.parent
         else { return nil }
         if let own = rootDSE.string("dsServiceName").flatMap({ try? DistinguishedName(parsing: $0) }), own == dsaDN {
             return rootDSE.string("dnsHostName")
+        }
+        if let sites {
+            let serverObject = sites.first { (try? DistinguishedName(parsing: $0.dn)) == serverDN }
+            if let serverObject { return serverObject.string("dNSHostName") }
         }
         return try await connection.read(serverDN.description, attributes: ["dNSHostName"])?.string("dNSHostName")
     }

@@ -15,6 +15,8 @@ public protocol DirectoryConnection: Sendable {
     func add(_ dn: String, attributes: [LDAPModification], controls: [LDAPRequestControl]) async throws
     func modify(_ dn: String, _ modifications: [LDAPModification], controls: [LDAPRequestControl]) async throws
     func delete(_ dn: String, controls: [LDAPRequestControl]) async throws
+    /// Several searches at once (one round trip on a network), each with its own result.
+    func searchBatch(_ requests: [LDAPSearchRequest]) async throws -> [Result<[LDAPEntry], LDAPError>]
 }
 
 /// The defaults `LDAPConnection`'s own methods have, for callers holding `any DirectoryConnection`.
@@ -34,6 +36,25 @@ extension DirectoryConnection {
     }
     public func delete(_ dn: String) async throws {
         try await delete(dn, controls: [])
+    }
+
+    /// One search after the other, with the size limit checked as `LDAPConnection` checks it.
+    public func searchBatch(_ requests: [LDAPSearchRequest]) async throws -> [Result<[LDAPEntry], LDAPError>] {
+        var results: [Result<[LDAPEntry], LDAPError>] = []
+        for r in requests {
+            do {
+                let entries = try await search(base: r.base, scope: r.scope, filter: r.filter, attributes: r.attributes,
+                                               controls: r.controls, pageSize: r.pageSize)
+                if r.sizeLimit > 0, entries.count > r.sizeLimit {
+                    results.append(.failure(LDAPError(code: .sizeLimitExceeded, operation: "search", target: r.base)))
+                } else {
+                    results.append(.success(entries))
+                }
+            } catch let error as LDAPError {
+                results.append(.failure(error))
+            }
+        }
+        return results
     }
 }
 

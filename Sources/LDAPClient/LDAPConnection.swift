@@ -218,9 +218,16 @@ public actor LDAPConnection {
                        attributes: [String], controls: [LDAPRequestControl] = [],
                        pageSize: Int = 500) throws -> [LDAPEntry] {
         try usable()
+        return try searchPages(base: base, scope: scope, filter: filter, attributes: attributes, controls: controls,
+                               pageSize: pageSize, cookie: [])
+    }
+
+    /// `search`'s loop, from the page `cookie` names (empty: the first).
+    private func searchPages(base: String, scope: LDAPScope, filter: LDAPFilter, attributes: [String],
+                             controls: [LDAPRequestControl], pageSize: Int, cookie first: [UInt8]) throws -> [LDAPEntry] {
         let paging = pageSize > 0 && scope != .base
         var entries: [LDAPEntry] = []
-        var cookie: [UInt8] = []
+        var cookie = first
         let filterString = filter.description
         repeat {
             let arena = CArena()
@@ -240,6 +247,91 @@ public actor LDAPConnection {
             cookie = paging ? try pageCookie(result, base: base) : []
         } while !cookie.isEmpty
         return entries
+    }
+
+    /// Sends every search at once and then collects the answers: one round trip for all of them
+    /// instead of one each, over the same connection (libldap's asynchronous `ldap_search_ext`
+    /// and `ldap_result`; LDAP lets a client have several operations outstanding, RFC 4511 §4.1.1).
+    /// Each element of the result is that search's entries or the error the server answered it
+    /// with, in the order of `requests`. A client-side failure (timeout, lost connection) throws
+    /// and leaves the connection unusable, as `search` does. A paged search whose first page is
+    /// not its last goes on page by page, as `search` does. `operationTimeout` bounds the batch.
+    public func searchBatch(_ requests: [LDAPSearchRequest]) throws -> [Result<[LDAPEntry], LDAPError>] {
+        try usable()
+        let deadline = ContinuousClock.now + configuration.operationTimeout
+        var sent: [Int32] = []
+        defer {  // on an early exit, nothing is left outstanding
+            if sent.count > 0, brokenBy == nil { for id in sent { _ = ldap_abandon_ext(handle, id, nil, nil) } }
+        }
+        for request in requests {
+            let arena = CArena()
+            var requestControls = request.controls
+            if request.paged { requestControls.append(try pageControl(size: request.pageSize, cookie: [])) }
+            var id: Int32 = -1
+            requestCount += 1
+            let rc = ldap_search_ext(
+                handle, request.base, request.scope.rawValue, request.filter.description,
+                request.attributes.isEmpty ? nil : arena.stringArray(request.attributes), 0,
+                arena.controls(requestControls), nil, nil, Int32(clamping: request.sizeLimit), &id)
+            try check(rc, "search", request.base)
+            sent.append(id)
+        }
+        var results: [Result<[LDAPEntry], LDAPError>] = []
+        for (request, id) in zip(requests, sent) {
+            let left = max(deadline - ContinuousClock.now, .milliseconds(1))
+            var timeout = left.timeval
+            var message: OpaquePointer?
+            let got = ldap_result(handle, id, LDAP_MSG_ALL, &timeout, &message)
+            defer { ldap_msgfree(message) }
+            let filterString = request.filter.description
+            guard got > 0, message != nil else {
+                // 0: no answer in time; -1: the connection failed (its code is the handle's)
+                var code: Int32 = LDAPResultCode.timeout.rawValue
+                if got < 0 { _ = ldap_get_option(handle, LDAP_OPT_RESULT_CODE, &code) }
+                ldapLog.debug("search", metadata: ["base": "\(request.base)", "scope": "\(request.scope)", "filter": "\(filterString)",
+                                                  "attributes": "\(request.attributes.joined(separator: ","))", "rc": "\(code)", "batched": "true"])
+                try check(code < 0 ? code : LDAPResultCode.serverDown.rawValue, "search", request.base)
+                continue
+            }
+            sent.removeFirst()
+            // the server's answer: its code, matched DN and diagnostic message (as check() reports them)
+            var rc: Int32 = 0
+            var matched: UnsafeMutablePointer<CChar>?
+            var diagnostic: UnsafeMutablePointer<CChar>?
+            let parsed = ldap_parse_result(handle, message, &rc, &matched, &diagnostic, nil, nil, 0)
+            defer { ldap_memfree(matched); ldap_memfree(diagnostic) }
+            if parsed != LDAP_SUCCESS { rc = parsed }
+            ldapLog.debug("search", metadata: ["base": "\(request.base)", "scope": "\(request.scope)", "filter": "\(filterString)",
+                                              "attributes": "\(request.attributes.joined(separator: ","))", "rc": "\(rc)", "batched": "true"])
+            do {
+                if parsed != LDAP_SUCCESS {
+                    try check(parsed, "search", request.base)
+                } else if rc != LDAP_SUCCESS {
+                    throw LDAPError(code: LDAPResultCode(rawValue: rc), diagnosticMessage: diagnostic.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 },
+                                    matchedDN: matched.map { String(cString: $0) }, operation: "search", target: request.base)
+                }
+                var entries = readEntries(message)
+                let cookie = request.paged ? try pageCookie(message, base: request.base) : []
+                let limit = request.sizeLimit
+                if limit > 0, entries.count > limit || (!cookie.isEmpty && entries.count >= limit) {
+                    throw LDAPError(code: .sizeLimitExceeded, diagnosticMessage: "more than \(limit) entries",
+                                    operation: "search", target: request.base)
+                }
+                if !cookie.isEmpty {
+                    entries += try searchPages(base: request.base, scope: request.scope, filter: request.filter,
+                                               attributes: request.attributes, controls: request.controls,
+                                               pageSize: request.pageSize, cookie: cookie)
+                }
+                if limit > 0, entries.count > limit {
+                    throw LDAPError(code: .sizeLimitExceeded, diagnosticMessage: "more than \(limit) entries",
+                                    operation: "search", target: request.base)
+                }
+                results.append(.success(entries))
+            } catch let error as LDAPError where brokenBy == nil {
+                results.append(.failure(error))
+            }
+        }
+        return results
     }
 
     /// Reads one object; nil if it does not exist.

@@ -131,3 +131,37 @@ extension Duration {
         return Foundation.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
     }
 }
+
+/// One search of `LDAPConnection.searchBatch`: the arguments `search` takes.
+public struct LDAPSearchRequest: Sendable {
+    public var base: String
+    public var scope: LDAPScope
+    public var filter: LDAPFilter
+    public var attributes: [String]
+    public var controls: [LDAPRequestControl]
+    /// RFC 2696 page size for non-base scopes; 0 disables paging.
+    public var pageSize: Int
+    /// At most this many entries (0: no limit): a search that would return more fails with
+    /// `sizeLimitExceeded`. Sent as the request's sizeLimit (RFC 4511), which AD enforces, and
+    /// checked here too (Samba ignores it): a paged search stops at the first page that reaches
+    /// the limit with more to come, so a page size of the limit bounds what is transferred.
+    public var sizeLimit: Int
+
+    public init(base: String, scope: LDAPScope = .subtree, filter: LDAPFilter = .present("objectClass"),
+                attributes: [String], controls: [LDAPRequestControl] = [], pageSize: Int = 500, sizeLimit: Int = 0) {
+        self.base = base
+        self.scope = scope
+        self.filter = filter
+        self.attributes = attributes
+        self.controls = controls
+        self.pageSize = pageSize
+        self.sizeLimit = sizeLimit
+    }
+
+    /// The object itself (scope base), as `LDAPConnection.read` reads it.
+    public static func read(_ dn: String, attributes: [String]) -> LDAPSearchRequest {
+        LDAPSearchRequest(base: dn, scope: .base, attributes: attributes)
+    }
+
+    var paged: Bool { pageSize > 0 && scope != .base }
+}

@@ -85,6 +85,57 @@ import Testing
         try await c.delete(ou, controls: [.treeDelete])
     }
 
+    /// searchBatch sends every search before reading any answer: each answer comes back in its
+    /// place, a server's refusal of one search is that search's result only, and a paged search
+    /// goes on page by page as `search` does.
+    @Test func batchedSearchesAnswerEachInItsPlace() async throws {
+        let dc = try await Fixture.shared.dc("fabrikam")
+        let c = try await dc.adminConnection()
+        let ou = try await dc.scratchOU(c)
+        for i in 0..<7 {
+            try await c.add("CN=b\(i),\(ou)", attributes: [LDAPModification(.add, "objectClass", strings: ["container"])])
+        }
+        let before = await c.requestCount
+        let results = try await c.searchBatch([
+            .read("", attributes: ["defaultNamingContext"]),
+            LDAPSearchRequest(base: ou, scope: .oneLevel, filter: .equal("objectClass", "container"), attributes: ["cn"], pageSize: 3),
+            .read("CN=missing,\(ou)", attributes: ["cn"]),
+            LDAPSearchRequest(base: ou, filter: .equal("cn", "b4"), attributes: ["cn"]),
+            LDAPSearchRequest(base: ou, scope: .oneLevel, filter: .equal("objectClass", "container"), attributes: ["cn"],
+                              pageSize: 0, sizeLimit: 2),
+            // paged by the limit: the first page is the last one asked for
+            LDAPSearchRequest(base: ou, scope: .oneLevel, filter: .equal("objectClass", "container"), attributes: ["cn"],
+                              pageSize: 3, sizeLimit: 3),
+            LDAPSearchRequest(base: ou, scope: .oneLevel, filter: .equal("objectClass", "container"), attributes: ["cn"],
+                              pageSize: 3, sizeLimit: 7),
+        ])
+        // seven searches, two more pages of the second (3 + 3 + 1) and of the last
+        #expect(await c.requestCount - before == 11)
+        #expect(results.count == 7)
+        #expect(try results[0].get().first?.string("defaultNamingContext") == dc.baseDN)
+        let paged = try results[1].get()
+        #expect(Set(paged.compactMap { $0.string("cn") }) == Set((0..<7).map { "b\($0)" }))
+        #expect(paged.count == 7)
+        switch results[2] {
+        case .success(let entries): Issue.record("a search of a missing object answered \(entries)")
+        case .failure(let error): #expect(error.code == .noSuchObject)
+        }
+        #expect(try results[3].get().map { $0.string("cn") } == ["b4"])
+        switch results[4] {  // more entries than the size limit: an error, not a cut list
+        case .success(let entries): Issue.record("a search over its size limit answered \(entries.count) entries")
+        case .failure(let error): #expect(error.code == .sizeLimitExceeded)
+        }
+        switch results[5] {
+        case .success(let entries): Issue.record("a paged search over its size limit answered \(entries.count) entries")
+        case .failure(let error): #expect(error.code == .sizeLimitExceeded)
+        }
+        #expect(try results[6].get().count == 7)  // exactly at the limit: all of it
+        // the refused search left the connection as it was
+        #expect(try await c.read("CN=b0,\(ou)", attributes: ["cn"])?.string("cn") == "b0")
+        #expect(try await c.searchBatch([]).isEmpty)
+        try await c.delete(ou, controls: [.treeDelete])
+    }
+
     @Test func escapedValuesMatchLiterallyOnTheServer() async throws {
         let dc = try await Fixture.shared.dc("fabrikam")
         let c = try await dc.adminConnection()
