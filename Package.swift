@@ -73,6 +73,9 @@ let package = Package(
         .target(name: "TenantAPI", dependencies: ["OpenSSLSupport", "Secrets"]),
         // Client of the tenant API over URLSession, with token acquisition.
         .target(name: "TenantClient", dependencies: ["TenantAPI", "Secrets", "OpenSSLSupport", .product(name: "Logging", package: "swift-log")]),
+        // WCF binary XML (MC-NBFX records, MC-NBFS static dictionary, MC-NBFSE in-band strings):
+        // the encoding of the Entra Connect sync web service. Pure Swift, bounded, typed errors.
+        .target(name: "WCFBinary"),
         // The tenant API reference server (an emulator of the cloud side): HTTPS, OAuth2, SQLite.
         .executableTarget(
             name: "aadkerb-tenant-server",
@@ -88,6 +91,7 @@ let package = Package(
         .testTarget(name: "DRSClientTests", dependencies: ["DRSClient"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets", "CKrb5", "Secrets", .product(name: "SwiftASN1", package: "swift-asn1")],
                     exclude: ["oracle"]),
+        .testTarget(name: "WCFBinaryTests", dependencies: ["WCFBinary"]),
         .testTarget(name: "TenantServerTests", dependencies: ["aadkerb-tenant-server", "OpenSSLSupport", "TenantAPI", "Secrets"]),
         // Against real servers (Samba AD DC); runs the built `aadkerb` binary as a user would.
         .testTarget(
