@@ -63,6 +63,7 @@ let package = Package(
             name: "aadkerb",
             dependencies: [
                 "AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "DRSClient", "OpenSSLSupport", "Tickets", "EndpointProbe",
+                "EntraSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -76,11 +77,16 @@ let package = Package(
         // WCF binary XML (MC-NBFX records, MC-NBFS static dictionary, MC-NBFSE in-band strings):
         // the encoding of the Entra Connect sync web service. Pure Swift, bounded, typed errors.
         .target(name: "WCFBinary"),
+        // Read-only client of the real Entra Connect sync web service (experimental): SOAP 1.2 in
+        // WCF binary XML, GetKerberosDomainSyncConfig and GetKerberosDomain, tokens for the Azure AD
+        // Graph resource through TenantClient's flows, ECK1 keys, the mapping onto KerberosDomain.
+        .target(name: "EntraSync", dependencies: ["WCFBinary", "TenantClient", "TenantAPI", "OpenSSLSupport", "Secrets",
+                                                  .product(name: "Logging", package: "swift-log")]),
         // The tenant API reference server (an emulator of the cloud side): HTTPS, OAuth2, SQLite.
         .executableTarget(
             name: "aadkerb-tenant-server",
             dependencies: [
-                "COpenSSL", "CSQLite", "TenantAPI", "OpenSSLSupport", "Secrets", "Tickets",
+                "COpenSSL", "CSQLite", "TenantAPI", "OpenSSLSupport", "Secrets", "Tickets", "WCFBinary",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -92,6 +98,7 @@ let package = Package(
         .testTarget(name: "TicketsTests", dependencies: ["Tickets", "CKrb5", "Secrets", .product(name: "SwiftASN1", package: "swift-asn1")],
                     exclude: ["oracle"]),
         .testTarget(name: "WCFBinaryTests", dependencies: ["WCFBinary"]),
+        .testTarget(name: "EntraSyncTests", dependencies: ["EntraSync", "WCFBinary", "TenantAPI"]),
         .testTarget(name: "TenantServerTests", dependencies: ["aadkerb-tenant-server", "OpenSSLSupport", "TenantAPI", "Secrets"]),
         // Against real servers (Samba AD DC); runs the built `aadkerb` binary as a user would.
         .testTarget(

@@ -43,6 +43,7 @@ struct TenantAPIServer: Sendable {
         table.add("/v1/tenants/:tenant/kerberosDomains", [.get])
         table.add("/v1/tenants/:tenant/kerberosDomains/:domain", [.get, .put, .delete])
         table.add("/v1/tenants/:tenant/kerberosDomains/:domain/partialTickets", [.post])
+        addEntraSyncRoutes(&table)  // EntraSyncEndpoint.swift
         if faults != nil, emulatorSecret != nil {
             table.add("/_emulator/faults", [.post, .delete])
             table.add("/_emulator/device/pending", [.get])
@@ -152,6 +153,7 @@ struct TenantAPIServer: Sendable {
                 }
             }
         }
+        registerEntraSync(router)  // EntraSyncEndpoint.swift: the Entra sync service's two reads
         // last: it wraps only what no route above answered (the router's not-found responder)
         router.add(middleware: MethodNotAllowedMiddleware(routes: routes))
         return router
