@@ -77,6 +77,9 @@ let package = Package(
         // WCF binary XML (MC-NBFX records, MC-NBFS static dictionary, MC-NBFSE in-band strings):
         // the encoding of the Entra Connect sync web service. Pure Swift, bounded, typed errors.
         .target(name: "WCFBinary"),
+        // libFuzzer entry point of the WCFBinary decoder (built with -DFUZZING and
+        // -sanitize=fuzzer,address); without them a replayer of saved inputs (docs/testing.md).
+        .executableTarget(name: "wcfbinary-fuzz", dependencies: ["WCFBinary"], path: "Fuzz/WCFBinaryFuzz"),
         // Read-only client of the real Entra Connect sync web service (experimental): SOAP 1.2 in
         // WCF binary XML, GetKerberosDomainSyncConfig and GetKerberosDomain, tokens for the Azure AD
         // Graph resource through TenantClient's flows, ECK1 keys, the mapping onto KerberosDomain.

@@ -98,7 +98,12 @@ import Testing
                 default: if b.count > 1 { b.remove(at: Int.random(in: 0..<b.count, using: &rng)) }
                 }
             }
-            do { _ = try WCFBinaryDecoder().decode(b); decoded += 1 } catch { refused += 1 }
+            do {
+                let tree = try WCFBinaryDecoder().decode(b)
+                decoded += 1
+                // what decodes survives encode + decode unchanged (the fuzz target's property too)
+                #expect(try WCFBinaryDecoder().decode(WCFBinaryEncoder().encode(tree)) == tree, "\(hexString(b))")
+            } catch { refused += 1 }
         }
         #expect(decoded + refused == 20_000)
         #expect(refused > 0 && decoded > 0)
