@@ -106,7 +106,8 @@ let package = Package(
         // Against real servers (Samba AD DC); runs the built `aadkerb` binary as a user would.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "OpenSSLSupport", "Tickets", "CKrb5", "aadkerb", "aadkerb-tenant-server"]),
+            dependencies: ["AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "OpenSSLSupport", "Tickets", "CKrb5", "aadkerb", "aadkerb-tenant-server",
+                           "EntraSync"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,8 @@
+import EntraSync
 import Foundation
 import Testing
 import TenantAPI
+import TenantClient
 
 extension SharedServers {
     /// `get --cloud entra` end to end against the reference server's emulation of the Entra
@@ -140,6 +142,54 @@ extension SharedServers {
             try server.inject(["method": "POST", "pathPrefix": "/provisioningservice.svc", "status": 403, "times": 1])
             let forbidden = try aadkerb(["get", "--domain", freshDomain(), "--cloud-only"] + Self.entraArguments(server))
             #expect(forbidden.status == 11, "\(forbidden.stderr)")
+        }
+
+        /// The sign-in flows beyond a client secret: a person with the device code flow (the
+        /// default when no secret, certificate or token is given), and a certificate.
+        @Test func deviceCodeAndCertificateSignIn() async throws {
+            let server = try await Fixture.shared.tenant()
+            let client = try server.client()
+            let domain = freshDomain()
+            _ = try await client.put(SharedServers.TenantTests.sample(domain), ifMatch: nil)
+            defer { Task { try? await client.delete(domain: domain) } }
+            let base = ["get", "--domain", domain, "--cloud-only", "-o", "json", "--cloud", "entra",
+                        "--entra-url", server.url.absoluteString + "/provisioningservice.svc", "--tenant", server.tenant,
+                        "--authority", server.url.absoluteString]
+            let approver = Task.detached { try server.decideNextDeviceCode(as: "helpdesk@contoso.corp.com") }
+            let person = try aadkerb(base + ["--client-id", "aadkerb-cli"])
+            let code = try await approver.value
+            #expect(person.status == 0, "\(person.stderr)")
+            #expect(person.stderr.contains(code), "the sign-in prompt names the code: \(person.stderr)")
+            #expect(try jsonObject(person.stdout)["CloudKeyVersion"] as? Int == 4080)
+            let certificate = try aadkerb(base + ["--client-id", "certapp", "--client-certificate", server.env["TENANT_CLIENT_CERT"]!,
+                                                  "--client-key", server.env["TENANT_CLIENT_KEY"]!])
+            #expect(certificate.status == 0, "\(certificate.stderr)")
+            #expect(try jsonObject(certificate.stdout)["CloudId"] as? Int == 7080)
+        }
+
+        /// GetKerberosDomainSyncConfig through the library: the ECK1 key the emulator sends is the
+        /// tenant's key-encryption key that the tenant API's syncConfig names.
+        @Test func syncConfigCarriesTheTenantKeyAsECK1() async throws {
+            let server = try await Fixture.shared.tenant()
+            let entra = EntraSyncClient(endpoint: EntraEndpoint(serviceURL: server.url.appendingPathComponent("provisioningservice.svc"),
+                                                                tenant: server.tenant, authority: server.url, timeout: .seconds(10)),
+                                        credentials: .clientSecret(clientID: "reader", secret: try server.secret(server.readerSecretFile)))
+            let read = try await entra.getKerberosDomainSyncConfig()
+            let key = try #require(read.value.publicEncryptionKey)
+            let config = try await server.client().syncConfig()
+            #expect(Data(key.sec1).base64EncodedString() == config.keyEncryption.publicKey)
+            #expect(read.value.securedKeyId == config.keyEncryption.keyId)
+            #expect(key.aadkerbKeyID == config.keyEncryption.keyId)
+            #expect(read.value.securedEncryptionAlgorithm == config.keyEncryption.algorithm)
+            #expect(read.rawResponses.count == 1 && read.rawResponses[0].contains("PublicEncryptionKey"))
+            // the same through a moved service: two answers, the redirect's and the result's
+            let moved = EntraSyncClient(endpoint: EntraEndpoint(serviceURL: server.url.appendingPathComponent("moved/provisioningservice.svc"),
+                                                                tenant: server.tenant, authority: server.url, timeout: .seconds(10)),
+                                        credentials: .clientSecret(clientID: "reader", secret: try server.secret(server.readerSecretFile)))
+            let viaRedirect = try await moved.getKerberosDomainSyncConfig()
+            #expect(viaRedirect.value.publicEncryptionKey == key)
+            #expect(viaRedirect.rawResponses.count == 2)
+            #expect(await moved.requestCount == 2)
         }
 
         @Test func writesRefuseEntra() async throws {
