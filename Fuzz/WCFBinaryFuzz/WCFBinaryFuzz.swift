@@ -2,7 +2,7 @@ import WCFBinary
 
 /// The WCF binary XML decoder under libFuzzer (docs/testing.md):
 ///
-///     swift build -c release --product wcfbinary-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+///     swift build -c release --product wcfbinary-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld
 ///     .build/release/wcfbinary-fuzz Fuzz/WCFBinaryFuzz-corpus -max_total_time=300
 ///
 /// Each input goes through both decoders (msbin1, and msbinsession1 with a string table); what
