@@ -68,6 +68,7 @@ let package = Package(
             name: "aadkerb",
             dependencies: [
                 "AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "DRSClient", "OpenSSLSupport", "Tickets", "EndpointProbe",
+                "EntraSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -78,12 +79,23 @@ let package = Package(
         .target(name: "TenantAPI", dependencies: ["OpenSSLSupport", "Secrets"]),
         // Client of the tenant API over URLSession, with token acquisition.
         .target(name: "TenantClient", dependencies: ["TenantAPI", "Secrets", "OpenSSLSupport", .product(name: "Logging", package: "swift-log")]),
+        // WCF binary XML (MC-NBFX records, MC-NBFS static dictionary, MC-NBFSE in-band strings):
+        // the encoding of the Entra Connect sync web service. Pure Swift, bounded, typed errors.
+        .target(name: "WCFBinary"),
+        // libFuzzer entry point of the WCFBinary decoder (built with -DFUZZING and
+        // -sanitize=fuzzer,address); without them a replayer of saved inputs (docs/testing.md).
+        .executableTarget(name: "wcfbinary-fuzz", dependencies: ["WCFBinary"], path: "Fuzz/WCFBinaryFuzz"),
+        // Read-only client of the real Entra Connect sync web service (experimental): SOAP 1.2 in
+        // WCF binary XML, GetKerberosDomainSyncConfig and GetKerberosDomain, tokens for the Azure AD
+        // Graph resource through TenantClient's flows, ECK1 keys, the mapping onto KerberosDomain.
+        .target(name: "EntraSync", dependencies: ["WCFBinary", "TenantClient", "TenantAPI", "OpenSSLSupport", "Secrets",
+                                                  .product(name: "Logging", package: "swift-log")]),
         // The tenant API reference server (an emulator of the cloud side): Hummingbird over HTTPS, OAuth2
         // tokens through jwt-kit, SQLite through GRDB (which links the system libsqlite3).
         .executableTarget(
             name: "aadkerb-tenant-server",
             dependencies: [
-                "COpenSSL", "TenantAPI", "OpenSSLSupport", "Secrets", "Tickets",
+                "COpenSSL", "TenantAPI", "OpenSSLSupport", "Secrets", "Tickets", "WCFBinary",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -97,6 +109,8 @@ let package = Package(
         .testTarget(name: "DNSClientTests", dependencies: ["DNSClient"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets", "CKrb5", "Secrets", .product(name: "SwiftASN1", package: "swift-asn1")],
                     exclude: ["oracle"]),
+        .testTarget(name: "WCFBinaryTests", dependencies: ["WCFBinary"]),
+        .testTarget(name: "EntraSyncTests", dependencies: ["EntraSync", "WCFBinary", "TenantAPI"]),
         .testTarget(name: "TenantServerTests", dependencies: [
             "aadkerb-tenant-server", "OpenSSLSupport", "TenantAPI", "Secrets",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -105,7 +119,8 @@ let package = Package(
         // Against real servers (Samba AD DC); runs the built `aadkerb` binary as a user would.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "OpenSSLSupport", "Tickets", "CKrb5", "aadkerb", "aadkerb-tenant-server"]),
+            dependencies: ["AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "OpenSSLSupport", "Tickets", "CKrb5", "aadkerb", "aadkerb-tenant-server",
+                           "EntraSync"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -20,9 +20,13 @@ public struct TenantEndpoint: Sendable {
     public var maxRetries: Int
     /// A cached token is renewed this long before it expires (clock skew, request time).
     public var tokenRefreshMargin: Duration
+    /// The OAuth2 scope tokens are asked for: the tenant API's, or (EntraSync) the Azure AD Graph
+    /// resource's, `https://graph.windows.net/.default`.
+    public var scope: String
 
     public init(tenant: String, apiURL: URL, authority: URL, timeout: Duration = .seconds(30), maxRetries: Int = 3,
-                tokenRefreshMargin: Duration = .seconds(60)) {
+                tokenRefreshMargin: Duration = .seconds(60), scope: String = "api://aadkerb-tenant/.default") {
+        self.scope = scope
         self.tenant = tenant
         self.apiURL = apiURL
         self.authority = authority
@@ -63,9 +67,19 @@ public struct TenantError: Error, Sendable, CustomStringConvertible {
     public var endpoint: String
     public var status: Int?
     public var detail: String
+    /// Which service failed, in messages ("tenant API", or EntraSync's "Entra sync service").
+    public var service = "tenant API"
+
+    public init(kind: Kind, endpoint: String, status: Int?, detail: String, service: String = "tenant API") {
+        self.kind = kind
+        self.endpoint = endpoint
+        self.status = status
+        self.detail = detail
+        self.service = service
+    }
 
     public var description: String {
-        "tenant API \(endpoint) failed" + (status.map { " (HTTP \($0))" } ?? "") + ": \(detail)"
+        "\(service) \(endpoint) failed" + (status.map { " (HTTP \($0))" } ?? "") + ": \(detail)"
     }
 }
 
@@ -182,6 +196,10 @@ public actor TenantClient {
 
     // MARK: tokens
 
+    /// A token for `endpoint.scope` by the client's credentials (cached until near its expiry):
+    /// for a caller that sends it itself (EntraSync puts it in a SOAP header).
+    public func token() async throws -> Secret { try await accessToken() }
+
     private func accessToken() async throws -> Secret {
         switch credentials {
         case let .accessToken(token):
@@ -192,7 +210,7 @@ public actor TenantClient {
         case .clientSecret, .clientCertificate:
             if let cached = cachedToken, cached.expires > Date() { return cached.value }
             let url = endpoint.authority.appendingPathComponent(endpoint.tenant).appendingPathComponent("oauth2/v2.0/token")
-            var form = "grant_type=client_credentials&scope=\(Self.formEncode("api://aadkerb-tenant/.default"))"
+            var form = "grant_type=client_credentials&scope=\(Self.formEncode(endpoint.scope))"
             // the client secret goes from its Secret straight into the one body buffer (percent-encoded
             // byte by byte, no String of it), which is wiped once the request is made: what remains
             // is the Data URLSession holds for libcurl, and libcurl's own copy
@@ -266,7 +284,7 @@ public actor TenantClient {
     private func deviceCodeToken(clientID: String) async throws -> Secret {
         let codeURL = endpoint.authority.appendingPathComponent(endpoint.tenant).appendingPathComponent("oauth2/v2.0/devicecode")
         let (data, response) = try await postForm(
-            codeURL, "client_id=\(Self.formEncode(clientID))&scope=\(Self.formEncode("api://aadkerb-tenant/.default"))")
+            codeURL, "client_id=\(Self.formEncode(clientID))&scope=\(Self.formEncode(endpoint.scope))")
         guard response.statusCode == 200 else {
             let error = try? JSONDecoder().decode(TokenError.self, from: data)
             throw TenantError(kind: .authentication, endpoint: "POST \(codeURL.absoluteString)", status: response.statusCode,
@@ -408,7 +426,7 @@ public actor TenantClient {
         }
     }
 
-    static func delay(attempt: Int, retryAfter: String?) -> Duration {
+    public static func delay(attempt: Int, retryAfter: String?) -> Duration {
         if let retryAfter, let seconds = Double(retryAfter.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
             return .milliseconds(Int64(min(seconds, 30) * 1000))
         }
@@ -431,7 +449,7 @@ public actor TenantClient {
             || text.contains("empty reply") || text.contains("recv failure") || text.contains("server returned nothing")
     }
 
-    static func classify(_ error: URLError, name: String, attempts: Int) -> TenantError {
+    public static func classify(_ error: URLError, name: String, attempts: Int) -> TenantError {
         let suffix = attempts > 1 ? " (after \(attempts) attempts)" : ""
         if isCertificateFailure(error) {
             return TenantError(kind: .tls, endpoint: name, status: nil,

@@ -54,6 +54,7 @@ func buildRouter(_ api: TenantAPIServer) -> Router<TenantRequestContext> {
     api.addOAuthRoutes(to: tenantAPI)
     api.addDomainRoutes(to: tenantAPI.group("/v1/tenants/:tenant").add(middleware: BearerTokenMiddleware(tokens: api.tokens)))
     api.addEmulatorRoutes(to: router)
+    api.registerEntraSync(router)  // EntraSyncEndpoint.swift: the Entra sync service's two reads
     // Last: it wraps only what no route above answered (the router's not-found responder), and
     // knows every route registered above (405 with Allow for a known path, else 404).
     router.add(middleware: MethodNotAllowedMiddleware(routes: RouteTable(router.routes)))

@@ -28,6 +28,7 @@ struct GetCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: DomainOptions
     @OptionGroup var tenant: TenantOptions
+    @OptionGroup var entra: EntraOptions
     @OptionGroup var output: OutputOptions
 
     @Flag(help: "Read only the on-premises objects, even when a tenant is configured (split networks).")
@@ -61,8 +62,10 @@ struct GetCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(output) {
-            let readCloud = !onPremOnly && (cloudOnly || tenant.tenantName() != nil)
-            let client = readCloud ? try tenant.client() : nil
+            let readCloud = !onPremOnly && (cloudOnly || tenant.tenantName() != nil || entra.isEntra)
+            let client = readCloud && !entra.isEntra ? try tenant.client() : nil
+            let entraClient = readCloud && entra.isEntra ? try entra.client(tenant) : nil  // EntraOptions.swift
+            let showRaw = entra.showRawResponse
             let credentials = cloudOnly ? nil : try connection.credentials()
             let targets: [DomainTarget]
             if let credentials { targets = try await connection.resolvedTargets(credentials) } else { targets = try connection.targets() }
@@ -73,7 +76,7 @@ struct GetCommand: AsyncParsableCommand {
                                            thresholds: thresholds) { target in
                 let domain = target.domain
                 // Both sides at once: the cloud read runs while the DC is bound and searched.
-                async let cloudRead: TenantClient.Versioned? = Self.readCloud(client, domain.value)
+                async let cloudRead: CloudRead? = CloudReader.read(tenant: client, entra: entraClient, domain: domain.value, showRaw: showRaw)
                 var onPrem: OnPremKerberosServer?
                 var uri: String?
                 var dcs: [DCKeyState]?
@@ -91,7 +94,7 @@ struct GetCommand: AsyncParsableCommand {
                 }
                 // When the cloud fails after the DC answered, the on-prem half is still printed,
                 // with the cloud's error beside it (and its exit code).
-                var cloud: TenantClient.Versioned?
+                var cloud: CloudRead?
                 var cloudFailure: GetReport.CloudFailure?
                 do {
                     cloud = try await cloudRead
@@ -100,6 +103,8 @@ struct GetCommand: AsyncParsableCommand {
                     Terminal.writeErr("aadkerb: error: \(multiple ? "\(domain.value): " : "")\(errorMessage(error))")
                 }
                 var report = GetReport(domain: domain.value, onPrem: onPrem, uri: uri, cloudRead: readCloud, cloud: cloud?.value)
+                report.cloudSource = readCloud ? (entraClient != nil ? EntraOptions.experimentalNote : "tenant-api") : nil
+                report.cloudElements = cloud?.elements
                 report.domainControllers = dcs
                 report.cloudFailure = cloudFailure
                 var result = DomainResult(report, table: report.table, status: report.exitStatus)
@@ -122,6 +127,11 @@ struct GetReport: Encodable {
     var domainControllers: [DCKeyState]?
     /// The cloud read failed after the DC answered: the on-prem half stands, the cloud's is unknown.
     var cloudFailure: CloudFailure?
+    /// Where the cloud side came from (null when not read): "tenant-api", or the Entra sync
+    /// service with its experimental note (EntraOptions.swift).
+    var cloudSource: String?
+    /// With --cloud entra: every element the service returned, path -> text.
+    var cloudElements: [(String, String)]?
 
     struct CloudFailure: Encodable {
         let status: ExitStatus
@@ -183,7 +193,8 @@ struct GetReport: Encodable {
              DisplayName, KeyVersion, Kvno, KeyUpdatedOn, KeyUpdatedFrom, KeyUpdatedFromInvocationId,
              ServiceConnectionPoint, Problems,
              CloudId, CloudDomainDnsName, CloudDisplayName, CloudKeyVersion, CloudKeyUpdatedOn, CloudKeyUpdatedFrom,
-             CloudKeyKvno, CloudPreviousKeyKvno, CloudRotation, CloudError, SyncStatus, Comparison, DomainControllers
+             CloudKeyKvno, CloudPreviousKeyKvno, CloudRotation, CloudError, SyncStatus, Comparison, DomainControllers,
+             CloudSource, CloudElements
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -216,6 +227,8 @@ struct GetReport: Encodable {
         try c.encode(cloud?.rotation.map { Lease(Holder: $0.holder, StartedOn: $0.startedOn, ExpiresOn: $0.expiresOn, FromKvno: $0.fromKvno) },
                      forKey: .CloudRotation)
         try c.encode(cloudFailure, forKey: .CloudError)
+        try c.encode(cloudSource, forKey: .CloudSource)
+        try c.encode(cloudElements.map { Dictionary($0, uniquingKeysWith: { first, _ in first }) }, forKey: .CloudElements)
         try c.encode(comparison?.status.rawValue, forKey: .SyncStatus)
         try c.encode(comparison.map { Dictionary(uniqueKeysWithValues: $0.pairs.map { ($0.name, $0.verdict.rawValue) }) },
                      forKey: .Comparison)
@@ -249,6 +262,7 @@ struct GetReport: Encodable {
             t.add("KeyUpdatedFrom", onPrem.keyUpdatedFrom ?? onPrem.keyUpdatedFromInvocationID.map { "unknown DC, invocationId \($0)" })
             t.add("ServiceConnectionPoint", onPrem.serviceConnectionPoint)
         }
+        if let cloudSource, cloudSource != "tenant-api" { t.add("CloudSource", cloudSource) }
         if let cloudFailure {
             t.add("CloudError", cloudFailure.message)
         } else if cloudRead {

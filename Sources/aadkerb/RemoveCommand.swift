@@ -20,6 +20,7 @@ struct RemoveCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: DomainOptions
     @OptionGroup var tenant: TenantOptions
+    @OptionGroup var cloud: WriteCloudOptions  // refuses --cloud entra (EntraOptions.swift)
     @OptionGroup var output: OutputOptions
 
     @Flag(help: "Print what would be deleted and change nothing.")

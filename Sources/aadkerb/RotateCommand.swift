@@ -33,6 +33,7 @@ struct RotateCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: DomainOptions
     @OptionGroup var tenant: TenantOptions
+    @OptionGroup var cloud: WriteCloudOptions  // refuses --cloud entra (EntraOptions.swift)
     @OptionGroup var output: OutputOptions
 
     @Option(help: ArgumentHelp("Rotate only when the current key is at least this old, e.g. 30d, 12h, 90m.", valueName: "age"))

@@ -31,6 +31,7 @@ struct SetCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: DomainOptions
     @OptionGroup var tenant: TenantOptions
+    @OptionGroup var cloud: WriteCloudOptions  // refuses --cloud entra (EntraOptions.swift)
     @OptionGroup var output: OutputOptions
 
     @Flag(help: "Print the exact plan and change nothing.")
