@@ -63,7 +63,7 @@ extension TenantAPIServer {
         }
         guard let tenant = Self.unverifiedTenant(token) else { return Response(status: .unauthorized) }
         let claims: TokenIssuer.Claims
-        do { claims = try tokens.verify(token, tenant: tenant) } catch {
+        do { claims = try await tokens.verify(token, tenant: tenant) } catch {
             return Response(status: .unauthorized, headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#],
                             body: .init(byteBuffer: ByteBuffer(string: error.description)))
         }
