@@ -63,9 +63,10 @@ let package = Package(
         // Mints the cloud's partial TGT (a krbtgt_AzureAD-signed RODC ticket) and exchanges it at
         // a DC in a hand-built TGS-REQ (DER via swift-asn1, crypto and PAC via MIT krb5).
         .target(name: "Tickets", dependencies: ["CKrb5", "Secrets", .product(name: "SwiftASN1", package: "swift-asn1")]),
-        // The command-line tool: thin commands over AADKerbCore.
-        .executableTarget(
-            name: "aadkerb",
+        // The command-line tool as a library: one file per command over AADKerbCore, the one place
+        // that turns outcomes into words and exit codes (Wording, ExitStatus).
+        .target(
+            name: "AADKerbCLI",
             dependencies: [
                 "AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "DRSClient", "OpenSSLSupport", "Tickets", "EndpointProbe",
                 "EntraSync",
@@ -73,6 +74,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
+        // The executable: a few lines over AADKerbCLI, as SwiftPM's swift-build is over Commands.
+        .executableTarget(name: "aadkerb", dependencies: ["AADKerbCLI"]),
         // Safe Swift wrappers over libcrypto (digests, certificates, RS256); no C types in its API.
         .target(name: "OpenSSLSupport", dependencies: ["COpenSSL"]),
         // The tenant API's wire types, shared by the client and the reference server.
@@ -110,6 +113,7 @@ let package = Package(
         .testTarget(name: "TicketsTests", dependencies: ["Tickets", "CKrb5", "Secrets", .product(name: "SwiftASN1", package: "swift-asn1")],
                     exclude: ["oracle"]),
         .testTarget(name: "WCFBinaryTests", dependencies: ["WCFBinary"]),
+        .testTarget(name: "AADKerbCLITests", dependencies: ["AADKerbCLI", "AADKerbCore"]),
         .testTarget(name: "EntraSyncTests", dependencies: ["EntraSync", "WCFBinary", "TenantAPI"]),
         .testTarget(name: "TenantServerTests", dependencies: [
             "aadkerb-tenant-server", "OpenSSLSupport", "TenantAPI", "Secrets",

@@ -34,10 +34,14 @@ extension RotationReason {
         case .wouldRotate:
             return dryRun ? "would rotate" : "rotated"
         case let .finishedInterrupted(kvno):
-            return (dryRun ? "would have finished" : "finished") + " an interrupted rotation: the DC already holds kvno \(kvno) and the tenant still had the previous key"
+            return dryRun
+                ? "would finish an interrupted rotation: the DC already holds kvno \(kvno) and the tenant still has the previous key"
+                : "finished an interrupted rotation: the DC already holds kvno \(kvno) and the tenant still had the previous key"
         case let .publishedDCKey(tenantKvno, kvno):
-            return (dryRun ? "would have " : "") + "the tenant's key (\(tenantKvno.map { "kvno \($0)" } ?? "none")) is not the DC's current key (kvno \(kvno)); "
-                + (dryRun ? "publish" : "published") + " the DC's key"
+            let tenant = tenantKvno.map { "kvno \($0)" } ?? "none"
+            return dryRun
+                ? "would publish the DC's key: the tenant's key (\(tenant)) is not the DC's current key (kvno \(kvno))"
+                : "the tenant's key (\(tenant)) is not the DC's current key (kvno \(kvno)); published the DC's key"
         case let .notReplicated(kvno, lagging, newKey, kept):
             let who = lagging.map { "\($0.name) (" + ($0.error ?? "kvno \($0.kvno.map(String.init) ?? "?")") + ")" }.joined(separator: ", ")
             return newKey

@@ -2,11 +2,13 @@ import ArgumentParser
 import Foundation
 import OpenSSLSupport
 
-@main
-struct AADKerb: AsyncParsableCommand {
+/// The root command. `main()` is the executable's whole body (Sources/aadkerb/main.swift).
+public struct AADKerb: AsyncParsableCommand {
     static let version = "0.1.0"
 
-    static func main() async {
+    public init() {}
+
+    public static func main() async {
         // no core dump, no ptrace, no secret left in /proc/<pid>/environ (docs/security.md)
         ProcessHardening.apply()
         // A DC or tenant server that goes away mid-request must be an error the command reports
@@ -35,7 +37,7 @@ struct AADKerb: AsyncParsableCommand {
         await Self.main(nil)
     }
 
-    static let configuration = CommandConfiguration(
+    public static let configuration = CommandConfiguration(
         commandName: "aadkerb",
         abstract: "Manage the Azure AD (Entra ID) Kerberos server of AD DS domains from Linux.",
         discussion: """

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+@testable import AADKerbCLI
+import AADKerbCore
+import LDAPClient
+import TenantAPI
+
+/// The CLI's own logic, in-process (no binary, no server): durations, the config parser, the
+/// combined exit code of several domains, the error-to-exit-code map, and the wording of the
+/// core's typed outcomes.
+@Suite struct IntervalTests {
+    @Test(arguments: [("30d", 2_592_000.0), ("12h", 43_200), ("90m", 5_400), ("45s", 45), ("1d12h", 129_600), ("0", 0), ("2D", 172_800)])
+    func parses(_ text: String, _ seconds: Double) {
+        #expect(Interval(argument: text)?.seconds == seconds)
+    }
+
+    @Test(arguments: ["30", "", "d", "1x", "-1d", "1.5d", "00x"])
+    func refuses(_ text: String) {
+        #expect(Interval(argument: text) == nil)
+    }
+}
+
+@Suite struct ConfigParserTests {
+    @Test func readsKeysDomainsAndRelativePaths() throws {
+        let config = try Config.parse("""
+            user = 'CONTOSO\\admin'
+            password-file = "secrets/pw"
+            ca-file = "~/ca.pem"
+            [domains."Contoso.Corp.Com"]
+            server = "ldaps://dc1.contoso.corp.com"
+            """, path: "/etc/aadkerb/config.toml", home: "/home/ops")
+        #expect(config.user == "CONTOSO\\admin")
+        #expect(config.passwordFile == "/etc/aadkerb/secrets/pw")
+        #expect(config.caFile == "/home/ops/ca.pem")
+        #expect(config.domain("contoso.corp.com")?.server == "ldaps://dc1.contoso.corp.com")
+    }
+
+    @Test(arguments: ["password = \"x\"", "nonsense = 1", "user = 1", "user = \"a\"\nuser = \"b\"", "[domains.x]\nport = 1", "user = "])
+    func refusesSecretsUnknownKeysWrongTypesAndBadTOML(_ text: String) {
+        #expect(throws: (any Error).self) { try Config.parse(text, path: "/etc/aadkerb/config.toml", home: "/root") }
+    }
+
+    @Test func aSecretInTheFileIsRefusedWithoutEchoingIt() {
+        do {
+            _ = try Config.parse("client-secret = \"s3cr3t-value\"", path: "/etc/aadkerb/config.toml", home: "/root")
+            Issue.record("accepted a secret")
+        } catch {
+            #expect(!"\(error)".contains("s3cr3t-value"))
+            #expect("\(error)".contains("client-secret-file"))
+        }
+    }
+}
+
+@Suite struct ExitStatusTests {
+    @Test func severalDomainsCombine() {
+        #expect(PerDomain.combined([.success, .success]) == .success)
+        #expect(PerDomain.combined([.notDue, .drifted, .success]) == .drifted)
+        #expect(PerDomain.combined([.drifted, .incomplete]) == .incomplete)
+        #expect(PerDomain.combined([.drifted, .unreachable, .authenticationFailed]) == .unreachable, "a failure outranks a state; the first failure wins")
+        #expect(PerDomain.combined([.pending, .refused]) == .pending)
+    }
+
+    @Test func everyCodeHasADistinctNameAndValue() {
+        let all = ExitStatus.allCases
+        #expect(Set(all.map(\.rawValue)).count == all.count)
+        #expect(Set(all.map(\.name)).count == all.count)
+    }
+
+    @Test func errorsMapToTheirCodes() {
+        #expect(ExitStatus(RotationError.notConfigured(domain: "a.b", problems: [])) == .incomplete)
+        #expect(ExitStatus(RotationError.tenantChanged(domain: "a.b", kvno: 2, duringRotation: true)) == .failure)
+        #expect(ExitStatus(LDAPError(code: .invalidCredentials, operation: "bind")) == .authenticationFailed)
+        #expect(ExitStatus(StoreConflict("412")) == .tenantFailure)
+        #expect(ExitStatus(CLIError.usage("x")) == .usage)
+    }
+}
+
+@Suite struct WordingTests {
+    @Test func coreErrorsGetTheCommandToRunNext() {
+        #expect(errorMessage(RotationError.cloudMissing(domain: "a.b")).hasSuffix("run aadkerb set --tenant ... first"))
+        #expect(!"\(RotationError.cloudMissing(domain: "a.b"))".contains("aadkerb"), "the core names no command")
+        #expect(errorMessage(AADKerbError.domainMismatch(requested: "a.b", served: "c.d", server: "ldaps://x")).contains("point --server at a DC of a.b"))
+    }
+
+    @Test func rotationReasonsReadAsBeforeAndSayWhatADryRunWouldDo() {
+        #expect(RotationReason.rotated(from: 2, to: 3).text(dryRun: false) == "rotated: kvno 2 -> 3 on both sides")
+        #expect(RotationReason.wouldRotate(from: 2).text(dryRun: true) == "would rotate")
+        #expect(RotationReason.publishedDCKey(tenantKvno: nil, kvno: 4).text(dryRun: true)
+                == "would publish the DC's key: the tenant's key (none) is not the DC's current key (kvno 4)")
+        #expect(RotationReason.notDue(age: 3600, minimumAge: 86400 * 30).text(dryRun: false) == "not due: the key is 1h 0m old, --min-age is 30d 0h")
+        let lagging = [DCKeyState(name: "dc2", kvno: 3, converged: false)]
+        #expect(RotationReason.notReplicated(kvno: 4, lagging: lagging, newKey: true, kept: 3).text(dryRun: false).contains("dc2 (kvno 3)"))
+    }
+
+    @Test func doctorFixesNameTheCommand() {
+        #expect(DoctorFix.create(domain: "a.b").text == "aadkerb set --domain a.b --tenant ...")
+        #expect(DoctorFix.advice("x").text == "x")
+    }
+
+    @Test func stepsReportsSayWhatNothingToDoMeans() {
+        #expect(StepsReport(command: .policy("policy allow"), domain: "a.b", dryRun: false, steps: [], notes: []).table.contains("reveal policy"))
+        #expect(StepsReport(command: .remove, domain: "a.b", dryRun: false, steps: [], notes: []).table.hasPrefix("Nothing to remove"))
+    }
+}
