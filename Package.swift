@@ -3,6 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "aadkerb",
+    // Kept although Linux-only: swift-argument-parser's async entry points and Swift concurrency
+    // are declared available from macOS 10.15, and the commands use them without annotations.
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "aadkerb", targets: ["aadkerb"]),
@@ -59,7 +61,7 @@ let package = Package(
         .target(name: "AADKerbCore", dependencies: ["LDAPClient", "EndpointProbe", "DNSClient", "TenantAPI", "OpenSSLSupport", "Secrets", "Tickets"]),
         // Reads an account's Kerberos keys from a DC the way a replica does: DRSUAPI GetNCChanges
         // over DCE/RPC (TCP, NTLMv2 or Kerberos, sealed). Blocking socket I/O on a dedicated thread.
-        .target(name: "DRSClient", dependencies: ["OpenSSLSupport", "Secrets", "COpenSSL", "CGSSAPI", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "DRSClient", dependencies: ["OpenSSLSupport", "Secrets", "CGSSAPI", .product(name: "Logging", package: "swift-log")]),
         // Mints the cloud's partial TGT (a krbtgt_AzureAD-signed RODC ticket) and exchanges it at
         // a DC in a hand-built TGS-REQ (DER via swift-asn1, crypto and PAC via MIT krb5).
         .target(name: "Tickets", dependencies: ["CKrb5", "Secrets", .product(name: "SwiftASN1", package: "swift-asn1")]),

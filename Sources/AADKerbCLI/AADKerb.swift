@@ -2,13 +2,13 @@ import ArgumentParser
 import Foundation
 import OpenSSLSupport
 
-/// The root command. `main()` is the executable's whole body (Sources/aadkerb/main.swift).
+/// The root command. `start()` is the executable's whole body (Sources/aadkerb/main.swift).
 public struct AADKerb: AsyncParsableCommand {
     static let version = "0.1.0"
 
     public init() {}
 
-    public static func main() async {
+    public static func start() async {
         // no core dump, no ptrace, no secret left in /proc/<pid>/environ (docs/security.md)
         ProcessHardening.apply()
         // A DC or tenant server that goes away mid-request must be an error the command reports
@@ -34,7 +34,18 @@ public struct AADKerb: AsyncParsableCommand {
                 Glibc.exit(3)
             } catch {}
         }
-        await Self.main(nil)
+        // What AsyncParsableCommand.main(_:) does, spelled out: from another module the call
+        // resolves to ParsableCommand's synchronous main, which refuses an async root.
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
     }
 
     public static let configuration = CommandConfiguration(

@@ -30,7 +30,7 @@ public enum SRVLookupError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .noServer: return "no DNS server: give --dns-server or a nameserver in /etc/resolv.conf"
+        case .noServer: return "no DNS server: none given and no nameserver in /etc/resolv.conf"
         case let .network(text): return text
         case let .malformed(text): return "malformed answer (\(text))"
         case let .rcode(code, name): return "\(name): " + (code == 3 ? "no such name (NXDOMAIN)" : "server answered rcode \(code)")

@@ -70,8 +70,6 @@ public struct LDAPRequestControl: Sendable, Hashable {
     /// LDAP_SERVER_RODC_DCPROMO_OID: on add, the DC assigns msDS-SecondaryKrbTgtNumber and the
     /// `krbtgt_<n>` account name of a read-only DC's krbtgt account.
     public static let rodcDCPromo = Self(oid: "1.2.840.113556.1.4.1341")
-    /// LDAP_SERVER_SHOW_DELETED_OID: return tombstones too.
-    public static let showDeleted = Self(oid: "1.2.840.113556.1.4.417")
 }
 
 /// One entry of a search result. Attribute names keep the server's spelling; look-ups ignore case.

@@ -2,4 +2,4 @@
 // codes), so that its logic is unit-tested in-process (Tests/AADKerbCLITests).
 import AADKerbCLI
 
-await AADKerb.main()
+await AADKerb.start()
