@@ -35,10 +35,10 @@ import Testing
             #expect(rotate.stdout.contains(section))
         }
         // every AADKERB_* variable the sources read is documented
-        let sources = try FileManager.default.contentsOfDirectory(atPath: Paths.packageRoot.path + "/Sources/aadkerb")
+        let sources = try FileManager.default.contentsOfDirectory(atPath: Paths.packageRoot.path + "/Sources/AADKerbCLI")
         var read = Set<String>()
         for file in sources where file.hasSuffix(".swift") {
-            let text = try String(contentsOfFile: Paths.packageRoot.path + "/Sources/aadkerb/" + file, encoding: .utf8)
+            let text = try String(contentsOfFile: Paths.packageRoot.path + "/Sources/AADKerbCLI/" + file, encoding: .utf8)
             for match in text.matches(of: /"(AADKERB_[A-Z_]+)"/) { read.insert(String(match.1)) }
         }
         #expect(read.count >= 10)

@@ -161,6 +161,7 @@ actor InMemoryDirectory: DirectoryConnection {
     func search(base: String, scope: LDAPScope, filter: LDAPFilter, attributes: [String],
                 controls: [LDAPRequestControl], pageSize: Int) async throws -> [LDAPEntry] {
         try injected(.search, base)
+        if base.isEmpty && scope == .base { return [try await rootDSE(attributes: attributes)] }  // the root DSE, as a DC answers it
         let b = try resolve(base)
         guard objects[b] != nil else {
             throw LDAPError(code: .noSuchObject, diagnosticMessage: "no such object", operation: "search", target: base)
