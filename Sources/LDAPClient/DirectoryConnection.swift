@@ -20,6 +20,8 @@ public protocol DirectoryConnection: Sendable {
 }
 
 /// The defaults `LDAPConnection`'s own methods have, for callers holding `any DirectoryConnection`.
+/// (No default `searchBatch`: an async default here would be preferred over LDAPConnection's own,
+/// pipelined one, in async contexts and as the protocol's witness.)
 extension DirectoryConnection {
     public func search(base: String, scope: LDAPScope = .subtree, filter: LDAPFilter = .present("objectClass"),
                        attributes: [String], controls: [LDAPRequestControl] = []) async throws -> [LDAPEntry] {
@@ -38,24 +40,6 @@ extension DirectoryConnection {
         try await delete(dn, controls: [])
     }
 
-    /// One search after the other, with the size limit checked as `LDAPConnection` checks it.
-    public func searchBatch(_ requests: [LDAPSearchRequest]) async throws -> [Result<[LDAPEntry], LDAPError>] {
-        var results: [Result<[LDAPEntry], LDAPError>] = []
-        for r in requests {
-            do {
-                let entries = try await search(base: r.base, scope: r.scope, filter: r.filter, attributes: r.attributes,
-                                               controls: r.controls, pageSize: r.pageSize)
-                if r.sizeLimit > 0, entries.count > r.sizeLimit {
-                    results.append(.failure(LDAPError(code: .sizeLimitExceeded, operation: "search", target: r.base)))
-                } else {
-                    results.append(.success(entries))
-                }
-            } catch let error as LDAPError {
-                results.append(.failure(error))
-            }
-        }
-        return results
-    }
 }
 
 extension LDAPConnection: DirectoryConnection {

@@ -177,6 +177,25 @@ actor InMemoryDirectory: DirectoryConnection {
         .map { LDAPEntry(dn: $0.dn.description, attributes: Self.select($0.attributes, attributes)) }
     }
 
+    /// One search after the other, with the size limit checked as `LDAPConnection` checks it.
+    func searchBatch(_ requests: [LDAPSearchRequest]) async throws -> [Result<[LDAPEntry], LDAPError>] {
+        var results: [Result<[LDAPEntry], LDAPError>] = []
+        for r in requests {
+            do {
+                let entries = try await search(base: r.base, scope: r.scope, filter: r.filter, attributes: r.attributes,
+                                               controls: r.controls, pageSize: r.pageSize)
+                if r.sizeLimit > 0, entries.count > r.sizeLimit {
+                    results.append(.failure(LDAPError(code: .sizeLimitExceeded, operation: "search", target: r.base)))
+                } else {
+                    results.append(.success(entries))
+                }
+            } catch let error as LDAPError {
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
     func read(_ dn: String, attributes: [String], controls: [LDAPRequestControl]) async throws -> LDAPEntry? {
         try injected(.read, dn)
         guard let d = try? resolve(dn), let o = objects[d] else { return nil }
