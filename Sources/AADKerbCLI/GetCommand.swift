@@ -55,11 +55,6 @@ struct GetCommand: AsyncParsableCommand {
         if allDcs && cloudOnly { throw ValidationError("--all-dcs reads the DCs; it excludes --cloud-only") }
     }
 
-    static func readCloud(_ client: TenantClient?, _ domain: String) async throws -> TenantClient.Versioned? {
-        guard let client else { return nil }
-        return try await client.get(domain: domain)
-    }
-
     func run() async throws {
         try await reportingErrors(output) {
             let readCloud = !onPremOnly && (cloudOnly || tenant.tenantName() != nil || entra.isEntra)
