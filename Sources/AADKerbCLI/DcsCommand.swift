@@ -42,10 +42,11 @@ struct DcsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(output) {
-            let credentials = try connection.credentials()
+            let context = try await CommandContext(connection)
             // without --dns-server, every nameserver of /etc/resolv.conf, in turn (DNSClient)
             let (dnsServer, site, noDns, checkLDAPS) = (dnsServer, site, noDns, !noLdapsCheck)
-            return try await PerDomain.run(try await connection.resolvedTargets(credentials), format: output.output, alwaysArray: connection.forest) { target in
+            return try await context.forEachDomain(output) { session in
+                let target = session.target
                 // DNS first; its failure is reported, not fatal: the directory still lists the DCs
                 var srv: [SRVRecord] = []
                 var dnsNote: String?
@@ -62,7 +63,7 @@ struct DcsCommand: AsyncParsableCommand {
                         if case .rcode = error { dnsNote = "\(error) (asked \(dnsServer ?? "the nameservers of /etc/resolv.conf"))" } else { dnsNote = "\(error)" }
                     }
                 }
-                let ldap = try await target.connect(credentials)
+                let ldap = try await session.connect()
                 let objects = KerberosServerObjects(domain: target.domain)
                 let infos = try await DomainControllers.inventory(connection: ldap, objects: objects, srv: srv)
                 let onPrem = try await OnPremReader(connection: ldap, domain: target.domain).read()
@@ -73,7 +74,7 @@ struct DcsCommand: AsyncParsableCommand {
                 async let dnsOnlyFailures = DomainControllers.anonymousCheckFailures(hosts: dnsOnly, like: target.configuration, ldaps: false)
                 let trusted = try await DomainControllers.keyVersions(
                     connection: ldap, objects: objects, accountDN: onPrem.userAccount ?? objects.krbtgt.description,
-                    connectedDC: onPrem.server, connectToDC: { dc in try await target.otherDC(dc).connect(credentials) },
+                    connectedDC: onPrem.server, connectToDC: session.connectToDC,
                     dcs: infos.compactMap(\.directory))
                 let checked = await dnsOnlyFailures
                 let states = trusted + dnsOnly.map { DCKeyState.dnsOnly($0, check: checked[$0]) }

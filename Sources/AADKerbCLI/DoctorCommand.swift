@@ -37,24 +37,20 @@ struct DoctorCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(output) {
-            let client = tenant.tenantName() != nil ? try tenant.client() : nil
-            let cloud = client.map { TenantStore(client: $0) }
-            let signIn = signIn
-            let credentials = try connection.credentials()
-            let targets = try await connection.resolvedTargets(credentials)
-            let maxKeyAge = maxKeyAge.seconds
-            return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest, command: Self._commandName) { target in
+            let context = try await CommandContext(connection, tenant: .ifNamed(tenant))
+            let (client, cloud, signIn, maxKeyAge) = (context.tenant, context.cloud, signIn, maxKeyAge.seconds)
+            return try await context.forEachDomain(output, monitoring: Self._commandName) { session in
+                let target = session.target
                 var checks: [DoctorCheck]
                 do {
-                    let ldap = try await target.connect(credentials)
-                    let reader = try? await KeyReaders.forDC(target, connected: ldap, credentials: credentials)
-                    var doctor = Doctor(connection: ldap, domain: target.domain, cloud: cloud, keyReader: reader,
-                                        connectToDC: { dc in try await target.otherDC(dc).connect(credentials) })
+                    let ldap = try await session.connect()
+                    let reader = try? await session.keyReader(ldap)
+                    var doctor = Doctor(connection: ldap, domain: target.domain, cloud: cloud, keyReader: reader, connectToDC: session.connectToDC)
                     doctor.maximumKeyAge = maxKeyAge
                     checks = [DoctorCheck("connect", .pass, "bound to \(target.configuration.uri)")] + (await doctor.run())
                     if !signIn.isEmpty {
                         do {
-                            checks.append(try await SignInCheck.run(target: target, ldap: ldap, credentials: credentials, client: client,
+                            checks.append(try await SignInCheck.run(session, ldap: ldap, client: client,
                                                                     users: signIn, timeout: .seconds(10)).doctorCheck)
                         } catch {
                             checks.append(DoctorCheck("sign-in", .fail, "\(error)", fix: .advice("run aadkerb verify for the details")))

@@ -58,31 +58,25 @@ struct GetCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors(output) {
             let readCloud = !onPremOnly && (cloudOnly || tenant.tenantName() != nil || entra.isEntra)
-            let client = readCloud && !entra.isEntra ? try tenant.client() : nil
             let entraClient = readCloud && entra.isEntra ? try entra.client(tenant) : nil  // EntraOptions.swift
-            let showRaw = entra.showRawResponse
-            let credentials = cloudOnly ? nil : try connection.credentials()
-            let targets: [DomainTarget]
-            if let credentials { targets = try await connection.resolvedTargets(credentials) } else { targets = try connection.targets() }
-            let allDcs = allDcs
-            let multiple = targets.count > 1
+            let context = try await CommandContext(connection, tenant: readCloud && !entra.isEntra ? .required(tenant) : .none, directory: !cloudOnly)
+            let (client, showRaw, allDcs, multiple) = (context.tenant, entra.showRawResponse, allDcs, context.targets.count > 1)
             let thresholds = Monitoring.Thresholds(warnAge: warnAge?.seconds, critAge: critAge?.seconds)
-            return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest, command: "get",
-                                           thresholds: thresholds) { target in
-                let domain = target.domain
+            return try await context.forEachDomain(output, monitoring: "get", thresholds: thresholds) { session in
+                let domain = session.domain
                 // Both sides at once: the cloud read runs while the DC is bound and searched.
                 async let cloudRead: CloudRead? = CloudReader.read(tenant: client, entra: entraClient, domain: domain.value, showRaw: showRaw)
                 var onPrem: OnPremKerberosServer?
                 var uri: String?
                 var dcs: [DCKeyState]?
-                if let credentials {
-                    let ldap = try await target.connect(credentials)
+                if session.readsDirectory {
+                    let ldap = try await session.connect()
                     uri = ldap.configuration.uri
                     onPrem = try await OnPremReader(connection: ldap, domain: domain).read()
                     if allDcs, let account = onPrem?.userAccount {
                         dcs = try await DomainControllers.keyVersions(
                             connection: ldap, objects: KerberosServerObjects(domain: domain), accountDN: account,
-                            connectedDC: onPrem?.server, connectToDC: { dc in try await target.otherDC(dc).connect(credentials) })
+                            connectedDC: onPrem?.server, connectToDC: session.connectToDC)
                     } else if allDcs {
                         dcs = []
                     }

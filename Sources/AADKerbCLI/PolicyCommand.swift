@@ -34,10 +34,10 @@ struct PolicyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors(output) {
-                let credentials = try connection.credentials()
-                return try await PerDomain.run(try connection.targets(), format: output.output) { target in
-                    let policy = try await RevealPolicyEditor(connection: try await target.connect(credentials), domain: target.domain).read()
-                    let report = PolicyReport(domain: target.domain.value, policy: policy)
+                let context = try await CommandContext(connection)
+                return try await context.forEachDomain(output) { session in
+                    let policy = try await RevealPolicyEditor(connection: try await session.connect(), domain: session.domain).read()
+                    let report = PolicyReport(domain: session.domain.value, policy: policy)
                     return DomainResult(report, table: report.table, status: .success)
                 }
             }
@@ -68,11 +68,11 @@ struct PolicyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors(output) {
-                let credentials = try connection.credentials()
+                let context = try await CommandContext(connection)
                 let dryRun = dryRun
-                return try await PerDomain.run(try connection.targets(), format: output.output) { target in
-                    let steps = try await RevealPolicyEditor(connection: try await target.connect(credentials), domain: target.domain).reset(dryRun: dryRun)
-                    let report = StepsReport(command: .policy("policy reset"), domain: target.domain.value, dryRun: dryRun, steps: steps, notes: [])
+                return try await context.forEachDomain(output) { session in
+                    let steps = try await RevealPolicyEditor(connection: try await session.connect(), domain: session.domain).reset(dryRun: dryRun)
+                    let report = StepsReport(command: .policy("policy reset"), domain: session.domain.value, dryRun: dryRun, steps: steps, notes: [])
                     return DomainResult(report, table: steps.isEmpty ? "Nothing to change: the policy is aadkerb's default." : report.table, status: .success)
                 }
             }
@@ -92,11 +92,11 @@ struct PolicyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors(output) {
-                let credentials = try connection.credentials()
+                let context = try await CommandContext(connection)
                 let principal = principal
-                return try await PerDomain.run(try connection.targets(), format: output.output) { target in
-                    let why = try await RevealPolicyEditor(connection: try await target.connect(credentials), domain: target.domain).explain(principal)
-                    let report = ExplainReport(domain: target.domain.value, explanation: why)
+                return try await context.forEachDomain(output) { session in
+                    let why = try await RevealPolicyEditor(connection: try await session.connect(), domain: session.domain).explain(principal)
+                    let report = ExplainReport(domain: session.domain.value, explanation: why)
                     return DomainResult(report, table: report.table, status: why.verdict == .allowed ? .success : .refused)
                 }
             }
@@ -122,14 +122,14 @@ struct PolicyEdit: ParsableArguments {
 
     func run(_ list: RevealPolicy.List, command: String) async throws {
         try await reportingErrors(output) {
-            let credentials = try connection.credentials()
+            let context = try await CommandContext(connection)
             let (names, remove, dryRun) = (principals, remove, dryRun)
-            return try await PerDomain.run(try connection.targets(), format: output.output) { target in
-                let editor = RevealPolicyEditor(connection: try await target.connect(credentials), domain: target.domain)
+            return try await context.forEachDomain(output) { session in
+                let editor = RevealPolicyEditor(connection: try await session.connect(), domain: session.domain)
                 var resolved: [RevealPolicy.Principal] = []
                 for name in names { resolved.append(try await editor.resolve(name)) }
                 let steps = try await editor.change(list, add: remove ? [] : resolved, remove: remove ? resolved : [], dryRun: dryRun)
-                let report = StepsReport(command: .policy(command), domain: target.domain.value, dryRun: dryRun, steps: steps, notes: [])
+                let report = StepsReport(command: .policy(command), domain: session.domain.value, dryRun: dryRun, steps: steps, notes: [])
                 return DomainResult(report, table: steps.isEmpty ? "Nothing to change: the list already says so." : report.table, status: .success)
             }
         }

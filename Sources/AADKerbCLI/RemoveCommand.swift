@@ -35,19 +35,19 @@ struct RemoveCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(output) {
-            let targets = try connection.targets()
+            _ = try connection.targets()  // a bad domain, server or CA file is said before the terminal check
             if !dryRun && !yes, isatty(STDIN_FILENO) != 1 {
                 throw CLIError.usage("not on a terminal: pass --yes to remove without asking")
             }
-            let cloud = tenant.tenantName() != nil ? TenantStore(client: try tenant.client()) : nil
-            let credentials = try connection.credentials()
+            let context = try await CommandContext(connection, tenant: .ifNamed(tenant))
+            let cloud = context.cloud
             if !dryRun && !yes {
                 // the prompt names what exists and would go, as --dry-run finds it
                 var lines: [String] = []
-                for target in targets {
-                    let ldap = try await target.connect(credentials)
-                    let plan = try await KerberosServerSetter(connection: ldap, domain: target.domain, cloud: cloud, dryRun: true).remove()
-                    lines.append("\(target.domain.value) (\(ldap.configuration.uri)):")
+                for session in context.sessions {
+                    let ldap = try await session.connect()
+                    let plan = try await KerberosServerSetter(connection: ldap, domain: session.domain, cloud: cloud, dryRun: true).remove()
+                    lines.append("\(session.domain.value) (\(ldap.configuration.uri)):")
                     lines += plan.isEmpty ? ["  nothing to remove"] : plan.map { step in
                         "  \(step.side == .cloud ? "cloud  " : "on-prem") \(step.object)\(step.detail.isEmpty ? "" : " (\(step.detail))")"
                     }
@@ -61,10 +61,10 @@ struct RemoveCommand: AsyncParsableCommand {
                 }
             }
             let dryRun = dryRun
-            return try await PerDomain.run(targets, format: output.output) { target in
-                let ldap = try await target.connect(credentials)
-                let steps = try await KerberosServerSetter(connection: ldap, domain: target.domain, cloud: cloud, dryRun: dryRun).remove()
-                let report = StepsReport(command: .remove, domain: target.domain.value, dryRun: dryRun, steps: steps,
+            return try await context.forEachDomain(output) { session in
+                let ldap = try await session.connect()
+                let steps = try await KerberosServerSetter(connection: ldap, domain: session.domain, cloud: cloud, dryRun: dryRun).remove()
+                let report = StepsReport(command: .remove, domain: session.domain.value, dryRun: dryRun, steps: steps,
                                          notes: cloud == nil ? ["the cloud side was not touched (no --tenant)"] : [])
                 return DomainResult(report, table: report.table, status: .success)
             }

@@ -71,9 +71,8 @@ struct RotateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(output) {
-            let cloud = TenantStore(client: try tenant.client())
-            let credentials = try connection.credentials()
-            let targets = try await connection.resolvedTargets(credentials)
+            let context = try await CommandContext(connection, tenant: .required(tenant))
+            guard let cloud = context.cloud else { throw ValidationError("rotate changes both sides: give --tenant") }  // validate() said so
             var policy = RotationPolicy()
             policy.minimumAge = minAge?.seconds
             policy.ticketLifetime = ticketLifetime.seconds + clockSkew.seconds
@@ -85,16 +84,16 @@ struct RotateCommand: AsyncParsableCommand {
             let dnsServer = dnsServer
             // per-DC progress while waiting, every round (2 s), on a terminal or with -v
             let showProgress = isatty(STDERR_FILENO) == 1 || output.verbose > 0
-            return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest) { [policy] target in
+            return try await context.forEachDomain(output) { [policy] session in
+                let target = session.target
                 var policy = policy
                 if let dnsServer {  // only to report DNS's extra names: the directory's list is what is asked
                     policy.dnsDCs = ((try? await SRVLookup.query("_ldap._tcp.dc._msdcs.\(target.domain.value)", server: dnsServer,
                                                                  domain: target.domain.value)) ?? []).map(\.target)
                 }
-                let ldap = try await target.connect(credentials)
-                let reader = try await KeyReaders.forDC(target, connected: ldap, credentials: credentials)
-                var rotator = KeyRotator(connection: ldap, domain: target.domain, cloud: cloud, keyReader: reader, policy: policy,
-                                         connectToDC: { dc in try await target.otherDC(dc).connect(credentials) })
+                let ldap = try await session.connect()
+                var rotator = KeyRotator(connection: ldap, domain: target.domain, cloud: cloud, keyReader: try await session.keyReader(ldap),
+                                         policy: policy, connectToDC: session.connectToDC)
                 if showProgress {
                     let domain = target.domain.value
                     rotator.progress = { states in Terminal.writeErr("aadkerb: \(domain): waiting for the DCs: " + RotationReport.progressLine(states)) }

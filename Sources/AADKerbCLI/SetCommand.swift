@@ -39,19 +39,17 @@ struct SetCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(output) {
-            let cloud = tenant.tenantName() != nil ? TenantStore(client: try tenant.client()) : nil
-            let credentials = try connection.credentials()
-            let targets = try await connection.resolvedTargets(credentials)
-            let dryRun = dryRun
-            return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest) { target in
-                let ldap = try await target.connect(credentials)
+            let context = try await CommandContext(connection, tenant: .ifNamed(tenant))
+            let (cloud, dryRun) = (context.cloud, dryRun)
+            return try await context.forEachDomain(output) { session in
+                let ldap = try await session.connect()
                 // The tenant gets the key the DC made, read back from the DC (docs/key-material.md).
-                let reader = cloud == nil ? nil : try await KeyReaders.forDC(target, connected: ldap, credentials: credentials)
-                let steps = try await KerberosServerSetter(connection: ldap, domain: target.domain, cloud: cloud, dryRun: dryRun,
+                let reader = cloud == nil ? nil : try await session.keyReader(ldap)
+                let steps = try await KerberosServerSetter(connection: ldap, domain: session.domain, cloud: cloud, dryRun: dryRun,
                                                            keyReader: reader).set()
                 var notes: [String] = []
                 if cloud == nil { notes.append("the cloud side was not touched (no --tenant)") }
-                let report = StepsReport(command: .set, domain: target.domain.value, dryRun: dryRun, steps: steps, notes: notes)
+                let report = StepsReport(command: .set, domain: session.domain.value, dryRun: dryRun, steps: steps, notes: notes)
                 return DomainResult(report, table: report.table, status: .success)
             }
         }

@@ -67,14 +67,11 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors(output) {
-            let fromTenant = tenant.tenantName() != nil && !localTicket
-            let client = fromTenant ? try tenant.client() : nil
-            let credentials = try connection.credentials()
-            let targets = try await connection.resolvedTargets(credentials)
-            let (users, timeout) = (signIn, Duration.milliseconds(Int64(kdcTimeout * 1000)))
-            return try await PerDomain.run(targets, format: output.output, alwaysArray: connection.forest, command: Self._commandName) { target in
-                let report = try await SignInCheck.run(target: target, ldap: try await target.connect(credentials), credentials: credentials,
-                                                       client: client, users: users, timeout: timeout)
+            // --local-ticket mints the partial TGT here: the tenant is not asked
+            let context = try await CommandContext(connection, tenant: localTicket ? .none : .ifNamed(tenant))
+            let (client, users, timeout) = (context.tenant, signIn, Duration.milliseconds(Int64(kdcTimeout * 1000)))
+            return try await context.forEachDomain(output, monitoring: Self._commandName) { session in
+                let report = try await SignInCheck.run(session, ldap: try await session.connect(), client: client, users: users, timeout: timeout)
                 var result = DomainResult(report, table: report.table, status: report.exitStatus)
                 var sample = MonitorSample(domain: report.domain, command: "verify")
                 sample.signIns = Dictionary(grouping: report.results, by: \.outcome).mapValues(\.count)
@@ -90,8 +87,9 @@ struct VerifyCommand: AsyncParsableCommand {
 /// the tenant when `client` is given, else minted here from the DC's current key), exchanged at
 /// every writable DC the directory lists.
 enum SignInCheck {
-    static func run(target: DomainTarget, ldap: LDAPConnection, credentials: DomainCredentials, client: TenantClient?,
+    static func run(_ session: DomainSession, ldap: LDAPConnection, client: TenantClient?,
                     users: [String], timeout: Duration) async throws -> VerifyReport {
+        let target = session.target
         let onPrem = try await OnPremReader(connection: ldap, domain: target.domain).read()
         guard onPrem.status == .configured, let id = onPrem.id, let kvno = onPrem.kvno, let krbtgt = onPrem.userAccount else {
             return VerifyReport(domain: target.domain.value, source: nil, results: [], keyList: [],
@@ -100,7 +98,7 @@ enum SignInCheck {
         let verifier = SignInVerifier(connection: ldap, domain: target.domain, timeout: timeout)
         var localKey: Secret?
         if client == nil {
-            localKey = try await KeyReaders.forDC(target, connected: ldap, credentials: credentials).keys(accountDN: krbtgt).current
+            localKey = try await session.keyReader(ldap).keys(accountDN: krbtgt).current
         }
         var tickets: [(SignInUser?, String, PartialTGT?)] = []
         for name in users {
