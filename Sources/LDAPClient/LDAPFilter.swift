@@ -1,3 +1,4 @@
+import Basics
 /// An LDAP search filter (RFC 4515) built from typed parts, so that values are always escaped
 /// and can never change the filter's structure.
 public indirect enum LDAPFilter: Sendable, Hashable, CustomStringConvertible {
@@ -11,16 +12,18 @@ public indirect enum LDAPFilter: Sendable, Hashable, CustomStringConvertible {
     /// The extensible match `attr:1.2.840.113556.1.4.803:=value` (LDAP_MATCHING_RULE_BIT_AND).
     case bitwiseAnd(String, UInt32)
 
-    /// The filter's string form. Attribute descriptions are checked by `LDAPFilter.isValidAttribute`;
-    /// builders should only pass constant names. Assertion values are escaped.
+    /// The filter's string form. Assertion values are escaped. Attribute descriptions are not
+    /// escaped but checked (`isValidAttribute`): they come from the program, never from input, so
+    /// one that is not an attribute description (`cn)(x`, empty) is a programming error and
+    /// stops the program here rather than reach a DC as a filter of another shape.
     public var description: String {
         switch self {
         case let .equal(attribute, value):
-            return "(\(attribute)=\(Self.escape(value)))"
+            return "(\(Self.checked(attribute))=\(Self.escape(value)))"
         case let .equalBytes(attribute, bytes):
-            return "(\(attribute)=\(Self.escape(bytes: bytes)))"
+            return "(\(Self.checked(attribute))=\(Self.escape(bytes: bytes)))"
         case let .present(attribute):
-            return "(\(attribute)=*)"
+            return "(\(Self.checked(attribute))=*)"
         case let .and(parts):
             return "(&" + parts.map(\.description).joined() + ")"
         case let .or(parts):
@@ -28,8 +31,13 @@ public indirect enum LDAPFilter: Sendable, Hashable, CustomStringConvertible {
         case let .not(part):
             return "(!" + part.description + ")"
         case let .bitwiseAnd(attribute, mask):
-            return "(\(attribute):1.2.840.113556.1.4.803:=\(mask))"
+            return "(\(Self.checked(attribute)):1.2.840.113556.1.4.803:=\(mask))"
         }
+    }
+
+    private static func checked(_ attribute: String) -> String {
+        precondition(isValidAttribute(attribute), "LDAPFilter: \"\(attribute)\" is not an attribute description (RFC 4512 2.5)")
+        return attribute
     }
 
     /// Escapes an assertion value per RFC 4515 §3: `*`, `(`, `)`, `\` and NUL become `\2a`, `\28`,
@@ -56,7 +64,7 @@ public indirect enum LDAPFilter: Sendable, Hashable, CustomStringConvertible {
         out.reserveCapacity(bytes.count * 3)
         for byte in bytes {
             out += "\\"
-            out += hexDigits(byte)
+            out += Hex.string(byte)
         }
         return out
     }
@@ -80,11 +88,6 @@ public indirect enum LDAPFilter: Sendable, Hashable, CustomStringConvertible {
         guard isKeystring(type) || isNumericOID(type) else { return false }
         return parts.dropFirst().allSatisfy { !$0.isEmpty && isKeystring($0) }
     }
-}
-
-func hexDigits(_ byte: UInt8) -> String {
-    let digits: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"]
-    return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]])
 }
 
 extension Unicode.Scalar {

@@ -1,5 +1,6 @@
 import Testing
 @testable import LDAPClient
+import Basics
 
 @Suite struct LDAPErrorTests {
     @Test func keepsCodeNameAndServerDiagnostic() {
@@ -40,5 +41,18 @@ import Testing
         #expect("\(s)" == "<redacted>")
         #expect(String(reflecting: s) == "Secret(<redacted>)")
         #expect(!"\(LDAPCredentials.simple(bindName: "a@b", password: s))".contains("hunter2"))
+    }
+
+    /// The codes are ldap.h's constants: their values are RFC 4511's and libldap names them.
+    @Test func resultCodesAreLibldapsConstants() {
+        #expect(LDAPResultCode.success.rawValue == 0)
+        #expect(LDAPResultCode.invalidCredentials.rawValue == 49)
+        #expect(LDAPResultCode.insufficientAccessRights.rawValue == 50)
+        #expect(LDAPResultCode.entryAlreadyExists.rawValue == 68)
+        #expect(LDAPResultCode.serverDown.rawValue == -1)
+        #expect(LDAPResultCode.connectError.rawValue == -11)
+        #expect(LDAPResultCode.invalidCredentials.name == "Invalid credentials")
+        #expect(LDAPResultCode.noSuchObject.name == "No such object")
+        #expect(LDAPResultCode.serverDown.name == "Can't contact LDAP server")
     }
 }

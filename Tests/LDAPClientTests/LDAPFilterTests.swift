@@ -42,4 +42,18 @@ import Testing
     func rejectsInvalidAttributeDescriptions(_ name: String) {
         #expect(!LDAPFilter.isValidAttribute(name))
     }
+
+    /// The check `description` promises: a filter naming a bad attribute description stops the
+    /// program instead of being sent (exit test: the child process must die, the good one not).
+    @Test func anInvalidAttributeStopsTheFilterFromBeingWritten() async {
+        await #expect(processExitsWith: .failure) {
+            _ = LDAPFilter.and([.present("objectClass"), .equal("cn)(|(cn", "x")]).description
+        }
+        await #expect(processExitsWith: .failure) {
+            _ = LDAPFilter.bitwiseAnd("", 2).description
+        }
+        await #expect(processExitsWith: .success) {
+            _ = LDAPFilter.and([.present("objectClass"), .equal("cn", "x)(y"), .bitwiseAnd("userAccountControl", 2)]).description
+        }
+    }
 }
