@@ -109,35 +109,6 @@ public final class PrivateKey: @unchecked Sendable {
     }
 }
 
-public enum PBKDF2 {
-    /// PBKDF2-HMAC-SHA1 (RFC 8018), as RFC 3962 string-to-key uses it.
-    public static func sha1(password: [UInt8], salt: [UInt8], iterations: Int, length: Int) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: length)
-        let ok = password.withUnsafeBufferPointer { p in
-            PKCS5_PBKDF2_HMAC_SHA1(p.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(p.count),
-                                   salt, Int32(salt.count), Int32(iterations), Int32(length), &out)
-        }
-        guard ok == 1 else { throw OpenSSLError.last("PBKDF2") }
-        return out
-    }
-}
-
-public enum AESBlock {
-    /// Encrypts one 16-byte block with AES (ECB, no padding): the E() of RFC 3961's DR.
-    public static func encrypt(_ block: [UInt8], key: [UInt8]) throws -> [UInt8] {
-        precondition(block.count == 16 && (key.count == 16 || key.count == 32))
-        guard let ctx = EVP_CIPHER_CTX_new() else { throw OpenSSLError.last("AES") }
-        defer { EVP_CIPHER_CTX_free(ctx) }
-        var out = [UInt8](repeating: 0, count: 32)
-        var length: Int32 = 0
-        guard EVP_EncryptInit_ex(ctx, key.count == 32 ? EVP_aes_256_ecb() : EVP_aes_128_ecb(), nil, key, nil) == 1,
-              EVP_CIPHER_CTX_set_padding(ctx, 0) == 1,
-              EVP_EncryptUpdate(ctx, &out, &length, block, 16) == 1, length == 16
-        else { throw OpenSSLError.last("AES block") }
-        return Array(out.prefix(16))
-    }
-}
-
 /// Process-wide OpenSSL set-up.
 public enum OpenSSLProcess {
     /// Keeps libcrypto from registering its atexit cleanup. URLSession's libcurl uses the same

@@ -1,4 +1,6 @@
 import AADKerbCore
+import Basics
+import CKrb5
 import Foundation
 import LDAPClient
 import Testing
@@ -6,8 +8,28 @@ import Testing
 /// The key aadkerb derives from a password against the keys the DC stores, read from Samba's
 /// database by Samba's own Python bindings (scripts/oracle/samba-keys.py).
 @Suite struct KeyDerivationTests {
+    /// The AD salt of an account: UPPER(realm) + sAMAccountName (MS-KILE 3.1.1.2).
+    func salt(_ dc: DomainController, _ sam: String) -> String { dc.realm.uppercased() + sam }
+
+    /// The aes256-cts-hmac-sha1-96 key of a password, by MIT krb5's own string-to-key
+    /// (krb5_c_string_to_key, default 4096 iterations): aadkerb derives no key itself (it reads
+    /// the keys the DC made over DRSUAPI), so the derivation comes from a library it did not write.
     func hex(_ password: String, salt: String) throws -> String {
-        try KerberosKey.aes256(password: Secret(password), salt: salt).withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
+        var context: krb5_context?
+        guard krb5_init_secure_context(&context) == 0, let context else { throw CocoaError(.featureUnsupported) }
+        defer { krb5_free_context(context) }
+        var key = krb5_keyblock()
+        var (passwordBytes, saltBytes) = (Array(password.utf8).map { CChar(bitPattern: $0) }, Array(salt.utf8).map { CChar(bitPattern: $0) })
+        let rc = passwordBytes.withUnsafeMutableBufferPointer { p in
+            saltBytes.withUnsafeMutableBufferPointer { q in
+                var data = krb5_data(magic: 0, length: UInt32(p.count), data: p.baseAddress)
+                var saltData = krb5_data(magic: 0, length: UInt32(q.count), data: q.baseAddress)
+                return krb5_c_string_to_key(context, krb5_enctype(ENCTYPE_AES256_CTS_HMAC_SHA1_96), &data, &saltData, &key)
+            }
+        }
+        try #require(rc == 0, "krb5_c_string_to_key: \(rc)")
+        defer { krb5_free_keyblock_contents(context, &key) }
+        return Hex.string(UnsafeBufferPointer(start: key.contents, count: Int(key.length)))
     }
 
     func storedKeys(_ dc: DomainController, _ sam: String) throws -> [String: Any] {
@@ -29,9 +51,9 @@ import Testing
             try await c.modify(dn, [LDAPModification(.replace, "unicodePwd", values: [Seeder.utf16Quoted(password)])])
         }
         let stored = try storedKeys(dc, sam)
-        let salt = KerberosKey.salt(realm: dc.realm, samAccountName: sam)
+        let salt = salt(dc, sam)
         #expect(stored["salt"] as? String == salt)
-        #expect(stored["iterations"] as? Int == KerberosKey.defaultIterations)
+        #expect(stored["iterations"] as? Int == 4096)
         #expect((stored["keys"] as? [String]) == [try hex(second, salt: salt)])
         #expect((stored["old_keys"] as? [String]) == [try hex(first, salt: salt)])
         try await c.delete(ou, controls: [.treeDelete])
@@ -53,7 +75,7 @@ import Testing
         let password = Seeder.randomPassword()
         try await c.modify(dn, [LDAPModification(.replace, "unicodePwd", values: [Seeder.utf16Quoted(password)])])
         let stored = try storedKeys(dc, sam)
-        let salt = KerberosKey.salt(realm: dc.realm, samAccountName: sam)
+        let salt = salt(dc, sam)
         #expect(stored["salt"] as? String == salt)
         let keys = stored["keys"] as? [String] ?? []
         #expect(keys.count == 1)
