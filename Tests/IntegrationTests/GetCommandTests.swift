@@ -12,7 +12,8 @@ extension SharedServers {
 
             let result = try aadkerb(["get"] + dc.connectionArguments + ["--output", "json"])
             #expect(result.status == 0, "stderr: \(result.stderr)")
-            let got = try jsonObject(result.stdout)
+            let got = try decodeOutput(GetOutput.self, result.stdout)
+            let raw = try jsonObject(result.stdout)
 
             let oracleRun = try run(URL(fileURLWithPath: "/usr/bin/python3"),
                                     [Paths.oracle.path, dc.uri, dc.caFile, dc.adminUPN, dc.passwordFile, dc.baseDN])
@@ -21,17 +22,17 @@ extension SharedServers {
 
             for key in ["ComputerAccount", "UserAccount", "ServiceConnectionPoint", "DisplayName", "Id", "Kvno",
                         "KeyVersion", "KeyUpdatedOn", "KeyUpdatedFrom", "KeyUpdatedFromInvocationId", "DomainController"] {
-                #expect("\(got[key] ?? "absent")" == "\(expected[key] ?? "absent")", "field \(key)")
+                #expect("\(raw[key] ?? "absent")" == "\(expected[key] ?? "absent")", "field \(key)")
             }
             // The DC assigned the number and the name; created (kvno 1) then two resets.
-            let id = try #require(got["Id"] as? Int)
-            #expect(got["DisplayName"] as? String == "krbtgt_\(id)")
-            #expect(got["Kvno"] as? Int == 3)
-            #expect(got["KeyUpdatedFrom"] as? String == dc.fqdn)
-            #expect(got["Status"] as? String == "Configured")
-            #expect(got["DomainDnsName"] as? String == dc.domain)
-            #expect((got["Problems"] as? [Any])?.isEmpty == true)
-            #expect(got["SchemaVersion"] as? Int == 1)
+            let id = try #require(got.Id)
+            #expect(got.DisplayName == "krbtgt_\(id)")
+            #expect(got.Kvno == 3)
+            #expect(got.KeyUpdatedFrom == dc.fqdn)
+            #expect(got.Status == "Configured")
+            #expect(got.DomainDnsName == dc.domain)
+            #expect(got.Problems == [])
+            #expect(got.SchemaVersion == 1)
         }
 
         /// msDS-KrbTgtLink names the account that holds the key: renamed away from
@@ -48,39 +49,42 @@ extension SharedServers {
 
             // nothing below throws before the account is deleted again
             let result = try? aadkerb(["get"] + dc.connectionArguments + ["-o", "json"])
-            let got = (try? jsonObject(result?.stdout ?? "")) ?? [:]
-            #expect(got["UserAccount"] as? String == renamed, "\(result?.stdout ?? "") \(result?.stderr ?? "")")
-            #expect(got["Kvno"] as? Int == 2)
-            #expect(got["KeyUpdatedFrom"] as? String == dc.fqdn)
-            #expect(got["Status"] as? String == "Configured")
-            #expect((got["Problems"] as? [Any])?.isEmpty == true, "\(got["Problems"] ?? "")")
+            let got = try? decodeOutput(GetOutput.self, result?.stdout ?? "")
+            #expect(got?.UserAccount == renamed, "\(result?.stdout ?? "") \(result?.stderr ?? "")")
+            #expect(got?.Kvno == 2)
+            #expect(got?.KeyUpdatedFrom == dc.fqdn)
+            #expect(got?.Status == "Configured")
+            #expect(got?.Problems == [], "\(got?.Problems ?? [])")
             try await c.delete(renamed)
         }
 
         @Test func anotherKeyResetMovesKeyVersionAndKvnoForward() async throws {
             let dc = try await Fixture.shared.dc("contoso")
             let c = try await Seeder.seed(dc, passwordResets: 1)
-            let before = try jsonObject(try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"]).stdout)
+            let before = try decodeOutput(GetOutput.self, try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"]).stdout)
             try await c.modify("CN=krbtgt_AzureAD,CN=Users,\(dc.baseDN)",
                                [LDAPModification(.replace, "unicodePwd", values: [Seeder.utf16Quoted(Seeder.randomPassword())])])
-            let after = try jsonObject(try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"]).stdout)
-            #expect((after["Kvno"] as? Int ?? 0) == (before["Kvno"] as? Int ?? -1) + 1)
-            #expect((after["KeyVersion"] as? Int ?? 0) > (before["KeyVersion"] as? Int ?? Int.max))
-            #expect(after["Id"] as? Int == before["Id"] as? Int)
+            let after = try decodeOutput(GetOutput.self, try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"]).stdout)
+            #expect((after.Kvno ?? 0) == (before.Kvno ?? -1) + 1)
+            #expect((after.KeyVersion ?? 0) > (before.KeyVersion ?? Int.max))
+            #expect(after.Id == before.Id)
         }
 
         @Test func allDCsListsTheKeyVersionEachWritableDCHolds() async throws {
             let dc = try await Fixture.shared.dc("contoso")
             try await Seeder.seed(dc, passwordResets: 1)
-            let plain = try jsonObject(try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"]).stdout)
-            #expect(plain["DomainControllers"] is NSNull)  // only asked for with --all-dcs
+            let plain = try decodeOutput(GetOutput.self, try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"]).stdout)
+            #expect(plain.DomainControllers == nil)  // only asked for with --all-dcs (the key is present: decodeOutput)
             let result = try aadkerb(["get", "--all-dcs"] + dc.connectionArguments + ["-o", "json"])
             #expect(result.status == 0, "\(result.stderr)")
-            let got = try jsonObject(result.stdout)
-            let dcs = try #require(got["DomainControllers"] as? [[String: Any]])
-            #expect(dcs.map { $0["Name"] as? String } == [dc.fqdn])
-            #expect(dcs.first?["Kvno"] as? Int == got["Kvno"] as? Int)
-            #expect(dcs.first?["Error"] is NSNull, "every key is present, null when unknown: \(dcs)")
+            let got = try decodeOutput(GetOutput.self, result.stdout)
+            let dcs = try #require(got.DomainControllers)
+            #expect(dcs.map(\.Name) == [dc.fqdn])
+            #expect(dcs.first?.Kvno == got.Kvno)
+            #expect(dcs.first.map { $0.Kvno != nil && $0.Error == nil } == true, "\(result.stdout)")
+            // every key is present, null when unknown
+            let raw = try #require((try jsonObject(result.stdout))["DomainControllers"] as? [[String: Any]])
+            #expect(raw.first?["Error"] is NSNull, "\(raw)")
             #expect(try aadkerb(["get", "--all-dcs"] + dc.connectionArguments).stdout.contains("DC \(dc.fqdn)"))
             #expect(try aadkerb(["get", "--all-dcs", "--cloud-only", "--domain", dc.domain]).status == 64)
         }
@@ -108,9 +112,9 @@ extension SharedServers {
                 try await c.delete(dn, controls: controls)
                 let result = try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"])
                 #expect(result.status == 5, "deleting \(dn): \(result.stderr)")
-                let json = try jsonObject(result.stdout)
-                #expect(json["Status"] as? String == "Incomplete")
-                let problems = json["Problems"] as? [String] ?? []
+                let json = try decodeOutput(GetOutput.self, result.stdout)
+                #expect(json.Status == "Incomplete")
+                let problems = json.Problems ?? []
                 #expect(problems.contains { $0.contains(dn) }, "\(problems)")
             }
         }
@@ -119,9 +123,12 @@ extension SharedServers {
             let dc = try await Fixture.shared.emptyDC("fabrikam")
             let json = try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"])
             #expect(json.status == 3)
+            let got = try decodeOutput(GetOutput.self, json.stdout)
+            #expect(got.Status == "NotConfigured")
+            #expect(got.Problems == [])
+            #expect([got.Id, got.KeyVersion, got.Kvno].allSatisfy { $0 == nil })
+            #expect([got.UserAccount, got.ComputerAccount, got.DisplayName, got.KeyUpdatedOn, got.KeyUpdatedFrom].allSatisfy { $0 == nil })
             let obj = try jsonObject(json.stdout)
-            #expect(obj["Status"] as? String == "NotConfigured")
-            #expect((obj["Problems"] as? [Any])?.isEmpty == true)
             for key in ["Id", "UserAccount", "ComputerAccount", "DisplayName", "KeyVersion", "Kvno", "KeyUpdatedOn", "KeyUpdatedFrom"] {
                 #expect(obj.keys.contains(key), "key \(key) must be present")
                 #expect(obj[key] is NSNull, "\(key) should be null")
@@ -148,9 +155,10 @@ extension SharedServers {
                                       "--user", "Administrator", "-o", "json"],
                                      environment: ["AADKERB_DOMAIN_PASSWORD": "wrong"])
             #expect(result.status == 10)
-            let obj = try jsonObject(result.stdout)
-            #expect(obj["Error"] as? String == "authentication-failed")
-            #expect(obj["ExitCode"] as? Int == 10)
+            let error = try decodeOutput(ErrorOutput.self, result.stdout)
+            #expect(error.Error == "authentication-failed")
+            #expect(error.ExitCode == 10)
+            #expect(error.Message.contains("Invalid credentials (49)"), "\(error.Message)")
         }
 
         @Test func passwordFromStdinAndFromTheEnvironmentBothWork() async throws {
@@ -187,7 +195,7 @@ extension SharedServers {
             let dc = try await Fixture.shared.emptyDC("fabrikam")
             let result = try withKerberos(dc, kinit: true)
             #expect(result.status == 3, "stderr: \(result.stderr)")
-            #expect(try jsonObject(result.stdout)["Status"] as? String == "NotConfigured")
+            #expect(try decodeOutput(GetOutput.self, result.stdout).Status == "NotConfigured")
         }
 
         @Test func kerberosWithoutATicketIsAnAuthenticationFailureThatSaysKinit() async throws {
@@ -211,8 +219,16 @@ extension SharedServers {
         @Test func startTLSOnPlainLDAPWorks() async throws {
             let dc = try await Fixture.shared.emptyDC("fabrikam")
             let result = try aadkerb(["get", "--domain", dc.domain, "--server", dc.startTLSURI, "--ca-file", dc.caFile,
-                                      "--user", "Administrator", "--password-file", dc.passwordFile])
+                                      "--user", "Administrator", "--password-file", dc.passwordFile, "-o", "json"])
             #expect(result.status == 3, "stderr: \(result.stderr)")
+            // the bind went through (Samba refuses a simple bind on plain LDAP: the test above), so
+            // StartTLS was made; the report names the ldap:// server and the DC that answered
+            let got = try decodeOutput(GetOutput.self, result.stdout)
+            #expect(got.Server == dc.startTLSURI)
+            #expect(got.DomainController == dc.fqdn)
+            #expect(got.DomainDnsName == dc.domain)
+            #expect(got.Status == "NotConfigured")
+            #expect(result.stderr.isEmpty, "no warning: the password went inside TLS: \(result.stderr)")
         }
 
         @Test func aSilentServerFailsWithinTheConnectTimeout() throws {

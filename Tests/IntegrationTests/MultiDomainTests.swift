@@ -65,18 +65,19 @@ extension SharedServers {
 
             let set = try aadkerb(["set"] + ctx.arguments() + tenantArgs + ["-o", "json"], stdin: stdin)
             #expect(set.status == 0, "\(set.stderr)")
-            let reports = try array(set.stdout)
-            #expect(reports.map { $0["DomainDnsName"] as? String } == ctx.dcs.map(\.domain))
-            #expect(reports.allSatisfy { $0["Changed"] as? Bool == true })
+            let reports = try decodeOutputs(StepsOutput.self, set.stdout)
+            #expect(reports.map(\.DomainDnsName) == ctx.dcs.map(\.domain))
+            #expect(reports.allSatisfy { $0.Changed && $0.Command == "set" })
 
             let get = try aadkerb(["get"] + ctx.arguments() + tenantArgs + ["-o", "json"], stdin: stdin)
             #expect(get.status == 0, "\(get.stderr)")
-            let states = try array(get.stdout)
-            #expect(states.map { $0["SyncStatus"] as? String } == ["InSync", "InSync"])
-            #expect(states.map { $0["DomainDnsName"] as? String } == ctx.dcs.map(\.domain))
+            let states = try decodeOutputs(GetOutput.self, get.stdout)
+            #expect(states.map(\.SyncStatus) == ["InSync", "InSync"])
+            #expect(states.map(\.DomainDnsName) == ctx.dcs.map(\.domain))
             // each domain's own DC answered for it (the Ids are assigned by two different DCs)
             for (state, dc) in zip(states, ctx.dcs) {
-                #expect((state["UserAccount"] as? String)?.hasSuffix(dc.baseDN) == true)
+                #expect(state.UserAccount?.hasSuffix(dc.baseDN) == true)
+                #expect(state.DomainController == dc.fqdn)
             }
 
             // The table names each domain.
@@ -88,21 +89,21 @@ extension SharedServers {
             _ = try await ctx.server.client().delete(domain: ctx.dcs[1].domain)
             let drift = try aadkerb(["get"] + ctx.arguments() + tenantArgs + ["-o", "json"], stdin: stdin)
             #expect(drift.status == 5, "\(drift.stderr)")
-            #expect(try array(drift.stdout).map { $0["SyncStatus"] as? String } == ["InSync", "MissingInCloud"])
+            #expect(try decodeOutputs(GetOutput.self, drift.stdout).map(\.SyncStatus) == ["InSync", "MissingInCloud"])
 
             // set repairs only what is broken
             let repair = try aadkerb(["set"] + ctx.arguments() + tenantArgs + ["-o", "json"], stdin: stdin)
             #expect(repair.status == 0, "\(repair.stderr)")
-            let repaired = try array(repair.stdout)
-            #expect(repaired[0]["Changed"] as? Bool == false)
-            #expect((repaired[1]["Steps"] as? [[String: String]])?.map { "\($0["Side"]!) \($0["Action"]!)" } == ["Cloud Create"])
+            let repaired = try decodeOutputs(StepsOutput.self, repair.stdout)
+            #expect(repaired[0].Changed == false)
+            #expect(repaired[1].Steps.map { "\($0.Side) \($0.Action)" } == ["Cloud Create"])
 
             let remove = try aadkerb(["remove", "--yes"] + ctx.arguments() + tenantArgs + ["-o", "json"], stdin: stdin)
             #expect(remove.status == 0, "\(remove.stderr)")
-            #expect(try array(remove.stdout).allSatisfy { $0["Changed"] as? Bool == true })
+            #expect(try decodeOutputs(StepsOutput.self, remove.stdout).allSatisfy { $0.Changed && $0.Command == "remove" })
             let gone = try aadkerb(["get"] + ctx.arguments() + ["-o", "json"], stdin: stdin)
             #expect(gone.status == 3, "\(gone.stderr)")
-            #expect(try array(gone.stdout).map { $0["Status"] as? String } == ["NotConfigured", "NotConfigured"])
+            #expect(try decodeOutputs(GetOutput.self, gone.stdout).map(\.Status) == ["NotConfigured", "NotConfigured"])
             try await cleanUp(ctx)
         }
 
@@ -116,9 +117,12 @@ extension SharedServers {
             #expect(get.status == 12, "\(get.stdout)\n\(get.stderr)")
             let results = try array(get.stdout)
             #expect(results.count == 2)
-            #expect(results[0]["Status"] as? String == "Configured")
-            #expect(results[1]["Error"] as? String == "unreachable")
-            #expect(results[1]["DomainDnsName"] as? String == ctx.dcs[1].domain)
+            let first = try decodeOutput(GetOutput.self, String(decoding: try JSONSerialization.data(withJSONObject: results[0]), as: UTF8.self))
+            let second = try decodeOutput(DomainErrorOutput.self, String(decoding: try JSONSerialization.data(withJSONObject: results[1]), as: UTF8.self))
+            #expect(first.Status == "Configured")
+            #expect(second.Error == "unreachable")
+            #expect(second.ExitCode == 12)
+            #expect(second.DomainDnsName == ctx.dcs[1].domain)
             #expect(get.stderr.contains("aadkerb: error: \(ctx.dcs[1].domain):"))
             #expect(!get.stderr.contains(ctx.password) && !get.stdout.contains(ctx.password))
             try await cleanUp(ctx)
