@@ -48,29 +48,30 @@ let package = Package(
         // and the IPv6 server slots of struct __res_state.
         .systemLibrary(name: "CResolv"),
         // Swift LDAP layer: one connection per actor, blocking calls on the actor's own queue.
-        .target(name: "LDAPClient", dependencies: ["CLDAP", "Secrets", "EndpointProbe", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "LDAPClient", dependencies: ["CLDAP", "Basics", "EndpointProbe", .product(name: "Logging", package: "swift-log")]),
         // A second look at a server a connection just failed to: name resolution, TCP, StartTLS,
         // whether the port speaks TLS, and the certificate it shows (OpenSSL), to name the cause.
         .target(name: "EndpointProbe", dependencies: ["COpenSSLTLS"]),
         // DNS SRV lookups through glibc's resolver: every resolv.conf nameserver or the one given
         // (IPv4 or IPv6), TCP when the UDP answer is truncated; answers read with ns_parserr.
         .target(name: "DNSClient", dependencies: ["CResolv", "EndpointProbe"]),
-        // Secret: bytes that are zeroed when released and never print themselves.
-        .target(name: "Secrets"),
+        // What every module needs once: Secret (bytes zeroed when released, never printed) and wipe,
+        // hex, GUID text, ISO 8601 and GeneralizedTime timestamps (no ICU), DNS name syntax.
+        .target(name: "Basics"),
         // The Azure AD Kerberos server model, readers and plans; knows nothing of the terminal.
-        .target(name: "AADKerbCore", dependencies: ["LDAPClient", "EndpointProbe", "DNSClient", "TenantAPI", "OpenSSLSupport", "Secrets", "Tickets"]),
+        .target(name: "AADKerbCore", dependencies: ["LDAPClient", "EndpointProbe", "DNSClient", "TenantAPI", "OpenSSLSupport", "Basics", "Tickets"]),
         // Reads an account's Kerberos keys from a DC the way a replica does: DRSUAPI GetNCChanges
         // over DCE/RPC (TCP, NTLMv2 or Kerberos, sealed). Blocking socket I/O on a dedicated thread.
-        .target(name: "DRSClient", dependencies: ["OpenSSLSupport", "Secrets", "CGSSAPI", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "DRSClient", dependencies: ["OpenSSLSupport", "Basics", "CGSSAPI", .product(name: "Logging", package: "swift-log")]),
         // Mints the cloud's partial TGT (a krbtgt_AzureAD-signed RODC ticket) and exchanges it at
         // a DC in a hand-built TGS-REQ (DER via swift-asn1, crypto and PAC via MIT krb5).
-        .target(name: "Tickets", dependencies: ["CKrb5", "Secrets", .product(name: "SwiftASN1", package: "swift-asn1")]),
+        .target(name: "Tickets", dependencies: ["CKrb5", "Basics", .product(name: "SwiftASN1", package: "swift-asn1")]),
         // The command-line tool as a library: one file per command over AADKerbCore, the one place
         // that turns outcomes into words and exit codes (Wording, ExitStatus).
         .target(
             name: "AADKerbCLI",
             dependencies: [
-                "AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "DRSClient", "OpenSSLSupport", "Tickets", "EndpointProbe",
+                "AADKerbCore", "Basics", "LDAPClient", "TenantClient", "TenantAPI", "DRSClient", "OpenSSLSupport", "Tickets", "EndpointProbe",
                 "EntraSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -81,26 +82,26 @@ let package = Package(
         // Safe Swift wrappers over libcrypto (digests, certificates, RS256); no C types in its API.
         .target(name: "OpenSSLSupport", dependencies: ["COpenSSL"]),
         // The tenant API's wire types, shared by the client and the reference server.
-        .target(name: "TenantAPI", dependencies: ["OpenSSLSupport", "Secrets"]),
+        .target(name: "TenantAPI", dependencies: ["OpenSSLSupport", "Basics"]),
         // Client of the tenant API over URLSession, with token acquisition.
-        .target(name: "TenantClient", dependencies: ["TenantAPI", "Secrets", "OpenSSLSupport", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "TenantClient", dependencies: ["TenantAPI", "Basics", "OpenSSLSupport", .product(name: "Logging", package: "swift-log")]),
         // WCF binary XML (MC-NBFX records, MC-NBFS static dictionary, MC-NBFSE in-band strings):
         // the encoding of the Entra Connect sync web service. Pure Swift, bounded, typed errors.
-        .target(name: "WCFBinary"),
+        .target(name: "WCFBinary", dependencies: ["Basics"]),
         // libFuzzer entry point of the WCFBinary decoder (built with -DFUZZING and
         // -sanitize=fuzzer,address); without them a replayer of saved inputs (docs/testing.md).
         .executableTarget(name: "wcfbinary-fuzz", dependencies: ["WCFBinary"], path: "Fuzz/WCFBinaryFuzz"),
         // Read-only client of the real Entra Connect sync web service (experimental): SOAP 1.2 in
         // WCF binary XML, GetKerberosDomainSyncConfig and GetKerberosDomain, tokens for the Azure AD
         // Graph resource through TenantClient's flows, ECK1 keys, the mapping onto KerberosDomain.
-        .target(name: "EntraSync", dependencies: ["WCFBinary", "TenantClient", "TenantAPI", "OpenSSLSupport", "Secrets",
+        .target(name: "EntraSync", dependencies: ["WCFBinary", "TenantClient", "TenantAPI", "OpenSSLSupport", "Basics",
                                                   .product(name: "Logging", package: "swift-log")]),
         // The tenant API reference server (an emulator of the cloud side): Hummingbird over HTTPS, OAuth2
         // tokens through jwt-kit, SQLite through GRDB (which links the system libsqlite3).
         .executableTarget(
             name: "aadkerb-tenant-server",
             dependencies: [
-                "COpenSSL", "TenantAPI", "OpenSSLSupport", "Secrets", "Tickets", "WCFBinary",
+                "COpenSSL", "TenantAPI", "OpenSSLSupport", "Basics", "Tickets", "WCFBinary",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -108,24 +109,27 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
+        // What every test target reads the fixtures' settings with (scripts/samba-dc, scripts/tenant-server).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient", "EndpointProbe"]),
-        .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore", "TenantAPI", "LDAPClient", "Secrets"]),
-        .testTarget(name: "DRSClientTests", dependencies: ["DRSClient"]),
+        .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore", "TenantAPI", "LDAPClient", "Basics"]),
+        .testTarget(name: "DRSClientTests", dependencies: ["DRSClient", "Basics", "TestSupport"]),
         .testTarget(name: "DNSClientTests", dependencies: ["DNSClient"]),
-        .testTarget(name: "TicketsTests", dependencies: ["Tickets", "CKrb5", "Secrets", .product(name: "SwiftASN1", package: "swift-asn1")],
+        .testTarget(name: "TicketsTests", dependencies: ["Tickets", "CKrb5", "Basics", "TestSupport", .product(name: "SwiftASN1", package: "swift-asn1")],
                     exclude: ["oracle"]),
-        .testTarget(name: "WCFBinaryTests", dependencies: ["WCFBinary"]),
-        .testTarget(name: "AADKerbCLITests", dependencies: ["AADKerbCLI", "AADKerbCore"]),
-        .testTarget(name: "EntraSyncTests", dependencies: ["EntraSync", "WCFBinary", "TenantAPI"]),
+        .testTarget(name: "WCFBinaryTests", dependencies: ["WCFBinary", "Basics"]),
+        .testTarget(name: "AADKerbCLITests", dependencies: ["AADKerbCLI", "AADKerbCore", "Basics"]),
+        .testTarget(name: "EntraSyncTests", dependencies: ["EntraSync", "WCFBinary", "TenantAPI", "Basics"]),
         .testTarget(name: "TenantServerTests", dependencies: [
-            "aadkerb-tenant-server", "OpenSSLSupport", "TenantAPI", "Secrets",
+            "aadkerb-tenant-server", "OpenSSLSupport", "TenantAPI", "Basics",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // Against real servers (Samba AD DC); runs the built `aadkerb` binary as a user would.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["AADKerbCore", "LDAPClient", "TenantClient", "TenantAPI", "OpenSSLSupport", "Tickets", "CKrb5", "aadkerb", "aadkerb-tenant-server",
+            dependencies: ["AADKerbCore", "Basics", "TestSupport", "LDAPClient", "TenantClient", "TenantAPI", "OpenSSLSupport", "Tickets", "CKrb5", "aadkerb", "aadkerb-tenant-server",
                            "EntraSync"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import TenantAPI
+import Basics
 
 /// `-v`/`-vv` on stderr and `--log-file`: one structured trace for the whole process. Libraries
 /// log under aadkerb.ldap, aadkerb.tenant and aadkerb.drs at debug level with names, URIs, DNs,

@@ -3,6 +3,7 @@ import ArgumentParser
 import EndpointProbe
 import Foundation
 import LDAPClient
+import Basics
 
 /// How to reach and authenticate to the domain's DC: shared by every command that touches AD DS.
 struct DomainOptions: ParsableArguments {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import EntraSync
 import Foundation
-import Secrets
+import Basics
 import TenantAPI
 import TenantClient
 

@@ -2,6 +2,7 @@ import AADKerbCore
 import ArgumentParser
 import Foundation
 import TenantAPI
+import Basics
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table

@@ -1,4 +1,4 @@
-import Secrets
+import Basics
 import Foundation
 import LDAPClient
 

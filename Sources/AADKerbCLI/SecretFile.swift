@@ -1,4 +1,4 @@
-import Secrets
+import Basics
 import Foundation
 
 /// Reads a file that holds a secret (password, client secret, client key, access token) the way

@@ -3,6 +3,7 @@ import Foundation
 import TenantAPI
 import TenantClient
 import LDAPClient
+import Basics
 
 /// The tenant client as the core's cloud store.
 struct TenantStore: KerberosDomainStore {

@@ -2,7 +2,7 @@ import AADKerbCore
 import ArgumentParser
 import Foundation
 import LDAPClient
-import Secrets
+import Basics
 import TenantAPI
 import TenantClient
 import Tickets

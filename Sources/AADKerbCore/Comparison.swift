@@ -1,5 +1,6 @@
 import Foundation
 import TenantAPI
+import Basics
 
 /// The on-premises objects compared with the cloud's KerberosDomain, pair by pair, as the
 /// cmdlet's Id/CloudId, DomainDnsName/CloudDomainDnsName, ... twins.

@@ -1,6 +1,7 @@
 import Foundation
 import LDAPClient
 import TenantAPI
+import Basics
 
 /// One check of `aadkerb doctor`: what was checked, the verdict, and how to fix it.
 public struct DoctorCheck: Sendable, Equatable {
@@ -117,7 +118,7 @@ public struct Doctor: Sendable {
     func clock() async -> DoctorCheck {
         do {
             let root = try await connection.rootDSE(attributes: ["currentTime"])
-            guard let raw = root.string("currentTime"), let dcTime = Self.generalizedTime(raw) else {
+            guard let raw = root.string("currentTime"), let dcTime = GeneralizedTime.date(raw) else {
                 return DoctorCheck("clock", .warn, "the DC did not report currentTime")
             }
             let skew = now().timeIntervalSince(dcTime)
@@ -273,19 +274,5 @@ public struct Doctor: Sendable {
                                       fix: .finishRotation))
         }
         return checks
-    }
-
-    /// `20261124224352.0Z` -> Date.
-    static func generalizedTime(_ text: String) -> Date? {
-        let digits = text.prefix(14)
-        guard digits.count == 14, digits.allSatisfy({ ("0"..."9").contains($0) }) else { return nil }
-        let n = Array(digits).map { Int64(String($0))! }
-        func v(_ i: Int, _ len: Int) -> Int64 { n[i..<(i + len)].reduce(0) { $0 * 10 + $1 } }
-        let (month, day, hour, minute, second) = (v(4, 2), v(6, 2), v(8, 2), v(10, 2), v(12, 2))
-        let year = v(0, 4)
-        guard (1...12).contains(month), day >= 1, day <= ISO8601.daysIn(month: month, year: year), hour < 24, minute < 60, second < 61
-        else { return nil }
-        let days = ISO8601.days(year: year, month: month, day: day)
-        return Date(timeIntervalSince1970: Double(days * 86400 + hour * 3600 + minute * 60 + second))
     }
 }

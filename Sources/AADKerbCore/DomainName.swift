@@ -1,5 +1,6 @@
 import LDAPClient
 import TenantAPI
+import Basics
 
 /// A validated AD DNS domain name (RFC 1123 host-name syntax), lower-cased.
 /// Validation happens before anything reaches a server, so no metacharacter of a filter or a DN

@@ -1,6 +1,7 @@
 import Foundation
 import LDAPClient
 import TenantAPI
+import Basics
 
 /// One step of `set` or `remove`: what was (or, with --dry-run, would be) done to which object.
 public struct Step: Sendable, Equatable {

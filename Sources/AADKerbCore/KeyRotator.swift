@@ -1,6 +1,7 @@
 import Foundation
 import LDAPClient
 import TenantAPI
+import Basics
 
 /// The AES-256 keys a DC holds for an account: the current one and the one before it.
 public struct AccountKeys: Sendable {

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import LDAPClient
 
@@ -153,7 +154,7 @@ public struct OnPremReader: Sendable {
                 if let pwd = metadata.entry(for: ReplicationMetadata.unicodePwd) {
                     server.keyVersion = pwd.originatingUSN
                     server.keyUpdatedOn = pwd.changeTime
-                    server.keyUpdatedFromInvocationID = formatGUID(pwd.originatingInvocationID)
+                    server.keyUpdatedFromInvocationID = Hex.guid(pwd.originatingInvocationID)
                     server.keyUpdatedFrom = try await dcHostName(invocationID: pwd.originatingInvocationID, rootDSE: root, sites: sites)
                 } else {
                     server.problems.append("\(krbtgt.dn): no key has ever been set (no unicodePwd metadata)")

@@ -1,4 +1,5 @@
 import Foundation
+import Basics
 
 /// A decoded `replPropertyMetaData` value (MS-DRSR `PROPERTY_META_DATA_EXT_VECTOR`, NDR version 1):
 /// for each replicated attribute, its version, when and on which DC (invocationId) it was last
@@ -69,13 +70,4 @@ public struct ReplicationMetadata: Sendable, Equatable {
     private static func u64(_ b: [UInt8], _ o: Int) -> UInt64 {
         (0..<8).reduce(0) { $0 | UInt64(b[o + $1]) << (8 * $1) }
     }
-}
-
-/// Formats a 16-byte GUID as stored by AD (first three fields little-endian) in its usual text form.
-public func formatGUID(_ bytes: [UInt8]) -> String? {
-    guard bytes.count == 16 else { return nil }
-    let order = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15]
-    let hex = order.map { String(format: "%02x", bytes[$0]) }
-    return hex[0..<4].joined() + "-" + hex[4..<6].joined() + "-" + hex[6..<8].joined() + "-"
-        + hex[8..<10].joined() + "-" + hex[10..<16].joined()
 }

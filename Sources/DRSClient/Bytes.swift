@@ -1,3 +1,4 @@
+import Basics
 /// Little-endian byte building and bounds-checked reading for the wire formats here (NTLM
 /// messages, RPC PDUs, Samba blobs). Every read that would run past the end throws.
 
@@ -76,33 +77,6 @@ struct ByteReader {
 extension Array where Element == UInt8 {
     func le16(at o: Int) -> UInt16 { UInt16(self[o]) | UInt16(self[o + 1]) << 8 }
     func le32(at o: Int) -> UInt32 { UInt32(self[o]) | UInt32(self[o + 1]) << 8 | UInt32(self[o + 2]) << 16 | UInt32(self[o + 3]) << 24 }
-
-    var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(count * 2)
-        for b in self { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// From hex digits (whitespace ignored); nil if anything else is there or the count is odd.
-    init?(hex: String) {
-        var out = [UInt8]()
-        var high: UInt8?
-        for c in hex.utf8 {
-            if c == 32 || c == 10 || c == 9 || c == 13 { continue }
-            let v: UInt8
-            switch c {
-            case 48...57: v = c - 48
-            case 97...102: v = c - 87
-            case 65...70: v = c - 55
-            default: return nil
-            }
-            if let h = high { out.append(h << 4 | v); high = nil } else { high = v }
-        }
-        if high != nil { return nil }
-        self = out
-    }
 }
 
 enum UTF16LE {
@@ -138,18 +112,8 @@ struct GUID: Equatable, Hashable, CustomStringConvertible, Sendable {
 
     /// From "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".
     init?(_ string: String) {
-        let parts = string.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 5, parts.map(\.count) == [8, 4, 4, 4, 12],
-              let p0 = [UInt8](hex: String(parts[0])), let p1 = [UInt8](hex: String(parts[1])),
-              let p2 = [UInt8](hex: String(parts[2])), let p3 = [UInt8](hex: String(parts[3])),
-              let p4 = [UInt8](hex: String(parts[4]))
-        else { return nil }
-        bytes = p0.reversed() + p1.reversed() + p2.reversed() + p3 + p4
+        guard let bytes = Hex.guidBytes(string) else { return nil }
+        self.bytes = bytes
     }
 
-    var description: String {
-        let b = bytes
-        return [Array(b[0..<4].reversed()).hex, Array(b[4..<6].reversed()).hex, Array(b[6..<8].reversed()).hex,
-                Array(b[8..<10]).hex, Array(b[10..<16]).hex].joined(separator: "-")
-    }
-}
+    var description: String { Hex.guid(bytes) ?? "" }}

@@ -1,6 +1,6 @@
 import Logging
 import Dispatch
-import Secrets
+import Basics
 
 /// The Kerberos keys a DC holds for an account, as replicated to another DC.
 public struct ReplicatedKerberosKeys: Sendable {

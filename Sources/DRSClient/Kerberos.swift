@@ -1,4 +1,4 @@
-import Secrets
+import Basics
 import CGSSAPI
 
 /// Kerberos for DCE/RPC through MIT's GSS-API (auth type 16, RPC_C_AUTHN_GSS_KERBEROS), the way

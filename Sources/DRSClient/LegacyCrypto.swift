@@ -1,4 +1,4 @@
-import Secrets
+import Basics
 /// The legacy primitives NTLM and MS-DRSR still need and OpenSSL 3's default provider no longer
 /// offers: MD4 (RFC 1320) and RC4. CRC-32 (IEEE 802.3, as zlib) checks decrypted secrets.
 /// None of these is used for anything but talking to a domain controller.
@@ -93,7 +93,7 @@ struct RC4 {
     }
 
     mutating func wipe() {
-        Secrets.wipe(&s)
+        Basics.wipe(&s)
         i = 0; j = 0
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import OpenSSLSupport
-import Secrets
+import Basics
 
 /// NTLMSSP (MS-NLMP) as a DCE/RPC client needs it: NTLMv2 responses, extended session security,
 /// key exchange, and 128-bit sealing and signing (GSS_WrapEx) of every PDU afterwards.

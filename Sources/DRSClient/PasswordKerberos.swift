@@ -1,5 +1,5 @@
 import CGSSAPI
-import Secrets
+import Basics
 
 /// Kerberos with a password, for a key read: a TGT for the user and a service ticket for the DC,
 /// both from the KDC at one address (the DC's own), into a MEMORY credential cache that lives

@@ -1,4 +1,4 @@
-import Secrets
+import Basics
 import OpenSSLSupport
 
 /// Secret attributes in a GetNCChanges reply are ENCRYPTED_PAYLOAD (MS-DRSR 4.1.10.6.11/12 and

@@ -1,4 +1,4 @@
-import Secrets
+import Basics
 
 /// supplementalCredentials (MS-SAMR 2.2.10.1 USER_PROPERTIES) and its
 /// "Primary:Kerberos-Newer-Keys" property (2.2.10.4 KERB_STORED_CREDENTIAL_NEW, revision 4).
@@ -29,34 +29,13 @@ enum SupplementalCredentials {
                 guard let name = UTF16LE.decode(try r.take(nameLength, "PropertyName \(i)")) else { throw ParseError(what: "property \(i): odd name length") }
                 var hex = try r.take(valueLength, "PropertyValue of \(name)")
                 defer { wipe(&hex) }
-                guard let value = decodeHex(hex) else { throw ParseError(what: "\(name) is not hex-encoded") }
+                guard let value = Hex.bytes(hex) else { throw ParseError(what: "\(name) is not hex-encoded") }
                 out.append((name, value))
             }
             return out
         } catch let e as TruncatedData {
             throw ParseError(what: e.what)
         }
-    }
-
-    private static func decodeHex(_ ascii: [UInt8]) -> [UInt8]? {
-        guard ascii.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 48...57: return c - 48
-            case 97...102: return c - 87
-            case 65...70: return c - 55
-            default: return nil
-            }
-        }
-        var out = [UInt8]()
-        out.reserveCapacity(ascii.count / 2)
-        var i = 0
-        while i < ascii.count {
-            guard let h = nibble(ascii[i]), let l = nibble(ascii[i + 1]) else { wipe(&out); return nil }
-            out.append(h << 4 | l)
-            i += 2
-        }
-        return out
     }
 
     struct KerberosKeys {

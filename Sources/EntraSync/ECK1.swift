@@ -1,6 +1,7 @@
 import Foundation
 import OpenSSLSupport
 import TenantAPI
+import Basics
 
 /// A Windows CNG public key blob for ECDH on P-256 (BCRYPT_ECCPUBLIC_BLOB): the magic "ECK1"
 /// (BCRYPT_ECDH_PUBLIC_P256_MAGIC, 0x314B4345 little endian), cbKey = 32 (UInt32 LE), X, Y.
@@ -15,7 +16,7 @@ public struct ECK1PublicKey: Sendable, Equatable {
 
     public init(blob: [UInt8]) throws(Failure) {
         guard blob.count >= 8 else { throw .notECK1("\(blob.count) bytes") }
-        guard Array(blob[0..<4]) == Array("ECK1".utf8) else { throw .notECK1("magic \(blob[0..<4].map { String(format: "%02X", $0) }.joined())") }
+        guard Array(blob[0..<4]) == Array("ECK1".utf8) else { throw .notECK1("magic \(Hex.string(blob[0..<4], uppercase: true))") }
         let cb = Int(blob[4]) | Int(blob[5]) << 8 | Int(blob[6]) << 16 | Int(blob[7]) << 24
         guard cb == 32 else { throw .notECK1("key length \(cb), not 32") }
         guard blob.count == 8 + 64 else { throw .notECK1("\(blob.count) bytes, not 72") }
@@ -43,7 +44,7 @@ public struct ECK1PublicKey: Sendable, Equatable {
         return "-----BEGIN PUBLIC KEY-----\n\(b64)\n-----END PUBLIC KEY-----\n"
     }
     /// SHA-256 of the SubjectPublicKeyInfo, hex: what `openssl pkey -pubin -outform DER | sha256sum` prints.
-    public var spkiSHA256: String { Digest.sha256(subjectPublicKeyInfo).map { String(format: "%02x", $0) }.joined() }
+    public var spkiSHA256: String { Hex.string(Digest.sha256(subjectPublicKeyInfo)) }
     /// The id aadkerb's own tenant API gives this key (KeyEnvelope.keyID), to compare with pins.
     public var aadkerbKeyID: String { KeyEnvelope.keyID(sec1) }
 }

@@ -1,5 +1,6 @@
 import CLDAP
 import Foundation
+import Basics
 
 /// Owns the C memory built for one libldap call (strings, bervals, controls, mods) and frees
 /// all of it at once. Value bytes are zeroed before they are freed, since they may hold a password.

@@ -1,3 +1,4 @@
+import Basics
 /// A distinguished name (RFC 4514): a sequence of RDNs, most specific first.
 ///
 /// Parsing handles escaped specials (`\,`), hex pairs (`\C3\A9`, decoded as UTF-8), multi-valued
@@ -102,7 +103,7 @@ public struct DistinguishedName: Sendable, Hashable, CustomStringConvertible {
                 out += "\\#"
             default:
                 if s.value < 0x20 || s.value == 0x7f {
-                    out += "\\" + hexDigits(UInt8(s.value)).uppercased()
+                    out += "\\" + Hex.string(UInt8(s.value), uppercase: true)
                 } else {
                     out.unicodeScalars.append(s)
                 }

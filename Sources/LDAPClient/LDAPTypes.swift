@@ -1,4 +1,5 @@
 import Foundation
+import Basics
 
 /// How to reach a directory server.
 public struct LDAPConfiguration: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
 import OpenSSLSupport
-import Secrets
+import Basics
 
 /// Key material in transit: encrypted to the tenant's public key, so that the key never travels
 /// in the clear inside TLS. The public key itself comes over the same TLS connection, so a
@@ -60,7 +60,7 @@ public enum KeyEnvelope {
     }
 
     public static func keyID(_ publicKey: [UInt8]) -> String {
-        String(Digest.sha256(publicKey).map { String(format: "%02x", $0) }.joined().prefix(16))
+        String(Hex.string(Digest.sha256(publicKey)).prefix(16))
     }
 
     public static func context(tenant: String, domain: String, kvno: Int64, keyVersion: Int64, encryptionType: String) -> [UInt8] {
@@ -100,7 +100,6 @@ public enum KeyEnvelope {
 
     /// Identifies a key without revealing it: the first 8 bytes of HMAC-SHA256(key, "aadkerb key check"), hex.
     public static func checkValue(_ key: Secret) -> String {
-        key.withUnsafeBytes { HMAC256.mac(key: Array($0), Array("aadkerb key check".utf8)) }
-            .prefix(8).map { String(format: "%02x", $0) }.joined()
+        Hex.string(key.withUnsafeBytes { HMAC256.mac(key: Array($0), Array("aadkerb key check".utf8)) }.prefix(8))
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Secrets
+import Basics
 import OpenSSLSupport
 
 /// A client assertion (RFC 7523 §2.2): a short-lived JWT, signed RS256 with the client's private

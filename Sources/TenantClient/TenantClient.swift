@@ -3,7 +3,7 @@ import Logging
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Secrets
+import Basics
 import TenantAPI
 
 /// Where the tenant API and its token endpoint are.

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftASN1
+import Basics
 
 /// RFC 4120's messages, as far as minting and exchanging a TGT needs them, in DER through
 /// swift-asn1 (MIT keeps its encoders out of its public header). Encoding writes exactly what
@@ -36,15 +37,7 @@ enum KDER {
 
     /// KerberosTime: GeneralizedTime "YYYYMMDDHHMMSSZ", whole seconds, UTC.
     static func time(_ s: inout DER.Serializer, _ n: UInt, _ value: Date) {
-        field(&s, n) { $0.appendPrimitiveNode(identifier: generalizedTime) { $0.append(contentsOf: Array(timeString(value).utf8)) } }
-    }
-
-    static func timeString(_ date: Date) -> String {
-        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
-        var t = time_t(seconds), tm = tm()
-        gmtime_r(&t, &tm)
-        return String(format: "%04d%02d%02d%02d%02d%02dZ", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday),
-                      Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec))
+        field(&s, n) { $0.appendPrimitiveNode(identifier: generalizedTime) { $0.append(contentsOf: Array(GeneralizedTime.string(value).utf8)) } }
     }
 
     /// KerberosFlags: a BIT STRING of 32 bits, bit 0 the most significant (RFC 4120 5.2.8).
@@ -139,15 +132,11 @@ enum KDER {
 
     static func time(_ node: ASN1Node?, what: String) throws -> Date {
         guard let node else { throw KerberosDecodingError("\(what) missing") }
-        let text = Array(try primitive(node, generalizedTime, what: what))
-        guard text.count == 15, text[14] == UInt8(ascii: "Z"), text[..<14].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+        let text = try primitive(node, generalizedTime, what: what)
+        guard let date = GeneralizedTime.date(String(decoding: text, as: UTF8.self), kerberos: true) else {
             throw KerberosDecodingError("\(what): not a KerberosTime (YYYYMMDDHHMMSSZ)")
         }
-        func n(_ r: Range<Int>) -> Int32 { Int32(text[r].reduce(0) { $0 * 10 + Int($1 - 0x30) }) }
-        var tm = tm()
-        tm.tm_year = n(0..<4) - 1900; tm.tm_mon = n(4..<6) - 1; tm.tm_mday = n(6..<8)
-        tm.tm_hour = n(8..<10); tm.tm_min = n(10..<12); tm.tm_sec = n(12..<14)
-        return Date(timeIntervalSince1970: TimeInterval(timegm(&tm)))
+        return date
     }
 
     static func flags(_ node: ASN1Node?, what: String) throws -> UInt32 {

@@ -1,5 +1,5 @@
 import CKrb5
-import Secrets
+import Basics
 
 /// A failure inside MIT krb5: what was being done, the krb5 error code and its message.
 struct Krb5Failure: Error, CustomStringConvertible {

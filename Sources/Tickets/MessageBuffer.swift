@@ -1,5 +1,5 @@
 import Foundation
-import Secrets
+import Basics
 
 extension PartialTGT {
     /// A partial TGT as the cloud hands it to a device: `tgt_message_buffer` (a KRB-AS-REP

@@ -1,5 +1,5 @@
 import Foundation
-import Secrets
+import Basics
 
 /// What can go wrong in Tickets other than a KDC's refusal (that is an `ExchangeOutcome`).
 public enum TicketsError: Error, Sendable, CustomStringConvertible, Equatable {

@@ -1,5 +1,5 @@
 import Foundation
-import Secrets
+import Basics
 import SwiftASN1
 
 /// A Kerberos error code (RFC 4120 7.5.9, MS-KILE), named where the RFC names it.

@@ -1,4 +1,5 @@
 import Foundation
+import Basics
 
 /// Why a binary document was refused. Every refusal names the byte offset where it was found.
 public enum WCFBinaryError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -521,9 +522,7 @@ enum TextFormat {
 
     /// .NET Guid byte order: Data1 (4, LE), Data2 (2, LE), Data3 (2, LE), Data4 (8).
     static func guid(_ b: [UInt8]) -> String {
-        func hex(_ r: [UInt8]) -> String { r.map { String(format: "%02x", $0) }.joined() }
-        return hex(b[0..<4].reversed()) + "-" + hex(b[4..<6].reversed()) + "-" + hex(b[6..<8].reversed()) + "-"
-            + hex(Array(b[8..<10])) + "-" + hex(Array(b[10..<16]))
+        Hex.guid(b) ?? ""
     }
 
     /// TimeSpan in 100 ns ticks, as xsd:duration (XmlConvert's form).

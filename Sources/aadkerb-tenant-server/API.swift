@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import Secrets
+import Basics
 import TenantAPI
 import Tickets
 

@@ -4,6 +4,7 @@ import NIOCore
 import OpenSSLSupport
 import TenantAPI
 import WCFBinary
+import Basics
 
 /// The emulator of the Entra Connect sync web service's two read operations (docs/entra.md):
 /// SOAP 1.2 in WCF binary XML (`application/soap+msbin1`) at /provisioningservice.svc, the token

@@ -1,6 +1,6 @@
 import Foundation
 import OpenSSLSupport
-import Secrets
+import Basics
 import TenantAPI
 
 /// Keys at rest. A 32-byte master key lives in `<data>/master.key` (0600), outside the database;

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import TenantAPI
+import Basics
 
 /// Durable storage in one SQLite file through GRDB: a DatabasePool (WAL) with synchronous=FULL,
 /// so a write that returned has survived a crash of the server. Every write runs in one

@@ -1,6 +1,7 @@
 import Foundation
 import JWTKit
 import OpenSSLSupport
+import Basics
 
 /// Access tokens: compact JWS (RFC 7515/7519), HS256 through jwt-kit, signed with the newest of
 /// the server's signing keys (sealed under the master key in its store, so tokens survive a

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Testing
 @testable import AADKerbCore
@@ -28,7 +29,7 @@ import TenantAPI
         #expect(pwd.originatingUSN == 4080)
         #expect(pwd.localUSN == 4081)
         #expect(ISO8601DateFormatter().string(from: pwd.changeTime) == "2026-11-24T20:05:14Z")
-        #expect(formatGUID(pwd.originatingInvocationID) == "7c4679a5-cfbe-4895-bed7-be9ba95509c1")
+        #expect(Hex.guid(pwd.originatingInvocationID) == "7c4679a5-cfbe-4895-bed7-be9ba95509c1")
     }
 
     @Test func rejectsTruncatedAndUnknownBlobs() {
@@ -48,7 +49,7 @@ import TenantAPI
     }
 
     @Test func guidNeedsSixteenBytes() {
-        #expect(formatGUID([1, 2, 3]) == nil)
+        #expect(Hex.guid([1, 2, 3]) == nil)
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import AADKerbCore
 import TenantAPI
+import Basics
 
 @Suite struct SIDAndTimeTests {
     @Test func sidRoundTrips() {
@@ -18,14 +19,14 @@ import TenantAPI
     }
 
     @Test func generalizedTimeParses() {
-        let d = Doctor.generalizedTime("20261124224352.0Z")
+        let d = GeneralizedTime.date("20261124224352.0Z")
         #expect(d.map { ISO8601DateFormatter().string(from: $0) } == "2026-11-24T22:43:52Z")
-        #expect(Doctor.generalizedTime("2026112422") == nil)
-        #expect(Doctor.generalizedTime("2026a124224352.0Z") == nil)
-        #expect(Doctor.generalizedTime("20261324224352.0Z") == nil)      // month 13
-        #expect(Doctor.generalizedTime("20260231000000.0Z") == nil)      // 31 February
-        #expect(Doctor.generalizedTime("2026112٤224352.0Z") == nil)      // a digit, not an ASCII one
-        #expect(Doctor.generalizedTime("19700101000000.0Z") == Date(timeIntervalSince1970: 0))
+        #expect(GeneralizedTime.date("2026112422") == nil)
+        #expect(GeneralizedTime.date("2026a124224352.0Z") == nil)
+        #expect(GeneralizedTime.date("20261324224352.0Z") == nil)      // month 13
+        #expect(GeneralizedTime.date("20260231000000.0Z") == nil)      // 31 February
+        #expect(GeneralizedTime.date("2026112٤224352.0Z") == nil)      // a digit, not an ASCII one
+        #expect(GeneralizedTime.date("19700101000000.0Z") == Date(timeIntervalSince1970: 0))
     }
 }
 

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import AADKerbCore
 import LDAPClient
-import Secrets
+import Basics
 import TenantAPI
 
 /// A domain with one or two writable DCs and a tenant, in memory, configured by `set` with a key

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import AADKerbCore
 import LDAPClient
-import Secrets
+import Basics
 import TenantAPI
 
 /// `set` is idempotent and repairs each kind of breakage; `remove` removes what is there.

@@ -1,5 +1,5 @@
 import Foundation
-import Secrets
+import Basics
 import Testing
 @testable import DRSClient
 

@@ -1,6 +1,7 @@
 import OpenSSLSupport
 import Testing
 @testable import DRSClient
+import Basics
 
 @Suite struct LegacyCryptoTests {
     /// RFC 1320 appendix A.5, all seven.

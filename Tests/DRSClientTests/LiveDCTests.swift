@@ -1,5 +1,6 @@
 import Foundation
-import Secrets
+import TestSupport
+import Basics
 import Testing
 @testable import DRSClient
 
@@ -26,14 +27,9 @@ enum LiveDC {
     /// dc.conf holds shell assignments: KEY='value'.
     static func config() throws -> Config {
         let dir = try #require(directory)
-        var values: [String: String] = [:]
-        for line in try String(contentsOfFile: dir + "/dc.conf", encoding: .utf8).split(separator: "\n") {
-            let parts = line.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            values[String(parts[0])] = String(parts[1]).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
-        }
-        return Config(ip: try #require(values["IP"]), netbiosDomain: try #require(values["DOMAIN"]),
-                      dnsDomain: try #require(values["DNSDOMAIN"]), baseDN: try #require(values["BASEDN"]), dir: dir)
+        let values = try FixtureSettings(contentsOf: dir + "/dc.conf")
+        return Config(ip: try values.value("IP"), netbiosDomain: try values.value("DOMAIN"),
+                      dnsDomain: try values.value("DNSDOMAIN"), baseDN: try values.value("BASEDN"), dir: dir)
     }
 
     struct Oracle: Decodable {

@@ -1,5 +1,6 @@
 import Testing
 @testable import DRSClient
+import Basics
 
 @Suite struct PrefixTableTests {
     @Test(arguments: [

@@ -1,5 +1,6 @@
 import Testing
 @testable import DRSClient
+import Basics
 
 /// Request and response fragments at PKT_PRIVACY, checked by a server side written here from
 /// MS-RPCE 2.2.2.11 (header, stub, auth padding, sec_trailer, signature) with the server's

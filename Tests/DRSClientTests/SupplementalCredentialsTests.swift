@@ -1,5 +1,5 @@
 import OpenSSLSupport
-import Secrets
+import Basics
 import Testing
 @testable import DRSClient
 

@@ -1,4 +1,5 @@
 @testable import DRSClient
+import Basics
 
 /// Hex literal for test vectors (spaces allowed); traps on a typo.
 func h(_ s: String) -> [UInt8] {

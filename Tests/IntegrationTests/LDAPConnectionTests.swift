@@ -1,6 +1,7 @@
 import Foundation
 import LDAPClient
 import Testing
+import Basics
 
 /// The LDAP layer against a real Samba AD DC: writes with controls, server diagnostics, paging,
 /// escaping and concurrency.

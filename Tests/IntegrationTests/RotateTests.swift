@@ -3,6 +3,7 @@ import LDAPClient
 import TenantAPI
 import TenantClient
 import Testing
+import Basics
 
 extension SharedServers {
     /// `aadkerb rotate` against northwind's DC (its own: one test stops it) and the tenant server. The invariant of
@@ -39,13 +40,7 @@ extension SharedServers {
                                  [Paths.packageRoot.path + "/scripts/oracle/samba-keys.py", ctx.dc.dir, sam])
             try #require(oracle.status == 0, "\(oracle.stderr)")
             let keys = try jsonObject(oracle.stdout)
-            func check(_ hex: String) -> String {
-                let bytes = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
-                    let start = hex.index(hex.startIndex, offsetBy: i)
-                    return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
-                }
-                return KeyEnvelope.checkValue(Secret(bytes: bytes))
-            }
+            func check(_ hex: String) -> String { KeyEnvelope.checkValue(Secret(bytes: Hex.bytes(hex)!)) }
             let current = try #require((keys["keys"] as? [String])?.first)
             return SambaKeys(kvno: try #require(entry.integer("msDS-KeyVersionNumber")), current: check(current),
                              previous: (keys["old_keys"] as? [String])?.first.map(check),
@@ -383,10 +378,7 @@ extension SharedServers {
             let keys = try await sambaKeys(ctx).raw
             #expect(keys.count == 2)
             var secrets = keys + keys.map { hex in
-                Data(stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
-                    let a = hex.index(hex.startIndex, offsetBy: i)
-                    return UInt8(hex[a..<hex.index(a, offsetBy: 2)], radix: 16)!
-                }).base64EncodedString()
+                Data(Hex.bytes(hex)!).base64EncodedString()
             }
             secrets.append(try String(contentsOfFile: ctx.dc.passwordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
             secrets.append(try String(contentsOfFile: ctx.server.adminSecretFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))

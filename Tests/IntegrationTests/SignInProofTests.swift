@@ -2,7 +2,7 @@ import AADKerbCore
 import CKrb5
 import Foundation
 import LDAPClient
-import Secrets
+import Basics
 import TenantAPI
 import Testing
 import Tickets

@@ -1,8 +1,10 @@
 import Foundation
+import TestSupport
 import LDAPClient
 import TenantAPI
 import TenantClient
 import Testing
+import Basics
 
 /// The suites that change contoso.corp.com's Kerberos objects or use the shared tenant server
 /// (restarting it, injecting faults) nest in this one, so that none of them interleave.
@@ -431,14 +433,7 @@ func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
 }
 
 /// The `export KEY='value'` lines the fixture scripts print for `env`.
-func parseExports(_ text: String) -> [String: String] {
-    var env: [String: String] = [:]
-    for line in text.split(separator: "\n") {
-        guard line.hasPrefix("export "), let eq = line.firstIndex(of: "=") else { continue }
-        env[String(line[line.index(line.startIndex, offsetBy: 7)..<eq])] = String(line[line.index(after: eq)...]).trimmingCharacters(in: ["'"])
-    }
-    return env
-}
+func parseExports(_ text: String) -> [String: String] { FixtureSettings(shell: text, source: "env").values }
 
 /// What is in the credential cache before an `aadkerb --kerberos` run.
 enum KerberosTickets {

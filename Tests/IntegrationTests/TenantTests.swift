@@ -4,6 +4,7 @@ import OpenSSLSupport
 import TenantAPI
 import TenantClient
 import Testing
+import Basics
 
 extension SharedServers {
     /// The tenant client against the running reference server over real TLS. Serialized: the tests

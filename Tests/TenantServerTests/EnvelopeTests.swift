@@ -1,16 +1,11 @@
 import Foundation
 import OpenSSLSupport
-import Secrets
+import Basics
 import TenantAPI
 import Testing
 
 @Suite struct EnvelopeTests {
-    func hex(_ s: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var i = s.startIndex
-        while i < s.endIndex { let j = s.index(i, offsetBy: 2); out.append(UInt8(s[i..<j], radix: 16)!); i = j }
-        return out
-    }
+    func hex(_ s: String) -> [UInt8] { Hex.bytes(s)! }
 
     @Test func hkdfMatchesRFC5869TestCase1() throws {
         let okm = try HKDF.sha256(ikm: Array(repeating: 0x0b, count: 22), salt: hex("000102030405060708090a0b0c"),

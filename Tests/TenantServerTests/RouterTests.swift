@@ -5,6 +5,7 @@ import HummingbirdTesting
 import OpenSSLSupport
 import Testing
 @testable import aadkerb_tenant_server
+import Basics
 
 /// A data directory, a clients file, a TLS certificate and an emulator secret in a fresh
 /// temporary directory: the arguments `buildApplication` takes from the command line.

@@ -2,6 +2,7 @@ import Foundation
 import OpenSSLSupport
 import Testing
 @testable import aadkerb_tenant_server
+import Basics
 
 @Suite struct TokenTests {
     func makeIssuer(_ byte: UInt8 = 7) async -> TokenIssuer {

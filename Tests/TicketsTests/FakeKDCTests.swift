@@ -1,5 +1,5 @@
 import Foundation
-import Secrets
+import Basics
 import SwiftASN1
 import Testing
 @testable import Tickets

@@ -1,6 +1,7 @@
 import CKrb5
 import Foundation
-import Secrets
+import TestSupport
+import Basics
 import Testing
 @testable import Tickets
 
@@ -53,16 +54,8 @@ enum LiveDC {
                   export \(variable)=/tmp/aadkerb-dc-tickets/tktlab
                 """)
         }
-        var values: [String: String] = [:]
-        for line in try String(contentsOfFile: dir + "/dc.conf", encoding: .utf8).split(separator: "\n") {
-            let parts = line.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            values[String(parts[0])] = String(parts[1]).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
-        }
-        func value(_ k: String) throws -> String {
-            guard let v = values[k] else { throw TestFailure("\(dir)/dc.conf has no \(k)") }
-            return v
-        }
+        let settings = try FixtureSettings(contentsOf: dir + "/dc.conf")
+        func value(_ k: String) throws -> String { try settings.value(k) }
         return Config(dir: dir, ip: try value("IP"), realm: try value("REALM"), dnsDomain: try value("DNSDOMAIN"),
                       baseDN: try value("BASEDN"), fqdn: try value("FQDN"))
     }
@@ -113,9 +106,7 @@ enum LiveDC {
         guard let hex = try JSONDecoder().decode(Keys.self, from: data).keys.first, hex.count == 64 else {
             throw TestFailure("samba-keys.py found no AES-256 key for \(sam)")
         }
-        var bytes: [UInt8] = stride(from: 0, to: 64, by: 2).map { i in
-            UInt8(hex[hex.index(hex.startIndex, offsetBy: i)..<hex.index(hex.startIndex, offsetBy: i + 2)], radix: 16) ?? 0
-        }
+        guard var bytes = Hex.bytes(hex) else { throw TestFailure("samba-keys.py printed a key that is not hex") }
         defer { for i in bytes.indices { bytes[i] = 0 } }
         return Secret(bytes: bytes)
     }

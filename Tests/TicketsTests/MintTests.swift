@@ -1,5 +1,5 @@
 import Foundation
-import Secrets
+import Basics
 import SwiftASN1
 import Testing
 @testable import Tickets
@@ -60,7 +60,7 @@ extension TicketsSuites {
         #expect(part.keyType == 18 && Secret(bytes: part.key).withUnsafeBytes { Array($0) } == tgt.sessionKey.withUnsafeBytes { Array($0) })
         #expect(part.crealm == "CONTOSO.TEST" && part.cname.components == ["alice"] && part.cname.nameType == 1)
         #expect(part.authTime == tgt.authTime && part.endTime == tgt.endTime && part.renewTill == tgt.renewTill)
-        #expect(KDER.timeString(part.authTime) == "20250615150640Z")
+        #expect(GeneralizedTime.string(part.authTime) == "20250615150640Z")
         #expect(try AuthorizationElement.pac(in: part.authorizationData) != nil)
         // The wrong key or usage does not open it.
         #expect(throws: Krb5Failure.self) { try krb.decrypt(ticket.encPart.cipher, key: Support.testKey, usage: 3) }

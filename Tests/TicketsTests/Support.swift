@@ -1,5 +1,5 @@
 import Foundation
-import Secrets
+import Basics
 import Testing
 @testable import Tickets
 
@@ -65,7 +65,7 @@ enum Support {
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("message.der")
         try Data(der).write(to: file)
-        let hex = key.withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
+        let hex = key.withUnsafeBytes { Hex.string($0) }
         let r = try run(python, pythonArguments + [oracle, mode, file.path], input: hex)
         if r.status == 3 {
             throw TestFailure("the impacket oracle cannot run: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)). "

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import WCFBinary
+import Basics
 
 /// The independent implementation: python-wcfbin (`wcf` 0.5.5, PyPI), through the documented shim
 /// in Tests/Fixtures/wcf_oracle.py. Both directions: wcf reads what WCFBinaryEncoder wrote, and
@@ -66,7 +67,7 @@ import Testing
     @Test func wcfReadsWhatWeWrite() throws {
         let trees = try Self.corpus.map(Self.parse)
         let encoded = trees.map { WCFBinaryEncoder().encode($0) }
-        let results = try Self.oracle(encoded.map { ["op": "decode", "hex": $0.map { String(format: "%02x", $0) }.joined()] }
+        let results = try Self.oracle(encoded.map { ["op": "decode", "hex": Hex.string($0)] }
                                       + Self.corpus.map { ["op": "canon", "xml": $0] })
         for i in Self.corpus.indices {
             let wcf = results[i], original = results[Self.corpus.count + i]

@@ -1,19 +1,10 @@
 import Foundation
 import Testing
 @testable import WCFBinary
+import Basics
 
-func hex(_ s: String) -> [UInt8] {
-    let clean = s.filter { !$0.isWhitespace }
-    var out: [UInt8] = []
-    var i = clean.startIndex
-    while i < clean.endIndex {
-        let j = clean.index(i, offsetBy: 2)
-        out.append(UInt8(clean[i..<j], radix: 16)!)
-        i = j
-    }
-    return out
-}
-func hexString(_ b: [UInt8]) -> String { b.map { String(format: "%02X", $0) }.joined(separator: " ") }
+func hex(_ s: String) -> [UInt8] { Hex.bytes(s, ignoringWhitespace: true)! }
+func hexString(_ b: [UInt8]) -> String { b.map { Hex.string($0, uppercase: true) }.joined(separator: " ") }
 func utf8(_ s: String) -> String { hexString(Array(s.utf8)) }
 
 /// Decodes `bytes` as the children of a wrapper element <w>, so that a lone record (an attribute,

@@ -1,7 +1,7 @@
 import Foundation
 @testable import AADKerbCore
 import LDAPClient
-import Secrets
+import Basics
 
 /// One DC of an AD domain, in memory: enough of what a Samba or Windows DC does for the core's
 /// readers and writers to run against it without a network.

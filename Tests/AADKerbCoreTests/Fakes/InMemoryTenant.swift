@@ -1,6 +1,6 @@
 import Foundation
 @testable import AADKerbCore
-import Secrets
+import Basics
 import TenantAPI
 
 /// The tenant's KerberosDomain objects in memory, with the reference server's semantics:
