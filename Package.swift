@@ -88,9 +88,6 @@ let package = Package(
         // WCF binary XML (MC-NBFX records, MC-NBFS static dictionary, MC-NBFSE in-band strings):
         // the encoding of the Entra Connect sync web service. Pure Swift, bounded, typed errors.
         .target(name: "WCFBinary", dependencies: ["Basics"]),
-        // libFuzzer entry point of the WCFBinary decoder (built with -DFUZZING and
-        // -sanitize=fuzzer,address); without them a replayer of saved inputs (docs/testing.md).
-        .executableTarget(name: "wcfbinary-fuzz", dependencies: ["WCFBinary"], path: "Fuzz/WCFBinaryFuzz"),
         // Read-only client of the real Entra Connect sync web service (experimental): SOAP 1.2 in
         // WCF binary XML, GetKerberosDomainSyncConfig and GetKerberosDomain, tokens for the Azure AD
         // Graph resource through TenantClient's flows, ECK1 keys, the mapping onto KerberosDomain.
@@ -136,12 +133,17 @@ let package = Package(
 )
 
 // libFuzzer targets, one per parser of bytes from a DC or the network (Fuzz/, run by scripts/fuzz).
-// Declared only when AADKERB_FUZZ is set: they are built with -sanitize=fuzzer,address, and
-// libFuzzer brings its own main, so a normal build must neither build nor link them.
+// Declared only when AADKERB_FUZZ is set: they are built with -sanitize=fuzzer,address (every
+// module they reach instrumented, in its own release build path), so a normal `swift build` or
+// `scripts/test` neither builds nor links them. Each main.swift is one call to FuzzDriver's
+// `fuzz { bytes in ... }` over its module's parser (a `package` entry point or a public one).
 if Context.environment["AADKERB_FUZZ"] != nil {
+    package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/Sources/FuzzDriver"))
     for (name, module) in [("getncchanges", "DRSClient"), ("ntlm-challenge", "DRSClient"), ("supplemental-credentials", "DRSClient"),
-                           ("repl-metadata", "AADKerbCore"), ("dns-answer", "DNSClient"), ("kdc-reply", "Tickets")] {
-        package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: [.target(name: module)], path: "Fuzz/Sources/fuzz-\(name)"))
+                           ("repl-metadata", "AADKerbCore"), ("dns-answer", "DNSClient"), ("kdc-reply", "Tickets"),
+                           ("wcfbinary", "WCFBinary")] {
+        package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzDriver", .target(name: module)],
+                                                 path: "Fuzz/Sources/fuzz-\(name)"))
         package.products.append(.executable(name: "fuzz-\(name)", targets: ["fuzz-\(name)"]))
     }
 }

@@ -48,11 +48,13 @@ public struct ReplicationMetadata: Sendable, Equatable {
         }
         entries = (0..<Int(count)).map { i in
             let o = 16 + i * 48
-            let seconds = Int64(bitPattern: Self.u64(bytes, o + 8))
+            // In floating point: any 64-bit value is taken as it is (a DC writes a sane one, but
+            // an Int64 subtraction traps below Int64.min + epochOffset; scripts/fuzz found it).
+            let seconds = TimeInterval(Int64(bitPattern: Self.u64(bytes, o + 8)))
             return Entry(
                 attributeID: Self.u32(bytes, o),
                 version: Self.u32(bytes, o + 4),
-                changeTime: Date(timeIntervalSince1970: TimeInterval(seconds - Self.epochOffset)),
+                changeTime: Date(timeIntervalSince1970: seconds - TimeInterval(Self.epochOffset)),
                 originatingInvocationID: Array(bytes[(o + 16)..<(o + 32)]),
                 originatingUSN: Int64(bitPattern: Self.u64(bytes, o + 32)),
                 localUSN: Int64(bitPattern: Self.u64(bytes, o + 40)))

@@ -48,6 +48,23 @@ import TenantAPI
         #expect(throws: ReplicationMetadata.DecodeError.self) { try ReplicationMetadata(decoding: lie) }
     }
 
+    /// Found by scripts/fuzz (fuzz-repl-metadata): a change time below Int64.min + 11,644,473,600
+    /// (here Int64.min, as in the fuzzer's input) trapped on the Int64 subtraction of the epoch.
+    /// Every 64-bit value now decodes, to a date however absurd, and its neighbours stay right.
+    @Test func anyChangeTimeDecodesWithoutTrapping() throws {
+        let b = Self.blob([(0x0, 1, 0x8000_0000_0000_0000, Self.invocation, 1, 1),
+                           (0x1, 1, 0xffff_ffff_ffff_ffff, Self.invocation, 2, 2),
+                           (0x2, 1, 0x7fff_ffff_ffff_ffff, Self.invocation, 3, 3),
+                           (0x9005a, 3, 13_440_024_314, Self.invocation, 4080, 4081)])
+        let md = try ReplicationMetadata(decoding: b)
+        #expect(md.entries.map(\.attributeID) == [0x0, 0x1, 0x2, 0x9005a])
+        #expect(md.entries[0].changeTime.timeIntervalSince1970 == -9_223_372_036_854_775_808.0 - 11_644_473_600)
+        #expect(md.entries[1].changeTime.timeIntervalSince1970 == -11_644_473_601)  // -1 s: 1600-12-31T23:59:59Z
+        #expect(md.entries[2].changeTime > md.entries[3].changeTime)
+        #expect(ISO8601DateFormatter().string(from: md.entries[3].changeTime) == "2026-11-24T20:05:14Z")
+        #expect(md.entries[3].originatingUSN == 4080 && md.entries[3].localUSN == 4081)
+    }
+
     @Test func guidNeedsSixteenBytes() {
         #expect(Hex.guid([1, 2, 3]) == nil)
     }

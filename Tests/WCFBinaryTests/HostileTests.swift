@@ -84,7 +84,7 @@ import Testing
         #expect(throws: WCFBinaryError.self) { try WCFBinaryDecoder().decode(hex("40 01 61 94 00 00 FF 00 00 00 00 00 00 00 00 00 00 00 00 00 01")) }  // scale 255
     }
 
-    /// A bounded in-process fuzz run (the libFuzzer target, Fuzz/WCFBinaryFuzz, runs longer):
+    /// A bounded in-process fuzz run (the libFuzzer target, Fuzz/Sources/fuzz-wcfbinary, runs longer):
     /// random mutations of a valid message, every one decoded or refused with a WCFBinaryError.
     @Test func mutationsNeverCrash() {
         var rng = SystemRandomNumberGenerator()

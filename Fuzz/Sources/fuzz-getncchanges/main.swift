@@ -1,17 +1,5 @@
 // libFuzzer target: an IDL_DRSGetNCChanges (or DsBind, endpoint-mapper) reply stub from a DC.
 import DRSClient
-import Foundation
+import FuzzDriver
 
-func fuzz(_ data: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
-    DRSFuzzEntry.getNCChangesReply(Array(UnsafeBufferPointer(start: data, count: count)))
-    return 0
-}
-
-// libFuzzer's own main is not linked in (this file's main is there first): hand it the callback.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runDriver(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-               _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
-
-var argc = CommandLine.argc
-var argv = CommandLine.unsafeArgv
-exit(runDriver(&argc, &argv) { data, count in fuzz(data, count) })
+fuzz { DRSFuzzEntry.getNCChangesReply($0) }
