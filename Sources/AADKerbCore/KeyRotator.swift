@@ -149,6 +149,8 @@ public struct KeyRotator: Sendable {
     /// Told each round of the wait for the DCs, with every DC's state.
     public var progress: (@Sendable ([DCKeyState]) -> Void)?
     let now: @Sendable () -> Date
+    /// Pauses between two polls of the DCs (a test's clock replaces it).
+    var sleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
 
     public init(connection: any DirectoryConnection, domain: DomainName, cloud: any KerberosDomainStore, keyReader: any AccountKeyReader,
                 policy: RotationPolicy, connectToDC: (@Sendable (DirectoryDC) async throws -> any DirectoryConnection)? = nil,
@@ -296,20 +298,44 @@ public struct KeyRotator: Sendable {
         try await cloud.write(value, ifMatch: ifMatch, newKey: (key, kvno))
     }
 
+    /// The first pause between two polls of the DCs, doubled after each poll up to `longestPause`.
+    /// Replication between two DCs of a site takes ~50-300 ms (the Samba test DCs), so a short
+    /// first pause finds the key there a poll or two after the reset; a DC that takes longer is
+    /// asked every 2 s, as before.
+    static let firstPause: Duration = .milliseconds(200)
+    static let longestPause: Duration = .seconds(2)
+
     /// Polls the writable DCs of the directory for the krbtgt account's kvno until all hold `kvno`
-    /// or the timeout passes. Hosts that only DNS names are reported, not asked.
+    /// or the timeout passes (the last pause is cut so the last poll falls on it). Hosts that only
+    /// DNS names are reported, not asked. Each other DC is connected to once for the whole wait
+    /// (the connection kept between polls, closed when the wait ends); one that could not be
+    /// reached is connected to afresh at the next poll.
     func waitForConvergence(krbtgtDN: String, kvno: Int64, connectedDC: String?) async throws -> [DCKeyState] {
         let deadline = now().addingTimeInterval(policy.convergenceTimeout)
         let directory = try await DomainControllers.all(connection: connection, objects: objects)
         let dnsOnly = DomainControllers.notInDirectory(policy.dnsDCs, directory: directory).map { DCKeyState.dnsOnly($0) }
+        // the account as the connected DC has it, read once: DomainControllers.keyVersions
+        let guid = try await connection.read(krbtgtDN, attributes: ["objectGUID"])?.bytes("objectGUID")
+        var connections: DCConnections?
+        var connect: (@Sendable (DirectoryDC) async throws -> any DirectoryConnection)?
+        if let connectToDC {
+            let pool = DCConnections(connect: connectToDC)
+            connections = pool
+            connect = { dc in try await pool.connection(to: dc) }
+        }
+        var pause = Self.firstPause
         while true {
             let states = try await DomainControllers.keyVersions(
-                connection: connection, objects: objects, accountDN: krbtgtDN, connectedDC: connectedDC, connectToDC: connectToDC,
-                expected: kvno, dcs: directory.filter(\.writable))
+                connection: connection, objects: objects, accountDN: krbtgtDN, accountGUID: guid, connectedDC: connectedDC,
+                connectToDC: connect, expected: kvno, dcs: directory.filter(\.writable))
             let all = (states + dnsOnly).sorted { $0.name < $1.name }
-            if states.allSatisfy({ $0.converged || !$0.retryable }) || now() >= deadline { return all }
+            if states.allSatisfy({ $0.converged || !$0.retryable }) { return all }
+            let left = deadline.timeIntervalSince(now())
+            if left <= 0 { return all }
             progress?(all)
-            try await Task.sleep(for: .seconds(2))
+            await connections?.forget(states.filter { !$0.answered }.map(\.name))
+            try await sleep(min(pause, .seconds(left)))
+            pause = min(pause * 2, Self.longestPause)
         }
     }
 
@@ -337,6 +363,29 @@ public struct KeyRotator: Sendable {
         if s >= 3600 { return "\(s / 3600)h \((s % 3600) / 60)m" }
         if s >= 60 { return "\(s / 60)m \(s % 60)s" }
         return "\(s)s"
+    }
+}
+
+/// The connections to the other DCs during one wait: one per DC, made when first asked for and
+/// kept until the wait ends (released with this object: LDAPConnection unbinds on deinit).
+actor DCConnections {
+    let connect: @Sendable (DirectoryDC) async throws -> any DirectoryConnection
+    private var open: [String: any DirectoryConnection] = [:]
+
+    init(connect: @escaping @Sendable (DirectoryDC) async throws -> any DirectoryConnection) {
+        self.connect = connect
+    }
+
+    func connection(to dc: DirectoryDC) async throws -> any DirectoryConnection {
+        if let kept = open[dc.name] { return kept }
+        let made = try await connect(dc)
+        open[dc.name] = made
+        return made
+    }
+
+    /// Drops the connections to these DCs (they did not answer): the next poll connects again.
+    func forget(_ names: [String]) {
+        for name in names { open[name] = nil }
     }
 }
 
