@@ -298,15 +298,24 @@ public struct KeyRotator: Sendable {
         try await cloud.write(value, ifMatch: ifMatch, newKey: (key, kvno))
     }
 
-    /// The first pause between two polls of the DCs, doubled after each poll up to `longestPause`.
-    /// Replication between two DCs of a site takes ~50-300 ms (the Samba test DCs), so a short
-    /// first pause finds the key there a poll or two after the reset; a DC that takes longer is
-    /// asked every 2 s, as before.
+    /// The pauses between two polls of the DCs: 0.2 s, 0.4 s, then 0.5 s while the wait is
+    /// younger than `quickPeriod`, then `longestPause`. Replication of the reset between the two
+    /// Samba test DCs of a site took 0.6-3.7 s (docs/performance.md), so a fixed 2 s step
+    /// overshot by up to 2 s; a Windows DC notifies its site's partners ~15 s after a change,
+    /// where the step matters little. With the connections kept, a poll is one read per DC.
     static let firstPause: Duration = .milliseconds(200)
+    static let quickPause: Duration = .milliseconds(500)
+    static let quickPeriod: TimeInterval = 5
     static let longestPause: Duration = .seconds(2)
 
+    static func pause(after previous: Duration?, elapsed: TimeInterval) -> Duration {
+        guard let previous else { return firstPause }
+        return elapsed < quickPeriod ? min(previous * 2, quickPause) : longestPause
+    }
+
     /// Polls the writable DCs of the directory for the krbtgt account's kvno until all hold `kvno`
-    /// or the timeout passes (the last pause is cut so the last poll falls on it). Hosts that only
+    /// or the timeout passes (the last pause is cut so the last poll falls on it); `progress` is
+    /// told after the first poll and then at most every `longestPause`. Hosts that only
     /// DNS names are reported, not asked. Each other DC is connected to once for the whole wait
     /// (the connection kept between polls, closed when the wait ends); one that could not be
     /// reached is connected to afresh at the next poll.
@@ -323,7 +332,9 @@ public struct KeyRotator: Sendable {
             connections = pool
             connect = { dc in try await pool.connection(to: dc) }
         }
-        var pause = Self.firstPause
+        let started = now()
+        var pause: Duration?
+        var sinceReport: Duration?  // progress: after the first poll, then every `longestPause` at most
         while true {
             let states = try await DomainControllers.keyVersions(
                 connection: connection, objects: objects, accountDN: krbtgtDN, accountGUID: guid, connectedDC: connectedDC,
@@ -332,10 +343,16 @@ public struct KeyRotator: Sendable {
             if states.allSatisfy({ $0.converged || !$0.retryable }) { return all }
             let left = deadline.timeIntervalSince(now())
             if left <= 0 { return all }
-            progress?(all)
+            if sinceReport.map({ $0 >= Self.longestPause }) ?? true {
+                progress?(all)
+                sinceReport = .zero
+            }
             await connections?.forget(states.filter { !$0.answered }.map(\.name))
-            try await sleep(min(pause, .seconds(left)))
-            pause = min(pause * 2, Self.longestPause)
+            let next = Self.pause(after: pause, elapsed: now().timeIntervalSince(started))
+            pause = next
+            let cut = min(next, .seconds(left))
+            sinceReport = (sinceReport ?? .zero) + cut
+            try await sleep(cut)
         }
     }
 

@@ -332,11 +332,13 @@ extension InMemoryDirectory {
         let start = try await w.dcKeys()
         let probe = WaitProbe()
         let result = try await waitingRotator(w, timeout: 10, probe: probe).run()
-        // 0.2 s, doubling up to 2 s; the last pause cut so that the last poll falls on the deadline
-        #expect(probe.pauses == [0.2, 0.4, 0.8, 1.6, 2, 2, 2, 1])
-        #expect(probe.progressReports == 8)
-        // dc2 answered at the first poll: its connection kept for all 9; dc3 tried again at each
-        #expect(probe.connects == ["dc2.contoso.test": 1, "dc3.contoso.test": 9])
+        // 0.2 s, 0.4 s, 0.5 s until 5 s have passed, then 2 s; the last pause cut so that the
+        // last poll falls on the deadline (15 polls: 0, 0.2, 0.6, 1.1 ... 5.1, 7.1, 9.1, 10)
+        #expect(probe.pauses == [0.2, 0.4] + Array(repeating: 0.5, count: 9) + [2, 2, 0.9])
+        // progress after the first poll, then every 2 s at most (at 0, 2.1, 4.1, 7.1, 9.1)
+        #expect(probe.progressReports == 5)
+        // dc2 answered at the first poll: its connection kept for all 15 polls; dc3 tried again at each
+        #expect(probe.connects == ["dc2.contoso.test": 1, "dc3.contoso.test": 15])
         #expect(result.outcome == .pending)
         guard case let .notReplicated(_, lagging, newKey, _) = result.reason else { Issue.record("\(result.reason)"); return }
         #expect(lagging.map(\.name) == ["dc2.contoso.test", "dc3.contoso.test"])
