@@ -314,7 +314,8 @@ public struct KeyRotator: Sendable {
     }
 
     /// Polls the writable DCs of the directory for the krbtgt account's kvno until all hold `kvno`
-    /// or the timeout passes (the last pause is cut so the last poll falls on it); `progress` is
+    /// or the timeout passes (the last pause is cut so the last poll falls on it; a pause counts
+    /// from the start of the poll before it, so polls keep their pace whatever a poll takes); `progress` is
     /// told after the first poll and then at most every `longestPause`. Hosts that only
     /// DNS names are reported, not asked. Each other DC is connected to once for the whole wait
     /// (the connection kept between polls, closed when the wait ends); one that could not be
@@ -336,6 +337,7 @@ public struct KeyRotator: Sendable {
         var pause: Duration?
         var sinceReport: Duration?  // progress: after the first poll, then every `longestPause` at most
         while true {
+            let polled = now()  // the pause counts from the start of the poll: the poll's own time is part of it
             let states = try await DomainControllers.keyVersions(
                 connection: connection, objects: objects, accountDN: krbtgtDN, accountGUID: guid, connectedDC: connectedDC,
                 connectToDC: connect, expected: kvno, dcs: directory.filter(\.writable))
@@ -350,9 +352,10 @@ public struct KeyRotator: Sendable {
             await connections?.forget(states.filter { !$0.answered }.map(\.name))
             let next = Self.pause(after: pause, elapsed: now().timeIntervalSince(started))
             pause = next
-            let cut = min(next, .seconds(left))
-            sinceReport = (sinceReport ?? .zero) + cut
-            try await sleep(cut)
+            let spent = Duration.seconds(max(0, now().timeIntervalSince(polled)))
+            let rest = min(next - spent, .seconds(left))
+            sinceReport = (sinceReport ?? .zero) + spent + max(rest, .zero)
+            if rest > .zero { try await sleep(rest) }
         }
     }
 
