@@ -300,7 +300,7 @@ public struct KeyRotator: Sendable {
 
     /// The pauses between two polls of the DCs: 0.2 s, 0.4 s, then 0.5 s while the wait is
     /// younger than `quickPeriod`, then `longestPause`. Replication of the reset between the two
-    /// Samba test DCs of a site took 0.6-3.7 s (docs/performance.md), so a fixed 2 s step
+    /// Samba test DCs of a site took 1.6-4 s (docs/performance.md), so a fixed 2 s step
     /// overshot by up to 2 s; a Windows DC notifies its site's partners ~15 s after a change,
     /// where the step matters little. With the connections kept, a poll is one read per DC.
     static let firstPause: Duration = .milliseconds(200)
