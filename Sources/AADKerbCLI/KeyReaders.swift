@@ -54,13 +54,17 @@ enum KeyReaders {
     }
 }
 
+/// One DRSUAPI session per reader: a second read (rotate reads before its lease and to publish)
+/// reuses the first's sign-in and, when still open, its connection (DRSKeySession).
 struct DRSKeyReader: AccountKeyReader {
-    let host: String
-    let signIn: DRSSignIn
-    let timeout: Duration
+    let session: DRSKeySession
+
+    init(host: String, signIn: DRSSignIn, timeout: Duration) {
+        session = DRSKeySession(host: host, signIn: signIn, timeout: timeout)
+    }
 
     func keys(accountDN: String) async throws -> AccountKeys {
-        let replicated = try await DRSSecretReader.readKeys(host: host, signIn: signIn, objectDN: accountDN, timeout: timeout)
+        let replicated = try await session.readKeys(objectDN: accountDN)
         let aes256: Int32 = 18
         guard let current = replicated.current.first(where: { $0.encryptionType == aes256 }) else {
             throw CLIError(status: .failure, message: "\(accountDN): the DC holds no AES-256 key for the account (is AES256-CTS-HMAC-SHA1-96 allowed?)")

@@ -203,7 +203,16 @@ public enum DomainControllers {
         // the account as the connected DC has it: another DC still holding an object of the same
         // name that was deleted and made again (set after remove) must not count as converged
         let guid = try await connection.read(accountDN, attributes: ["objectGUID"])?.bytes("objectGUID")
-        return await withTaskGroup(of: DCKeyState.self) { group in
+        return await keyVersions(connection: connection, objects: objects, accountDN: accountDN, accountGUID: guid, connectedDC: connectedDC,
+                                 connectToDC: connectToDC, expected: expected, dcs: dcs)
+    }
+
+    /// As above, with the account's objectGUID on the connected DC already read (nil: the account
+    /// is not there), as a caller that polls reads it once.
+    static func keyVersions(connection: any DirectoryConnection, objects: KerberosServerObjects, accountDN: String, accountGUID guid: [UInt8]?,
+                            connectedDC: String?, connectToDC: (@Sendable (DirectoryDC) async throws -> any DirectoryConnection)?,
+                            expected: Int64?, dcs: [DirectoryDC]) async -> [DCKeyState] {
+        await withTaskGroup(of: DCKeyState.self) { group in
             for dc in dcs {
                 group.addTask {
                     let name = dc.name

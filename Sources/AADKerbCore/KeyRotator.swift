@@ -150,6 +150,8 @@ public struct KeyRotator: Sendable {
     /// Told each round of the wait for the DCs, with every DC's state.
     public var progress: (@Sendable ([DCKeyState]) -> Void)?
     let now: @Sendable () -> Date
+    /// Pauses between two polls of the DCs (a test's clock replaces it).
+    var sleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
 
     public init(connection: any DirectoryConnection, domain: DomainName, cloud: any KerberosDomainStore, keyReader: any AccountKeyReader,
                 policy: RotationPolicy, connectToDC: (@Sendable (DirectoryDC) async throws -> any DirectoryConnection)? = nil,
@@ -297,20 +299,64 @@ public struct KeyRotator: Sendable {
         try await cloud.write(value, ifMatch: ifMatch, newKey: (key, kvno))
     }
 
+    /// The pauses between two polls of the DCs: 0.2 s, 0.4 s, then 0.5 s while the wait is
+    /// younger than `quickPeriod`, then `longestPause`. Replication of the reset between the two
+    /// Samba test DCs of a site took 1.6-4 s (docs/performance.md), so a fixed 2 s step
+    /// overshot by up to 2 s; a Windows DC notifies its site's partners ~15 s after a change,
+    /// where the step matters little. With the connections kept, a poll is one read per DC.
+    static let firstPause: Duration = .milliseconds(200)
+    static let quickPause: Duration = .milliseconds(500)
+    static let quickPeriod: TimeInterval = 5
+    static let longestPause: Duration = .seconds(2)
+
+    static func pause(after previous: Duration?, elapsed: TimeInterval) -> Duration {
+        guard let previous else { return firstPause }
+        return elapsed < quickPeriod ? min(previous * 2, quickPause) : longestPause
+    }
+
     /// Polls the writable DCs of the directory for the krbtgt account's kvno until all hold `kvno`
-    /// or the timeout passes. Hosts that only DNS names are reported, not asked.
+    /// or the timeout passes (the last pause is cut so the last poll falls on it; a pause counts
+    /// from the start of the poll before it, so polls keep their pace whatever a poll takes); `progress` is
+    /// told after the first poll and then at most every `longestPause`. Hosts that only
+    /// DNS names are reported, not asked. Each other DC is connected to once for the whole wait
+    /// (the connection kept between polls, closed when the wait ends); one that could not be
+    /// reached is connected to afresh at the next poll.
     func waitForConvergence(krbtgtDN: String, kvno: Int64, connectedDC: String?) async throws -> [DCKeyState] {
         let deadline = now().addingTimeInterval(policy.convergenceTimeout)
         let directory = try await DomainControllers.all(connection: connection, objects: objects)
         let dnsOnly = DomainControllers.notInDirectory(policy.dnsDCs, directory: directory).map { DCKeyState.dnsOnly($0) }
+        // the account as the connected DC has it, read once: DomainControllers.keyVersions
+        let guid = try await connection.read(krbtgtDN, attributes: ["objectGUID"])?.bytes("objectGUID")
+        var connections: DCConnections?
+        var connect: (@Sendable (DirectoryDC) async throws -> any DirectoryConnection)?
+        if let connectToDC {
+            let pool = DCConnections(connect: connectToDC)
+            connections = pool
+            connect = { dc in try await pool.connection(to: dc) }
+        }
+        let started = now()
+        var pause: Duration?
+        var sinceReport: Duration?  // progress: after the first poll, then every `longestPause` at most
         while true {
+            let polled = now()  // the pause counts from the start of the poll: the poll's own time is part of it
             let states = try await DomainControllers.keyVersions(
-                connection: connection, objects: objects, accountDN: krbtgtDN, connectedDC: connectedDC, connectToDC: connectToDC,
-                expected: kvno, dcs: directory.filter(\.writable))
+                connection: connection, objects: objects, accountDN: krbtgtDN, accountGUID: guid, connectedDC: connectedDC,
+                connectToDC: connect, expected: kvno, dcs: directory.filter(\.writable))
             let all = (states + dnsOnly).sorted { $0.name < $1.name }
-            if states.allSatisfy({ $0.converged || !$0.retryable }) || now() >= deadline { return all }
-            progress?(all)
-            try await Task.sleep(for: .seconds(2))
+            if states.allSatisfy({ $0.converged || !$0.retryable }) { return all }
+            let left = deadline.timeIntervalSince(now())
+            if left <= 0 { return all }
+            if sinceReport.map({ $0 >= Self.longestPause }) ?? true {
+                progress?(all)
+                sinceReport = .zero
+            }
+            await connections?.forget(states.filter { !$0.answered }.map(\.name))
+            let next = Self.pause(after: pause, elapsed: now().timeIntervalSince(started))
+            pause = next
+            let spent = Duration.seconds(max(0, now().timeIntervalSince(polled)))
+            let rest = min(next - spent, .seconds(left))
+            sinceReport = (sinceReport ?? .zero) + spent + max(rest, .zero)
+            if rest > .zero { try await sleep(rest) }
         }
     }
 
@@ -338,6 +384,29 @@ public struct KeyRotator: Sendable {
         if s >= 3600 { return "\(s / 3600)h \((s % 3600) / 60)m" }
         if s >= 60 { return "\(s / 60)m \(s % 60)s" }
         return "\(s)s"
+    }
+}
+
+/// The connections to the other DCs during one wait: one per DC, made when first asked for and
+/// kept until the wait ends (released with this object: LDAPConnection unbinds on deinit).
+actor DCConnections {
+    let connect: @Sendable (DirectoryDC) async throws -> any DirectoryConnection
+    private var open: [String: any DirectoryConnection] = [:]
+
+    init(connect: @escaping @Sendable (DirectoryDC) async throws -> any DirectoryConnection) {
+        self.connect = connect
+    }
+
+    func connection(to dc: DirectoryDC) async throws -> any DirectoryConnection {
+        if let kept = open[dc.name] { return kept }
+        let made = try await connect(dc)
+        open[dc.name] = made
+        return made
+    }
+
+    /// Drops the connections to these DCs (they did not answer): the next poll connects again.
+    func forget(_ names: [String]) {
+        for name in names { open[name] = nil }
     }
 }
 

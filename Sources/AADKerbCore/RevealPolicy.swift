@@ -60,14 +60,23 @@ public struct RevealPolicyEditor: Sendable {
 
     public func read() async throws -> RevealPolicy {
         let computerDN = objects.computer.description
-        guard let computer = try await connection.read(computerDN, attributes: [RevealPolicy.List.allowed.rawValue, RevealPolicy.List.denied.rawValue]) else {
+        guard let computer = try await connection.read(computerDN, attributes: Self.listAttributes) else {
             throw RevealPolicyError.noComputerObject(computerDN)
         }
-        var allowed: [RevealPolicy.Principal] = []
-        for dn in computer.strings(RevealPolicy.List.allowed.rawValue) { allowed.append(try await principal(dn: dn)) }
-        var denied: [RevealPolicy.Principal] = []
-        for dn in computer.strings(RevealPolicy.List.denied.rawValue) { denied.append(try await principal(dn: dn)) }
-        return RevealPolicy(allowed: allowed, denied: denied)
+        return try await policy(of: computer)
+    }
+
+    static let listAttributes = [RevealPolicy.List.allowed.rawValue, RevealPolicy.List.denied.rawValue]
+    static let principalAttributes = ["objectSid", "sAMAccountName", "cn"]
+
+    /// The lists of the computer object (read with `listAttributes`), each entry read for its SID
+    /// and name: all the entries' reads go at once (`searchBatch`: one round trip on a network,
+    /// not one per entry).
+    func policy(of computer: LDAPEntry) async throws -> RevealPolicy {
+        let allowedDNs = computer.strings(RevealPolicy.List.allowed.rawValue)
+        let deniedDNs = computer.strings(RevealPolicy.List.denied.rawValue)
+        let all = try await principals(allowedDNs + deniedDNs)
+        return RevealPolicy(allowed: Array(all.prefix(allowedDNs.count)), denied: Array(all.dropFirst(allowedDNs.count)))
     }
 
     /// A user, group or computer by SID (`S-1-...`), DN, UPN (`name@domain`) or sAMAccountName.
@@ -76,8 +85,8 @@ public struct RevealPolicyEditor: Sendable {
         if name.uppercased().hasPrefix("S-1-"), let sid = parseSID(name) {
             filter = .equalBytes("objectSid", sid)
         } else if name.contains("=") {
-            guard try await connection.read(name, attributes: ["objectSid"]) != nil else { throw RevealPolicyError.notFound(name) }
-            return try await principal(dn: name)
+            guard let entry = try await connection.read(name, attributes: Self.principalAttributes) else { throw RevealPolicyError.notFound(name) }
+            return Self.principal(dn: name, entry)
         } else if name.contains("@") {
             filter = .equal("userPrincipalName", name)
         } else {
@@ -136,9 +145,13 @@ public struct RevealPolicyEditor: Sendable {
     /// Why `name` would or would not have its keys revealed to the cloud.
     public func explain(_ name: String) async throws -> RevealExplanation {
         let who = try await resolve(name)
-        let policy = try await read()
-        // tokenGroups: every group SID of the principal, transitively, primary group included.
-        let token = try await connection.read(who.dn, attributes: ["tokenGroups"])
+        // the policy's object and the principal's tokenGroups (every group SID, transitively,
+        // primary group included) in one round trip; then the lists' entries in one more
+        let computerDN = objects.computer.description
+        let read = try await connection.searchBatch([.read(computerDN, attributes: Self.listAttributes), .read(who.dn, attributes: ["tokenGroups"])])
+        guard let computer = try Self.entry(read[0]) else { throw RevealPolicyError.noComputerObject(computerDN) }
+        let token = try Self.entry(read[1])
+        let policy = try await policy(of: computer)
         let groups = Set((token?.values("tokenGroups") ?? []).compactMap(formatSID))
         let sids = groups.union([who.sid].compactMap { $0 })
         let deniedBy = policy.denied.filter { $0.sid.map(sids.contains) ?? false }
@@ -147,9 +160,33 @@ public struct RevealPolicyEditor: Sendable {
         return RevealExplanation(principal: who, verdict: verdict, deniedBy: deniedBy, allowedBy: allowedBy, groupCount: groups.count)
     }
 
-    private func principal(dn: String) async throws -> RevealPolicy.Principal {
-        let entry = try await connection.read(dn, attributes: ["objectSid", "sAMAccountName", "cn"])
-        return RevealPolicy.Principal(dn: dn, sid: entry?.bytes("objectSid").flatMap(formatSID),
-                                      name: entry?.string("sAMAccountName") ?? entry?.string("cn") ?? dn)
+    /// Each DN read for its SID and name, in batches (a DN that does not exist keeps its DN as name).
+    private func principals(_ dns: [String]) async throws -> [RevealPolicy.Principal] {
+        var out: [RevealPolicy.Principal] = []
+        var rest = dns[...]
+        while !rest.isEmpty {
+            let chunk = rest.prefix(Self.batchSize)
+            rest = rest.dropFirst(chunk.count)
+            let results = try await connection.searchBatch(chunk.map { .read($0, attributes: Self.principalAttributes) })
+            for (dn, result) in zip(chunk, results) { out.append(Self.principal(dn: dn, try Self.entry(result))) }
+        }
+        return out
+    }
+
+    /// At most this many reads outstanding at once on the connection.
+    static let batchSize = 64
+
+    /// A base read's entry from a batch, as `read` answers: nil when the object does not exist.
+    static func entry(_ result: Result<[LDAPEntry], LDAPError>) throws -> LDAPEntry? {
+        switch result {
+        case let .success(entries): return entries.first
+        case let .failure(error) where error.code == .noSuchObject: return nil
+        case let .failure(error): throw error
+        }
+    }
+
+    static func principal(dn: String, _ entry: LDAPEntry?) -> RevealPolicy.Principal {
+        RevealPolicy.Principal(dn: dn, sid: entry?.bytes("objectSid").flatMap(formatSID),
+                               name: entry?.string("sAMAccountName") ?? entry?.string("cn") ?? dn)
     }
 }

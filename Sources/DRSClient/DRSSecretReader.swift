@@ -102,16 +102,22 @@ public enum DRSSecretReader {
     /// As above, signing in as `signIn` says (NTLM with a password, or Kerberos from the credential cache).
     public static func readKeys(host: String, port: UInt16? = nil, signIn: DRSSignIn,
                                 objectDN: String, timeout: Duration = .seconds(10)) async throws -> ReplicatedKerberosKeys {
+        try await run(on: DispatchQueue(label: "aadkerb.drs.\(host)"), host: host, signIn: signIn, objectDN: objectDN) { cancellation in
+            let session = Session(host: host, port: port, deadline: .now + timeout, cancellation: cancellation)
+            return try session.readKeys(signIn: signIn, objectDN: objectDN)
+        }
+    }
+
+    /// Runs one read on `queue` (blocking socket work, off Swift's cooperative pool); cancelling
+    /// the task shuts its socket down. Logs which object and how it ended, never key material.
+    static func run(on queue: DispatchQueue, host: String, signIn: DRSSignIn, objectDN: String,
+                    _ read: @escaping @Sendable (CancellationSwitch) throws -> ReplicatedKerberosKeys) async throws -> ReplicatedKerberosKeys {
         try Task.checkCancellation()
         let cancellation = CancellationSwitch()
-        let queue = DispatchQueue(label: "aadkerb.drs.\(host)")
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ReplicatedKerberosKeys, any Error>) in
                 queue.async {
-                    let result = Result {
-                        let session = Session(host: host, port: port, deadline: .now + timeout, cancellation: cancellation)
-                        return try session.readKeys(signIn: signIn, objectDN: objectDN)
-                    }
+                    let result = Result { try read(cancellation) }
                     // Which object and how it ended; never key material.
                     switch result {
                     case let .success(keys):
@@ -145,27 +151,72 @@ struct Session {
     }
 
     func readKeys(signIn: DRSSignIn, objectDN: String) throws -> ReplicatedKerberosKeys {
+        let credentials = try self.signIn(signIn)
+        return try withExtendedLifetime(credentials) {  // the MEMORY cache, alive until the read is over
+            let drs = try open(credentials, signIn: signIn, port: try port ?? endpoint())
+            defer {
+                unbind(drs.rpc, drs.handle)
+                drs.rpc.close()
+            }
+            return try keys(drs, objectDN: objectDN)
+        }
+    }
+
+    /// What a sign-in to the DC needs, found or obtained before any RPC work: the user, the
+    /// mechanism, and (for a `.password` sign-in by Kerberos) the tickets in their MEMORY cache,
+    /// alive as long as this value. Each RPC bind takes a fresh authenticator from it.
+    struct SignedIn {
+        let user: String
+        let mechanism: DRSMechanism
+        let tickets: PasswordKerberos?
+        let authenticator: () throws -> any RPCAuthenticator
+    }
+
+    /// A DRSUAPI connection signed in and bound (IDL_DRSBind): its RPC connection, its context
+    /// handle and how it signed in. Used on one thread at a time.
+    final class OpenDRS {
+        let rpc: RPCConnection
+        let handle: ContextHandle
+        let mechanism: DRSMechanism
+        /// When its last call ended (for `DRSKeySession`'s idle limit).
+        var lastUsed = ContinuousClock.now
+
+        init(rpc: RPCConnection, handle: ContextHandle, mechanism: DRSMechanism) {
+            self.rpc = rpc
+            self.handle = handle
+            self.mechanism = mechanism
+        }
+    }
+
+    func signIn(_ signIn: DRSSignIn) throws -> SignedIn {
         // Kerberos: find the ticket before any network work, so a missing one is said plainly.
-        let authenticator: any RPCAuthenticator, user: String, mechanism: DRSMechanism
-        var tickets: PasswordKerberos?  // the MEMORY cache, alive until the read is over
-        defer { withExtendedLifetime(tickets) {} }
         switch signIn {
         case let .ntlm(name, domain, password, dcHostName):
-            authenticator = NTLMClient(user: name, domain: domain, password: password, targetName: dcHostName.map { "host/\($0)" })
-            user = name
-            mechanism = .ntlm
+            return SignedIn(user: name, mechanism: .ntlm, tickets: nil) {
+                NTLMClient(user: name, domain: domain, password: password, targetName: dcHostName.map { "host/\($0)" })
+            }
         case let .kerberos(dcHostName, servicePrincipal):
             let target = servicePrincipal ?? "host@\(dcHostName)"
+            let user: String
             switch Kerberos.defaultPrincipal() {
             case let .success(principal): user = principal
             case let .failure(error): throw Self.noTicket(error, target: target, dcHostName: dcHostName, principal: nil)
             }
+            let first: KerberosClient
             do {
-                authenticator = try KerberosClient(target: target)
+                first = try KerberosClient(target: target)
             } catch {
                 throw DRSError(.authentication, "Kerberos sign-in as \(user) to \(target): \(error)")
             }
-            mechanism = .kerberos
+            var unused: KerberosClient? = first  // the first bind takes the one made here
+            return SignedIn(user: user, mechanism: .kerberos, tickets: nil) {
+                if let ready = unused { unused = nil; return ready }
+                do {
+                    return try KerberosClient(target: target)
+                } catch {
+                    throw DRSError(.authentication, "Kerberos sign-in as \(user) to \(target): \(error)")
+                }
+            }
         case let .password(name, domain, password, realm, dcHostName, kdc):
             let client = Self.kerberosClient(user: name, domain: domain, realm: realm)
             let service = "host/\(dcHostName)@\(realm.uppercased())"
@@ -176,19 +227,24 @@ struct Session {
                     try PasswordKerberos.tcpExchange(host: kdc.host, port: kdc.port, request: request,
                                                      deadline: min(deadline, .now + kdcTimeout), cancellation: cancellation)
                 }
-                tickets = obtained
-                authenticator = try KerberosClient(target: obtained.servicePrincipal, ccache: obtained.ccacheName)
-                user = client.display
-                mechanism = .kerberos
+                var unused: KerberosClient? = try KerberosClient(target: obtained.servicePrincipal, ccache: obtained.ccacheName)
                 drsLog.debug("Kerberos tickets from the password", metadata: ["kdc": "\(kdc.host):\(kdc.port)", "client": "\(client.display)",
                                                                                "service": "\(obtained.servicePrincipal)"])
+                return SignedIn(user: client.display, mechanism: .kerberos, tickets: obtained) {
+                    if let ready = unused { unused = nil; return ready }
+                    do {
+                        return try KerberosClient(target: obtained.servicePrincipal, ccache: obtained.ccacheName)
+                    } catch let error as GSSError {
+                        throw DRSError(.authentication, "Kerberos sign-in as \(client.display) to \(service): \(error)")
+                    }
+                }
             } catch let unreachable as PasswordKerberos.KDCUnreachable {
                 // Only a KDC that does not answer at all: Kerberos is then impossible, not refused.
                 drsLog.warning("no KDC answered; signing in to DRSUAPI with NTLM instead (with MIC and target name)",
                                metadata: ["kdc": "\(kdc.host):\(kdc.port)", "why": "\(unreachable.why)", "dc": "\(dcHostName)"])
-                authenticator = NTLMClient(user: name, domain: domain, password: password, targetName: "host/\(dcHostName)")
-                user = name
-                mechanism = .ntlm
+                return SignedIn(user: name, mechanism: .ntlm, tickets: nil) {
+                    NTLMClient(user: name, domain: domain, password: password, targetName: "host/\(dcHostName)")
+                }
             } catch let refused as PasswordKerberos.Refused {
                 let why = PasswordKerberos.wrongPasswordCodes.contains(refused.code) ? " (wrong password?)" : ""
                 throw DRSError(.authentication, "the KDC at \(kdc.host):\(kdc.port) refused the Kerberos sign-in of \(client.display)\(why): \(refused)",
@@ -197,10 +253,16 @@ struct Session {
                 throw DRSError(.authentication, "Kerberos sign-in as \(client.display) to \(service): \(error)")
             }
         }
-        let drsPort = try port ?? endpoint()
+    }
 
+    /// Connects to the DRSUAPI endpoint at `port`, signs in (RPC bind at PKT_PRIVACY) and binds
+    /// (IDL_DRSBind, again with the DC's replication epoch if it has one).
+    func open(_ credentials: SignedIn, signIn: DRSSignIn, port drsPort: UInt16) throws -> OpenDRS {
+        let user = credentials.user
+        let authenticator = try credentials.authenticator()
         let rpc = RPCConnection(transport: try connect(drsPort, purpose: "DRSUAPI"), fragmentSize: fragmentSize)
-        defer { rpc.close() }
+        var handed = false
+        defer { if !handed { rpc.close() } }
         do {
             try rpc.bind(interface: DRSUAPI.interface, auth: authenticator)
         } catch let error as GSSError {
@@ -214,7 +276,7 @@ struct Session {
         } catch {
             throw mapped(error, .authentication)
         }
-        guard let security = rpc.security else { throw DRSError(.authentication, "no \(signIn.authType) session after bind") }
+        guard rpc.security != nil else { throw DRSError(.authentication, "no \(signIn.authType) session after bind") }
 
         var bind = try dsBind(rpc, user: user, epoch: 0, first: true)
         if let epoch = bind.server?.replicationEpoch, epoch != 0 {
@@ -227,18 +289,34 @@ struct Session {
                 throw DRSError(.dsBind, String(format: "the DC does not support GetNCChanges request V8 (its extensions are 0x%08x)", flags))
             }
         }
-        defer { unbind(rpc, bind.handle) }
+        handed = true
+        return OpenDRS(rpc: rpc, handle: bind.handle, mechanism: credentials.mechanism)
+    }
 
+    /// IDL_DRSGetNCChanges (EXOP_REPL_OBJ) for one object on an open connection: its keys.
+    func keys(_ drs: OpenDRS, objectDN: String) throws -> ReplicatedKerberosKeys {
+        let stub: [UInt8]
+        do {
+            stub = try getNCChanges(drs, objectDN: objectDN)
+        } catch {
+            throw mapped(error, .getNCChanges)
+        }
+        return try keys(drs, reply: stub, objectDN: objectDN)
+    }
+
+    /// The call alone; its errors unmapped (a kept connection's caller tells a lost connection by them).
+    func getNCChanges(_ drs: OpenDRS, objectDN: String) throws -> [UInt8] {
         let attributes = [DRSSecretReader.supplementalCredentialsOID, DRSSecretReader.unicodePwdOID]
             .compactMap { PrefixTable.requestDefaults.attrType(for: $0) }
         let request = DRSUAPI.GetNCChangesRequest(objectDN: objectDN, extendedOperation: DRSUAPI.ExtendedOperation.replicateObject,
                                                   partialAttributeSet: attributes)
-        let stub: [UInt8]
-        do {
-            stub = try rpc.call(opnum: DRSUAPI.Opnum.getNCChanges, stub: DRSUAPI.getNCChangesRequest(bind.handle, request))
-        } catch {
-            throw mapped(error, .getNCChanges)
-        }
+        defer { drs.lastUsed = .now }
+        return try drs.rpc.call(opnum: DRSUAPI.Opnum.getNCChanges, stub: DRSUAPI.getNCChangesRequest(drs.handle, request))
+    }
+
+    /// The keys in a GetNCChanges reply, decrypted with the connection's session key.
+    func keys(_ drs: OpenDRS, reply stub: [UInt8], objectDN: String) throws -> ReplicatedKerberosKeys {
+        guard let security = drs.rpc.security else { throw DRSError(.authentication, "no session after bind") }
         let reply: DRSUAPI.GetNCChangesReply
         do {
             reply = try DRSUAPI.parseGetNCChangesReply(stub)
@@ -246,7 +324,7 @@ struct Session {
             throw mapped(error, .parse, prefix: "GetNCChanges reply: ")
         }
         var keys = try Self.keys(from: reply, objectDN: objectDN, sessionKey: security.sessionKey)
-        keys.signedInWith = mechanism
+        keys.signedInWith = drs.mechanism
         return keys
     }
 
@@ -314,7 +392,7 @@ struct Session {
 
     // MARK: steps
 
-    private func connect(_ port: UInt16, purpose: String) throws -> TCPConnection {
+    func connect(_ port: UInt16, purpose: String) throws -> TCPConnection {
         do {
             return try TCPConnection(host: host, port: port, deadline: deadline, cancellation: cancellation)
         } catch {
@@ -362,11 +440,11 @@ struct Session {
     }
 
     /// IDL_DRSUnbind, best effort: the connection closes anyway.
-    private func unbind(_ rpc: RPCConnection, _ handle: ContextHandle) {
+    func unbind(_ rpc: RPCConnection, _ handle: ContextHandle) {
         _ = try? rpc.call(opnum: DRSUAPI.Opnum.unbind, stub: DRSUAPI.unbindRequest(handle))
     }
 
-    private func mapped(_ error: any Error, _ step: DRSError.Step, prefix: String = "") -> any Error {
+    func mapped(_ error: any Error, _ step: DRSError.Step, prefix: String = "") -> any Error {
         switch error {
         case let e as DRSError: return e
         case TransportError.cancelled, RPCError.transport(.cancelled): return CancellationError()

@@ -94,6 +94,14 @@ final class RPCConnection {
 
     func close() { transport.close() }
 
+    /// Shuts the socket down both ways (as a peer that drops the connection would), for tests.
+    func shutDown() { transport.shutDown() }
+
+    /// A kept connection's next call: bounded by `deadline`, cancelled by `cancellation`.
+    func rearm(deadline: ContinuousClock.Instant, cancellation: CancellationSwitch) throws {
+        do { try transport.rearm(deadline: deadline, cancellation: cancellation) } catch let e as TransportError { throw RPCError.transport(e) }
+    }
+
     // MARK: bind
 
     /// Binds to `interface` with NDR; with `auth`, signs in at PKT_PRIVACY through bind, bind_ack and auth3.

@@ -53,8 +53,8 @@ final class CancellationSwitch: @unchecked Sendable {
 /// most the time left before `deadline`.
 final class TCPConnection {
     private var fd: Int32 = -1
-    private let deadline: ContinuousClock.Instant
-    private let cancellation: CancellationSwitch
+    private var deadline: ContinuousClock.Instant
+    private var cancellation: CancellationSwitch
     let peer: String
 
     init(host: String, port: UInt16, deadline: ContinuousClock.Instant, cancellation: CancellationSwitch) throws {
@@ -105,6 +105,22 @@ final class TCPConnection {
     }
 
     deinit { close() }
+
+    /// Both directions shut down, the descriptor kept: the next send or receive fails as on a
+    /// connection the peer dropped (for tests).
+    func shutDown() {
+        if fd >= 0 { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
+    /// For a connection kept for another exchange: from now on bounded by `deadline` and shut down
+    /// by `cancellation` (the previous switch lets go of the socket).
+    func rearm(deadline: ContinuousClock.Instant, cancellation: CancellationSwitch) throws {
+        guard fd >= 0 else { throw TransportError.closed }
+        self.cancellation.detach()
+        self.deadline = deadline
+        self.cancellation = cancellation
+        guard cancellation.attach(fd) else { throw TransportError.cancelled }
+    }
 
     func close() {
         if fd >= 0 {

@@ -285,6 +285,83 @@ extension InMemoryDirectory {
         }
     }
 
+    /// The wait for the DCs on a test clock: the pauses it took, the connections it made.
+    final class WaitProbe: @unchecked Sendable {
+        private let lock = NSLock()
+        private var clock = Date()
+        private var _pauses: [Double] = []
+        private var _connects: [String: Int] = [:]
+        private var _progress = 0
+        var pauses: [Double] { lock.withLock { _pauses.map { ($0 * 1000).rounded() / 1000 } } }
+        var connects: [String: Int] { lock.withLock { _connects } }
+        var progressReports: Int { lock.withLock { _progress } }
+        func now() -> Date { lock.withLock { clock } }
+        func pause(_ d: Duration) -> Int {
+            lock.withLock {
+                let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+                clock = clock.addingTimeInterval(seconds)
+                _pauses.append(seconds)
+                return _pauses.count
+            }
+        }
+        func connected(_ name: String) { lock.withLock { _connects[name, default: 0] += 1 } }
+        func reported() { lock.withLock { _progress += 1 } }
+    }
+
+    /// A rotator whose wait runs on `probe`'s clock: `afterPause(n)` runs after the n-th pause.
+    func waitingRotator(_ w: World, timeout: TimeInterval, probe: WaitProbe,
+                        afterPause: @escaping @Sendable (Int) async -> Void = { _ in }) -> KeyRotator {
+        var policy = RotationPolicy()
+        policy.force = true
+        policy.convergenceTimeout = timeout
+        let dc2 = w.dc2
+        var rotator = KeyRotator(connection: w.dc1, domain: w.domain, cloud: w.tenant, keyReader: InMemoryKeyReader(dc: w.dc1), policy: policy,
+                                 connectToDC: { dc in
+                                     probe.connected(dc.name)
+                                     guard dc.name == "dc2.contoso.test" else { throw LDAPError(code: .serverDown, operation: "connect", target: dc.name) }
+                                     return dc2
+                                 }, now: { probe.now() })
+        rotator.sleep = { d in await afterPause(probe.pause(d)) }
+        rotator.progress = { _ in probe.reported() }
+        return rotator
+    }
+
+    @Test func theWaitBacksOffAndStillReportsADCThatNeverConverges() async throws {
+        let w = try await World.configured(twoDCs: true)
+        await w.dc1.addDC("dc3.contoso.test")   // listed, never reachable
+        let start = try await w.dcKeys()
+        let probe = WaitProbe()
+        let result = try await waitingRotator(w, timeout: 10, probe: probe).run()
+        // 0.2 s, 0.4 s, 0.5 s until 5 s have passed, then 2 s; the last pause cut so that the
+        // last poll falls on the deadline (15 polls: 0, 0.2, 0.6, 1.1 ... 5.1, 7.1, 9.1, 10)
+        #expect(probe.pauses == [0.2, 0.4] + Array(repeating: 0.5, count: 9) + [2, 2, 0.9])
+        // progress after the first poll, then every 2 s at most (at 0, 2.1, 4.1, 7.1, 9.1)
+        #expect(probe.progressReports == 5)
+        // dc2 answered at the first poll: its connection kept for all 15 polls; dc3 tried again at each
+        #expect(probe.connects == ["dc2.contoso.test": 1, "dc3.contoso.test": 15])
+        #expect(result.outcome == .pending)
+        guard case let .notReplicated(_, lagging, newKey, _) = result.reason else { Issue.record("\(result.reason)"); return }
+        #expect(lagging.map(\.name) == ["dc2.contoso.test", "dc3.contoso.test"])
+        #expect(newKey)
+        #expect(try await w.cloud().currentKey?.checkValue == KeyEnvelope.checkValue(start.current))
+        #expect(try await w.invariantHolds())
+    }
+
+    @Test func theWaitEndsAtThePollThatFindsTheKeyAndReconnectsADCThatDidNotAnswer() async throws {
+        let w = try await World.configured(twoDCs: true)
+        await w.dc2.fail(.read, on: w.krbtgt)   // dc2's first answer fails: its connection is dropped
+        let probe = WaitProbe()
+        let (dc1, dc2) = (w.dc1, w.dc2)
+        let result = try await waitingRotator(w, timeout: 120, probe: probe) { n in
+            if n == 2 { await dc1.replicate(to: dc2) }   // replicated during the second pause
+        }.run()
+        #expect(probe.pauses == [0.2, 0.4])
+        #expect(probe.connects == ["dc2.contoso.test": 2])
+        #expect(result.outcome == .rotated)
+        #expect(result.domainControllers.map(\.converged) == [true, true])
+        #expect(try await w.cloud().currentKey?.checkValue == KeyEnvelope.checkValue(try await w.dcKeys().current))
+    }
+
     @Test func aDryRunWritesNothing() async throws {
         let w = try await World.configured()
         let result = try await w.rotator { $0.dryRun = true }.run()

@@ -170,3 +170,44 @@ struct MICTamperer: RPCAuthenticator {
         return (message, security)
     }
 }
+
+/// DRSKeySession: rotate's second read of the same DC's keys.
+extension LiveKerberosTests {
+    /// The second read reuses the first's tickets, port and connection; a connection the DC
+    /// dropped is replaced (the tickets still reused); one idle past `maxIdle` is not used again.
+    @Test func aKeySessionReusesItsTicketsAndConnection() async throws {
+        let c = try LiveDC.config()
+        let host = try Self.dcHostName()
+        let dn = "CN=krbtgt,CN=Users,\(c.baseDN)"
+        let oracle = try LiveDC.oracle("krbtgt")
+        let session = DRSKeySession(host: c.ip, signIn: try Self.passwordSignIn(c, host: host), timeout: .seconds(20))
+        func readMatches() async throws {
+            let keys = try await session.readKeys(objectDN: dn)
+            #expect(keys.signedInWith == .kerberos)
+            #expect(keys.current.hex(ofType: 18) == oracle.keys)
+            #expect(keys.previous.hex(ofType: 18) == oracle.old_keys)
+        }
+        try await readMatches()
+        try await readMatches()
+        #expect(session.counts == .init(signIns: 1, lookups: 1, connections: 1, reused: 1))
+        session.shutDownKeptConnection()
+        try await readMatches()
+        #expect(session.counts == .init(signIns: 1, lookups: 1, connections: 2, reused: 1))
+        session.maxIdle = .zero
+        try await readMatches()
+        #expect(session.counts == .init(signIns: 1, lookups: 1, connections: 3, reused: 1))
+    }
+
+    /// A wrong password fails each read, and nothing is kept from the failed sign-in.
+    @Test func aKeySessionWithAWrongPasswordFailsEachRead() async throws {
+        let c = try LiveDC.config()
+        let host = try Self.dcHostName()
+        let session = DRSKeySession(host: c.ip, signIn: try Self.passwordSignIn(c, host: host, password: Secret(LiveDC.randomPassword())),
+                                    timeout: .seconds(20))
+        for _ in 0..<2 {
+            let e = try await #require(throws: DRSError.self) { _ = try await session.readKeys(objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)") }
+            #expect(e.step == .authentication, "\(e)")
+        }
+        #expect(session.counts == .init())
+    }
+}

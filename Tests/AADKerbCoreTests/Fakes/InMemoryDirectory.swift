@@ -37,6 +37,8 @@ actor InMemoryDirectory: DirectoryConnection {
     private var nextKrbtgtNumber = 1000
     /// Each operation, in order (for assertions on what was written).
     private(set) var log: [(Operation, String)] = []
+    /// `searchBatch` calls (one round trip each on a real connection).
+    private(set) var batches = 0
     private var faults: [(Operation, String?, LDAPError)] = []
     /// When false, a unicodePwd write leaves kvno and key as they were (a DC that ignores it).
     var keyResetWorks = true
@@ -140,7 +142,7 @@ actor InMemoryDirectory: DirectoryConnection {
     private static func same(_ a: String, _ b: String) -> Bool {
         (try? DistinguishedName(parsing: a)) == (try? DistinguishedName(parsing: b))
     }
-    func clearLog() { log = [] }
+    func clearLog() { log = []; batches = 0 }
     func writes() -> [String] { log.filter { [.add, .modify, .delete].contains($0.0) }.map { "\($0.0) \($0.1)" } }
 
     // MARK: - DirectoryConnection
@@ -179,6 +181,7 @@ actor InMemoryDirectory: DirectoryConnection {
 
     /// One search after the other, with the size limit checked as `LDAPConnection` checks it.
     func searchBatch(_ requests: [LDAPSearchRequest]) async throws -> [Result<[LDAPEntry], LDAPError>] {
+        batches += 1
         var results: [Result<[LDAPEntry], LDAPError>] = []
         for r in requests {
             do {
