@@ -90,16 +90,10 @@ public enum DRSSecretReader {
     static let supplementalCredentialsOID = "1.2.840.113556.1.4.125"
     static let unicodePwdOID = "1.2.840.113556.1.4.90"
 
-    /// host: DC IP or name; user: sAMAccountName (or UPN); domain: NetBIOS or DNS domain name for NTLM;
-    /// objectDN: DN of the account whose keys to read. Port found via the endpoint mapper (TCP 135) unless given.
-    /// `timeout` bounds the whole exchange. The blocking socket work runs on a dispatch queue of its
-    /// own, never on Swift's cooperative pool; cancelling the task shuts the socket down.
-    public static func readKeys(host: String, port: UInt16? = nil, user: String, domain: String,
-                                password: Secret, objectDN: String, timeout: Duration = .seconds(10)) async throws -> ReplicatedKerberosKeys {
-        try await readKeys(host: host, port: port, signIn: .ntlm(user: user, domain: domain, password: password), objectDN: objectDN, timeout: timeout)
-    }
-
-    /// As above, signing in as `signIn` says (NTLM with a password, or Kerberos from the credential cache).
+    /// Reads the keys of `objectDN` from the DC at `host` (IP or name), signing in as `signIn` says.
+    /// The port is found through the endpoint mapper (TCP 135) unless given. `timeout` bounds the
+    /// whole exchange. The blocking socket work runs on a dispatch queue of its own, never on
+    /// Swift's cooperative pool; cancelling the task shuts the socket down.
     public static func readKeys(host: String, port: UInt16? = nil, signIn: DRSSignIn,
                                 objectDN: String, timeout: Duration = .seconds(10)) async throws -> ReplicatedKerberosKeys {
         try await run(on: DispatchQueue(label: "aadkerb.drs.\(host)"), host: host, signIn: signIn, objectDN: objectDN) { cancellation in
@@ -145,10 +139,6 @@ struct Session {
     var fragmentSize = RPCConnection.defaultFragment
     /// How long a `.password` sign-in waits for the KDC (each request) before it takes NTLM.
     var kdcTimeout: Duration = .seconds(5)
-
-    func readKeys(user: String, domain: String, password: Secret, objectDN: String) throws -> ReplicatedKerberosKeys {
-        try readKeys(signIn: .ntlm(user: user, domain: domain, password: password), objectDN: objectDN)
-    }
 
     func readKeys(signIn: DRSSignIn, objectDN: String) throws -> ReplicatedKerberosKeys {
         let credentials = try self.signIn(signIn)

@@ -112,8 +112,9 @@ enum LiveDC {
 
     static func keys(_ dn: String, user: String = "Administrator", domain: String? = nil, password: Secret? = nil, port: UInt16? = nil) async throws -> ReplicatedKerberosKeys {
         let c = try config()
-        return try await DRSSecretReader.readKeys(host: c.ip, port: port, user: user, domain: domain ?? c.netbiosDomain,
-                                                  password: try password ?? c.adminPassword, objectDN: dn, timeout: .seconds(20))
+        return try await DRSSecretReader.readKeys(host: c.ip, port: port,
+                                                  signIn: .ntlm(user: user, domain: domain ?? c.netbiosDomain, password: try password ?? c.adminPassword),
+                                                  objectDN: dn, timeout: .seconds(20))
     }
 }
 
@@ -203,7 +204,7 @@ struct LiveDCTests {
         let keys = try await Task.detached {
             var s = Session(host: c.ip, port: nil, deadline: .now + .seconds(20), cancellation: CancellationSwitch())
             s.fragmentSize = 1432
-            return try s.readKeys(user: "Administrator", domain: c.netbiosDomain, password: password, objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)")
+            return try s.readKeys(signIn: .ntlm(user: "Administrator", domain: c.netbiosDomain, password: password), objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)")
         }.value
         #expect(keys.current.hex(ofType: 18) == (try LiveDC.oracle("krbtgt")).keys)
     }

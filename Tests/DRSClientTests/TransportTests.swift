@@ -43,7 +43,7 @@ final class SilentListener: @unchecked Sendable {
         listener.serveOnce(closeImmediately: false, hold: 40)
         let start = ContinuousClock.now
         let e = try await #require(throws: DRSError.self) {
-            _ = try await DRSSecretReader.readKeys(host: "127.0.0.1", port: listener.port, user: "u", domain: "D", password: Secret("p"),
+            _ = try await DRSSecretReader.readKeys(host: "127.0.0.1", port: listener.port, signIn: .ntlm(user: "u", domain: "D", password: Secret("p")),
                                                    objectDN: "CN=x", timeout: .milliseconds(500))
         }
         #expect(e.step == .authentication && e.isTimeout)
@@ -54,7 +54,7 @@ final class SilentListener: @unchecked Sendable {
         let listener = try SilentListener()
         listener.serveOnce(closeImmediately: true)
         let e = try await #require(throws: DRSError.self) {
-            _ = try await DRSSecretReader.readKeys(host: "127.0.0.1", port: listener.port, user: "u", domain: "D", password: Secret("p"), objectDN: "CN=x")
+            _ = try await DRSSecretReader.readKeys(host: "127.0.0.1", port: listener.port, signIn: .ntlm(user: "u", domain: "D", password: Secret("p")), objectDN: "CN=x")
         }
         #expect(e.step == .authentication && e.detail.contains("closed"))
         #expect(!e.description.contains("\"p\""))
@@ -64,11 +64,11 @@ final class SilentListener: @unchecked Sendable {
         let port: UInt16
         do { let l = try SilentListener(); port = l.port }  // closed again: nothing listens there now
         let e = try await #require(throws: DRSError.self) {
-            _ = try await DRSSecretReader.readKeys(host: "127.0.0.1", port: port, user: "u", domain: "D", password: Secret("p"), objectDN: "CN=x")
+            _ = try await DRSSecretReader.readKeys(host: "127.0.0.1", port: port, signIn: .ntlm(user: "u", domain: "D", password: Secret("p")), objectDN: "CN=x")
         }
         #expect(e.step == .connect && e.detail.contains("refused"))
         let unresolvable = try await #require(throws: DRSError.self) {
-            _ = try await DRSSecretReader.readKeys(host: "no-such-host.invalid", port: 1, user: "u", domain: "D", password: Secret("p"), objectDN: "CN=x")
+            _ = try await DRSSecretReader.readKeys(host: "no-such-host.invalid", port: 1, signIn: .ntlm(user: "u", domain: "D", password: Secret("p")), objectDN: "CN=x")
         }
         #expect(unresolvable.step == .connect)
     }
@@ -79,7 +79,7 @@ final class SilentListener: @unchecked Sendable {
         listener.serveOnce(closeImmediately: false, hold: 40)
         let start = ContinuousClock.now
         let task = Task {
-            try await DRSSecretReader.readKeys(host: "127.0.0.1", port: listener.port, user: "u", domain: "D", password: Secret("p"),
+            try await DRSSecretReader.readKeys(host: "127.0.0.1", port: listener.port, signIn: .ntlm(user: "u", domain: "D", password: Secret("p")),
                                                objectDN: "CN=x", timeout: .seconds(60))
         }
         try await Task.sleep(for: .milliseconds(200))
