@@ -9,7 +9,7 @@ extension SharedServers {
     /// one for any computer account) and logs every request. aadkerb may check it anonymously,
     /// and must never bind to it.
     @Suite struct RogueDCTests {
-        static let dnsIP = "127.0.0.60", ldapIP = "127.0.0.61"
+        static let dnsIP = "127.0.0.58", ldapIP = "127.0.0.59"
 
         struct Rogue {
             let process: Spawned
