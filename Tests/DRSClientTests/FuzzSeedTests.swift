@@ -14,26 +14,9 @@ import Testing
     /// Synthetic keys: a run of bytes counting up from `start` (AES-256 32, AES-128 16, DES 8).
     static func counting(_ start: UInt8, _ count: Int) -> [UInt8] { (0..<count).map { start &+ UInt8($0) } }
 
-    /// KERB_STORED_CREDENTIAL_NEW (MS-SAMR 2.2.10.4) with every group given: current, service
-    /// (always empty from a DC), old, older; key data in order, the salt first as Samba puts it.
+    /// KERB_STORED_CREDENTIAL_NEW with every group given (SupplementalCredentialsTests' builder).
     static func newerKeys(_ groups: [[(type: UInt32, key: [UInt8])]], salt: String) -> [UInt8] {
-        let saltBytes = UTF16LE.encode(salt)
-        let all = groups.flatMap { $0 }
-        let header = 24, entries = 24 * all.count
-        var w = ByteWriter()
-        w.u16(4); w.u16(0)
-        for g in groups { w.u16(UInt16(g.count)) }
-        w.u16(UInt16(saltBytes.count)); w.u16(UInt16(saltBytes.count))
-        w.u32(UInt32(header + entries)); w.u32(4096)
-        var offset = header + entries + saltBytes.count
-        for (type, key) in all {
-            w.u16(0); w.u16(0); w.u32(0)
-            w.u32(4096); w.u32(type); w.u32(UInt32(key.count)); w.u32(UInt32(offset))
-            offset += key.count
-        }
-        w.append(saltBytes)
-        for (_, key) in all { w.append(key) }
-        return w.bytes
+        Blobs.newerKeys(groups, salt: salt)
     }
 
     /// USER_PROPERTIES (MS-SAMR 2.2.10.1) with the given properties, hex-encoded values.

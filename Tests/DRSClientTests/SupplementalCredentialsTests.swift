@@ -12,23 +12,29 @@ enum Blobs {
 
     /// KERB_STORED_CREDENTIAL_NEW, revision 4: two current keys, one old one, the salt last.
     static func newerKeys(salt: String = salt, revision: UInt16 = 4) -> [UInt8] {
-        let keys: [(UInt32, [UInt8])] = [(18, aes256), (17, aes128), (18, oldAES256)]
+        newerKeys([[(18, aes256), (17, aes128)], [], [(18, oldAES256)], []], salt: salt, revision: revision)
+    }
+
+    /// KERB_STORED_CREDENTIAL_NEW (MS-SAMR 2.2.10.4) with every group given: current, service
+    /// (always empty from a DC), old, older; key data in order, after the salt as Samba puts it.
+    static func newerKeys(_ groups: [[(type: UInt32, key: [UInt8])]], salt: String, revision: UInt16 = 4) -> [UInt8] {
         let saltBytes = UTF16LE.encode(salt)
-        let header = 24, entries = 24 * keys.count
+        let all = groups.flatMap { $0 }
+        let header = 24, entries = 24 * all.count
         var w = ByteWriter()
         w.u16(revision); w.u16(0)
-        w.u16(2); w.u16(0); w.u16(1); w.u16(0)           // credential, service, old, older counts
+        for g in groups { w.u16(UInt16(g.count)) }
         w.u16(UInt16(saltBytes.count)); w.u16(UInt16(saltBytes.count))
         w.u32(UInt32(header + entries))                    // salt offset
         w.u32(4096)
         var offset = header + entries + saltBytes.count
-        for (type, key) in keys {
+        for (type, key) in all {
             w.u16(0); w.u16(0); w.u32(0)
             w.u32(4096); w.u32(type); w.u32(UInt32(key.count)); w.u32(UInt32(offset))
             offset += key.count
         }
         w.append(saltBytes)
-        for (_, key) in keys { w.append(key) }
+        for (_, key) in all { w.append(key) }
         return w.bytes
     }
 
