@@ -28,19 +28,18 @@ extension SharedServers {
             try await clean(dc, server)
             let first = try aadkerb(["set"] + args + ["-o", "json"])
             #expect(first.status == 0, "\(first.stderr)")
-            let report = try jsonObject(first.stdout)
-            #expect(report["Changed"] as? Bool == true)
-            #expect((report["Steps"] as? [[String: String]])?.map { "\($0["Side"]!) \($0["Action"]!)" }
-                    == ["OnPrem Add", "OnPrem Add", "OnPrem Add", "OnPrem Add", "Cloud Create"])
+            let report = try decodeOutput(StepsOutput.self, first.stdout)
+            #expect(report.Changed && report.Command == "set" && !report.DryRun)
+            #expect(report.Steps.map { "\($0.Side) \($0.Action)" } == ["OnPrem Add", "OnPrem Add", "OnPrem Add", "OnPrem Add", "Cloud Create"])
 
             let get = try aadkerb(["get"] + args + ["-o", "json"])
             #expect(get.status == 0, "\(get.stderr)")
-            let state = try jsonObject(get.stdout)
-            #expect(state["SyncStatus"] as? String == "InSync")
-            #expect((state["Problems"] as? [String])?.isEmpty == true)
+            let state = try decodeOutput(GetOutput.self, get.stdout)
+            #expect(state.SyncStatus == "InSync")
+            #expect(state.Problems == [])
             // the tenant holds the key the DC made (read back over DRSUAPI), at the DC's kvno
-            #expect(state["CloudKeyKvno"] as? Int == state["Kvno"] as? Int)
-            #expect((state["Comparison"] as? [String: String])?["Kvno"] == "Match")
+            #expect(state.CloudKeyKvno != nil && state.CloudKeyKvno == state.Kvno)
+            #expect(state.Comparison?["Kvno"] == "Match")
             #expect(!(try aadkerb(["get"] + args).stdout.contains("the tenant holds no key")))
 
             // the read-only DC object as documented: RODC bits, deny-by-default policy
@@ -60,7 +59,7 @@ extension SharedServers {
             let usn = try await highestUSN(dc)
             let second = try aadkerb(["set"] + args + ["-o", "json"])
             #expect(second.status == 0)
-            #expect(try jsonObject(second.stdout)["Changed"] as? Bool == false)
+            #expect(try decodeOutput(StepsOutput.self, second.stdout).Changed == false)
             #expect(try await highestUSN(dc) == usn)
             #expect(try aadkerb(["set"] + args).stdout.contains("Nothing to do"))
         }
@@ -90,10 +89,10 @@ extension SharedServers {
                 #expect(broken.status != 0, "\(name): get should report the damage")
                 let repair = try aadkerb(["set"] + args + ["-o", "json"])
                 #expect(repair.status == 0, "\(name): \(repair.stderr)")
-                #expect(try jsonObject(repair.stdout)["Changed"] as? Bool == true, "\(name)")
+                #expect(try decodeOutput(StepsOutput.self, repair.stdout).Changed == true, "\(name)")
                 let after = try aadkerb(["get"] + args + ["-o", "json"])
                 #expect(after.status == 0, "\(name): \(after.stdout)")
-                #expect(try jsonObject(after.stdout)["SyncStatus"] as? String == "InSync", "\(name)")
+                #expect(try decodeOutput(GetOutput.self, after.stdout).SyncStatus == "InSync", "\(name)")
             }
         }
 
@@ -103,10 +102,10 @@ extension SharedServers {
             let usn = try await highestUSN(dc)
             let plan = try aadkerb(["set"] + args + ["--dry-run", "-o", "json"])
             #expect(plan.status == 0, "\(plan.stderr)")
-            let report = try jsonObject(plan.stdout)
-            #expect(report["DryRun"] as? Bool == true)
-            #expect(report["Changed"] as? Bool == false)
-            #expect((report["Steps"] as? [Any])?.count == 5)
+            let report = try decodeOutput(StepsOutput.self, plan.stdout)
+            #expect(report.DryRun)
+            #expect(report.Changed == false)
+            #expect(report.Steps.count == 5)
             #expect(try await highestUSN(dc) == usn)
             #expect(try await server.client().get(domain: dc.domain) == nil)
 
@@ -129,10 +128,10 @@ extension SharedServers {
 
             let removed = try aadkerb(["remove"] + args + ["--yes", "-o", "json"])
             #expect(removed.status == 0, "\(removed.stderr)")
-            #expect((try jsonObject(removed.stdout)["Steps"] as? [Any])?.count == 4)
+            #expect(try decodeOutput(StepsOutput.self, removed.stdout).Steps.count == 4)
             let gone = try aadkerb(["get"] + args + ["-o", "json"])
             #expect(gone.status == 3)
-            #expect(try jsonObject(gone.stdout)["SyncStatus"] as? String == "NotConfigured")
+            #expect(try decodeOutput(GetOutput.self, gone.stdout).SyncStatus == "NotConfigured")
             let again = try aadkerb(["remove"] + args + ["--yes"])
             #expect(again.status == 0)
             #expect(again.stdout.contains("Nothing to remove"))
