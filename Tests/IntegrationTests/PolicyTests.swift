@@ -14,9 +14,10 @@ extension SharedServers {
             #expect(try aadkerb(["set"] + dc.connectionArguments).status == 0)
             let args = dc.connectionArguments
 
-            let shown = try jsonObject(try aadkerb(["policy", "show"] + args + ["-o", "json"]).stdout)
-            let allowed = (shown["Allowed"] as? [[String: Any]] ?? []).compactMap { $0["Name"] as? String }
-            let denied = (shown["Denied"] as? [[String: Any]] ?? []).compactMap { $0["Name"] as? String }
+            let shown = try decodeOutput(PolicyShowOutput.self, try aadkerb(["policy", "show"] + args + ["-o", "json"]).stdout)
+            let allowed = shown.Allowed.map(\.Name)
+            let denied = shown.Denied.map(\.Name)
+            #expect(shown.Denied.allSatisfy { $0.DistinguishedName.hasSuffix(dc.baseDN) && $0.Sid?.hasPrefix("S-1-5-") == true }, "\(shown.Denied)")
             #expect(allowed == ["Domain Users"])
             #expect(denied.contains("Domain Admins") && denied.contains("Administrators"), "\(denied)")
 
@@ -46,12 +47,12 @@ extension SharedServers {
 
             let before = try aadkerb(["policy", "explain"] + args + ["alice-\(tag)", "-o", "json"])
             #expect(before.status == 0, "\(before.stdout)")  // a new user's primary group is Domain Users, which is allowed
-            #expect(try jsonObject(before.stdout)["AllowedBy"] as? [String] == ["Domain Users"])
+            #expect(try decodeOutput(PolicyExplainOutput.self, before.stdout).AllowedBy == ["Domain Users"])
 
             let dry = try aadkerb(["policy", "deny", "--dry-run"] + args + ["tier0-\(tag)", "pg-\(tag)", "-o", "json"])
             #expect(dry.status == 0)
-            #expect((try jsonObject(dry.stdout)["Steps"] as? [Any])?.count == 2)
-            #expect(try jsonObject(try aadkerb(["policy", "show"] + args + ["-o", "json"]).stdout)["Denied"] as? [Any] != nil)
+            let plan = try decodeOutput(StepsOutput.self, dry.stdout)
+            #expect(plan.Steps.count == 2 && plan.DryRun && plan.Command == "policy deny")
             #expect(!(try aadkerb(["policy", "show"] + args).stdout.contains("tier0-\(tag)")))  // the dry run wrote nothing
 
             #expect(try aadkerb(["policy", "deny"] + args + ["tier0-\(tag)", pgSID]).status == 0)
@@ -60,24 +61,25 @@ extension SharedServers {
 
             let nested = try aadkerb(["policy", "explain"] + args + ["alice-\(tag)", "-o", "json"])
             #expect(nested.status == 7)
-            let why = try jsonObject(nested.stdout)
-            #expect(why["Verdict"] as? String == "Denied")
-            #expect(why["DeniedBy"] as? [String] == ["tier0-\(tag)"])
-            let primary = try jsonObject(try aadkerb(["policy", "explain"] + args + ["bob-\(tag)", "-o", "json"]).stdout)
-            #expect(primary["Verdict"] as? String == "Denied")
-            #expect(primary["DeniedBy"] as? [String] == ["pg-\(tag)"])
+            let why = try decodeOutput(PolicyExplainOutput.self, nested.stdout)
+            #expect(why.Verdict == "Denied")
+            #expect(why.DeniedBy == ["tier0-\(tag)"])
+            #expect(why.Principal == alice)
+            let primary = try decodeOutput(PolicyExplainOutput.self, try aadkerb(["policy", "explain"] + args + ["bob-\(tag)", "-o", "json"]).stdout)
+            #expect(primary.Verdict == "Denied")
+            #expect(primary.DeniedBy == ["pg-\(tag)"])
 
             // allow inner: still denied, denial wins; remove the deny: allowed, exit 0
             #expect(try aadkerb(["policy", "allow"] + args + ["inner-\(tag)"]).status == 0)
-            #expect(try jsonObject(try aadkerb(["policy", "explain"] + args + ["alice-\(tag)", "-o", "json"]).stdout)["Verdict"] as? String == "Denied")
+            #expect(try decodeOutput(PolicyExplainOutput.self, try aadkerb(["policy", "explain"] + args + ["alice-\(tag)", "-o", "json"]).stdout).Verdict == "Denied")
             #expect(try aadkerb(["policy", "deny", "--remove"] + args + ["tier0-\(tag)"]).status == 0)
             let allowedNow = try aadkerb(["policy", "explain"] + args + ["alice-\(tag)"])
             #expect(allowedNow.status == 0, "\(allowedNow.stdout)")
             #expect(allowedNow.stdout.contains("allowed by") && allowedNow.stdout.contains("inner-\(tag)"))
 
             // Administrator stays denied by default
-            let admin = try jsonObject(try aadkerb(["policy", "explain"] + args + ["Administrator", "-o", "json"]).stdout)
-            #expect(admin["Verdict"] as? String == "Denied")
+            let admin = try decodeOutput(PolicyExplainOutput.self, try aadkerb(["policy", "explain"] + args + ["Administrator", "-o", "json"]).stdout)
+            #expect(admin.Verdict == "Denied")
 
             let unknown = try aadkerb(["policy", "deny"] + args + ["nobody-\(tag)"])
             #expect(unknown.status == 64)
@@ -86,15 +88,15 @@ extension SharedServers {
             // reset: back to set's policy (the deny entries for tier0 and pg and inner's allow entry go)
             #expect(try aadkerb(["policy", "deny"] + args + ["tier0-\(tag)"]).status == 0)
             let resetDry = try aadkerb(["policy", "reset", "--dry-run"] + args + ["-o", "json"])
-            let planned = try #require(try jsonObject(resetDry.stdout)["Steps"] as? [[String: String]])
-            #expect(planned.map { $0["Action"]! } == ["Remove", "Remove", "Remove"], "\(planned)")
+            let planned = try decodeOutput(StepsOutput.self, resetDry.stdout).Steps
+            #expect(planned.map(\.Action) == ["Remove", "Remove", "Remove"], "\(planned)")
             for name in ["tier0-\(tag)", "pg-\(tag)", "inner-\(tag)"] {
-                #expect(planned.contains { $0["Detail"]!.contains(name) }, "\(name) not in \(planned)")
+                #expect(planned.contains { $0.Detail?.contains(name) == true }, "\(name) not in \(planned)")
             }
             #expect(try aadkerb(["policy", "reset"] + args).status == 0)
-            let afterReset = try jsonObject(try aadkerb(["policy", "show"] + args + ["-o", "json"]).stdout)
-            #expect((afterReset["Allowed"] as? [[String: Any]])?.compactMap { $0["Name"] as? String } == ["Domain Users"])
-            #expect((afterReset["Denied"] as? [[String: Any]])?.compactMap { $0["Name"] as? String }.sorted() == denied.sorted())
+            let afterReset = try decodeOutput(PolicyShowOutput.self, try aadkerb(["policy", "show"] + args + ["-o", "json"]).stdout)
+            #expect(afterReset.Allowed.map(\.Name) == ["Domain Users"])
+            #expect(afterReset.Denied.map(\.Name).sorted() == denied.sorted())
             #expect(try aadkerb(["policy", "reset"] + args).stdout.contains("Nothing to change"))
 
             try await c.delete(bob)  // first: the DC refuses to delete a group that is someone's primary group

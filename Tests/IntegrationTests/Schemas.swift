@@ -102,3 +102,29 @@ struct DomainErrorOutput: Decodable {
     let ExitCode: Int
     let Message: String
 }
+
+/// `aadkerb policy show`.
+struct PolicyShowOutput: Decodable {
+    let SchemaVersion: Int
+    let DomainDnsName: String
+    let Allowed: [Entry]
+    let Denied: [Entry]
+
+    struct Entry: Decodable {
+        let Name: String
+        let Sid: String?
+        let DistinguishedName: String
+    }
+}
+
+/// `aadkerb policy explain`.
+struct PolicyExplainOutput: Decodable {
+    let SchemaVersion: Int
+    let DomainDnsName: String
+    let Principal: String
+    let Sid: String?
+    let Verdict: String
+    let DeniedBy: [String]
+    let AllowedBy: [String]
+    let GroupCount: Int
+}
