@@ -6,10 +6,10 @@ import Testing
 extension SharedServers {
     /// `aadkerb doctor` against contoso's DC and the tenant server: healthy, then seeded faults.
     @Suite struct DoctorTests {
-        func checks(_ result: ProcessResult) throws -> [String: [String: Any]] {
-            let report = try jsonObject(result.stdout)
-            let list = try #require(report["Checks"] as? [[String: Any]], "\(result.stdout)\n\(result.stderr)")
-            return Dictionary(uniqueKeysWithValues: list.map { ($0["Name"] as! String, $0) })
+        func checks(_ result: ProcessResult) throws -> [String: DoctorOutput.Check] {
+            let report = try decodeOutput(DoctorOutput.self, result.stdout)
+            #expect(report.Command == "doctor")
+            return Dictionary(uniqueKeysWithValues: report.Checks.map { ($0.Name, $0) })
         }
 
         @Test func healthyThenEachSeededFaultIsFlaggedWithAFix() async throws {
@@ -24,9 +24,9 @@ extension SharedServers {
             #expect(healthy.status == 0, "\(healthy.stdout)\n\(healthy.stderr)")
             let all = try checks(healthy)
             for name in ["connect", "clock", "objects", "reveal-policy", "key-age", "aes256", "replication", "tenant", "cloud-object"] {
-                #expect(all[name]?["Status"] as? String == "Pass", "\(name): \(all[name] ?? [:])")
+                #expect(all[name]?.Status == "Pass", "\(name): \(String(describing: all[name]))")
             }
-            #expect(try jsonObject(healthy.stdout)["Result"] as? String == "Pass")
+            #expect(try decodeOutput(DoctorOutput.self, healthy.stdout).Result == "Pass")
 
             // the same with --kerberos: the aes256 and cloud-object checks read the DC's key over
             // DRSUAPI with the ticket, and pass as with the password
@@ -35,13 +35,13 @@ extension SharedServers {
             #expect(viaKerberos.status == 0, "\(viaKerberos.stdout)\n\(viaKerberos.stderr)")
             let kerberosChecks = try checks(viaKerberos)
             for name in ["aes256", "tenant", "cloud-object"] {
-                #expect(kerberosChecks[name]?["Status"] as? String == "Pass", "\(name): \(kerberosChecks[name] ?? [:])")
+                #expect(kerberosChecks[name]?.Status == "Pass", "\(name): \(String(describing: kerberosChecks[name]))")
             }
 
             // A key older than --max-key-age is a warning: exit 8.
             let old = try aadkerb(["doctor", "--max-key-age", "0s"] + args + ["-o", "json"])
             #expect(old.status == 8, "\(old.stdout)")
-            #expect(try checks(old)["key-age"]?["Status"] as? String == "Warn")
+            #expect(try checks(old)["key-age"]?.Status == "Warn")
 
             // Domain Admins no longer denied: the reveal policy fails, with a fix; exit 9.
             let c = try await dc.adminConnection()
@@ -52,28 +52,28 @@ extension SharedServers {
             let leaky = try aadkerb(["doctor"] + args + ["-o", "json"])
             #expect(leaky.status == 9)
             let policy = try #require(try checks(leaky)["reveal-policy"])
-            #expect(policy["Status"] as? String == "Fail")
-            #expect((policy["Detail"] as? String)?.contains("Domain Admins") == true, "\(policy)")
-            #expect(policy["Fix"] is String)
+            #expect(policy.Status == "Fail")
+            #expect(policy.Detail.contains("Domain Admins"), "\(policy)")
+            #expect(policy.Fix?.isEmpty == false)
             #expect(try aadkerb(["doctor"] + args).stdout.contains("fix:"))
 
             // The cloud object gone: flagged, with the command that repairs it.
             try await server.client().delete(domain: dc.domain)
             let cloudless = try checks(try aadkerb(["doctor"] + args + ["-o", "json"]))
-            #expect(cloudless["cloud-object"]?["Status"] as? String == "Fail")
-            #expect((cloudless["cloud-object"]?["Fix"] as? String)?.contains("aadkerb set") == true)
+            #expect(cloudless["cloud-object"]?.Status == "Fail")
+            #expect(cloudless["cloud-object"]?.Fix?.contains("aadkerb set") == true)
 
             // Nothing configured at all.
             try await Seeder.remove(dc, c)
             let empty = try aadkerb(["doctor"] + dc.connectionArguments + ["-o", "json"])
             #expect(empty.status == 9)
-            #expect(try checks(empty)["objects"]?["Status"] as? String == "Fail")
+            #expect(try checks(empty)["objects"]?.Status == "Fail")
 
             // A DC that cannot be reached is a failed check, not a crash.
             let gone = try aadkerb(["doctor", "--domain", dc.domain, "--server", "ldaps://\(dc.ip):1", "--ca-file", dc.caFile,
                                     "--user", "Administrator", "--password-file", dc.passwordFile, "--connect-timeout", "2", "-o", "json"])
             #expect(gone.status == 9)
-            #expect(try checks(gone)["connect"]?["Status"] as? String == "Fail")
+            #expect(try checks(gone)["connect"]?.Status == "Fail")
         }
     }
 }

@@ -128,3 +128,19 @@ struct PolicyExplainOutput: Decodable {
     let AllowedBy: [String]
     let GroupCount: Int
 }
+
+/// `aadkerb doctor`.
+struct DoctorOutput: Decodable {
+    let SchemaVersion: Int
+    let Command: String
+    let DomainDnsName: String
+    let Result: String
+    let Checks: [Check]
+
+    struct Check: Decodable {
+        let Name: String
+        let Status: String
+        let Detail: String
+        let Fix: String?
+    }
+}
