@@ -19,22 +19,8 @@ import Testing
         Blobs.newerKeys(groups, salt: salt)
     }
 
-    /// USER_PROPERTIES (MS-SAMR 2.2.10.1) with the given properties, hex-encoded values.
-    static func userProperties(_ properties: [(String, [UInt8])]) -> [UInt8] {
-        var body = ByteWriter()
-        body.u16(0x50); body.u16(UInt16(properties.count))
-        for (n, v) in properties {
-            let nameBytes = UTF16LE.encode(n), hex = Array(v.hex.uppercased().utf8)
-            body.u16(UInt16(nameBytes.count)); body.u16(UInt16(hex.count)); body.u16(1)
-            body.append(nameBytes); body.append(hex)
-        }
-        var w = ByteWriter()
-        w.u32(0); w.u32(UInt32(96 + body.bytes.count)); w.u16(0); w.u16(0)
-        for _ in 0..<48 { w.u16(0x20) }
-        w.append(body.bytes)
-        w.u8(0)
-        return w.bytes
-    }
+    /// USER_PROPERTIES with the given properties (SupplementalCredentialsTests' builder).
+    static func userProperties(_ properties: [(String, [UInt8])]) -> [UInt8] { Blobs.userProperties(properties) }
 
     /// What Samba stores for a user with a password history: Kerberos-Newer-Keys (AES-256, AES-128,
     /// DES for current, old and older), Kerberos (revision 3, synthetic bytes), Packages, WDigest

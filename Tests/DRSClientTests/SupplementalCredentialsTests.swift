@@ -40,7 +40,11 @@ enum Blobs {
 
     /// USER_PROPERTIES with a decoy property first and Kerberos-Newer-Keys second.
     static func userProperties(newer: [UInt8] = newerKeys(), name: String = "Primary:Kerberos-Newer-Keys") -> [UInt8] {
-        let properties: [(String, [UInt8])] = [("Primary:Kerberos", [1, 2, 3]), (name, newer)]
+        userProperties([("Primary:Kerberos", [1, 2, 3]), (name, newer)])
+    }
+
+    /// USER_PROPERTIES (MS-SAMR 2.2.10.1) with the given properties, hex-encoded values.
+    static func userProperties(_ properties: [(String, [UInt8])]) -> [UInt8] {
         var body = ByteWriter()
         body.u16(0x50); body.u16(UInt16(properties.count))
         for (n, v) in properties {

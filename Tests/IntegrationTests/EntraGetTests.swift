@@ -25,10 +25,7 @@ extension SharedServers {
             try await Seeder.seed(dc, passwordResets: 1)
             let client = try server.client()
             try await client.delete(domain: dc.domain)
-            let onPrem = try jsonObject(try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"]).stdout)
-            let cloud = KerberosDomain(domainDnsName: dc.domain, id: Int64(onPrem["Id"] as! Int), displayName: onPrem["DisplayName"] as! String,
-                                       keyVersion: Int64(onPrem["KeyVersion"] as! Int), keyUpdatedOn: onPrem["KeyUpdatedOn"] as? String,
-                                       keyUpdatedFrom: onPrem["KeyUpdatedFrom"] as? String)
+            let (onPrem, cloud) = try Seeder.cloudTwin(dc)
             let published = try await client.put(cloud, ifMatch: nil)
             defer { Task { try? await client.delete(domain: dc.domain) } }
 
@@ -38,12 +35,12 @@ extension SharedServers {
             let a = try jsonObject(inSync.stdout)
             #expect(a["SyncStatus"] as? String == "InSync")
             #expect(a["CloudSource"] as? String == "entra (experimental: response format inferred)")
-            #expect(a["CloudKeyVersion"] as? Int == onPrem["KeyVersion"] as? Int)
-            #expect(a["CloudId"] as? Int == onPrem["Id"] as? Int)
+            #expect(a["CloudKeyVersion"] as? Int == onPrem.KeyVersion)
+            #expect(a["CloudId"] as? Int == onPrem.Id)
             // every element the service returned is kept
             let elements = try #require(a["CloudElements"] as? [String: String])
-            #expect(elements["KeyVersion"] == String(onPrem["KeyVersion"] as! Int))
-            #expect(elements["DisplayName"] == onPrem["DisplayName"] as? String)
+            #expect(elements["KeyVersion"] == String(onPrem.KeyVersion!))
+            #expect(elements["DisplayName"] == onPrem.DisplayName)
             let table = try aadkerb(args)
             #expect(table.status == 0)
             #expect(table.stdout.contains("entra (experimental: response format inferred)"), "\(table.stdout)")

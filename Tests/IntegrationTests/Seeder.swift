@@ -1,11 +1,23 @@
 import Foundation
 import LDAPClient
+import TenantAPI
+import Testing
 
 /// Creates the on-prem objects of an Azure AD Kerberos server the way the real feature does:
 /// the krbtgt account added with the RODC dcpromo control (the DC picks the number and name),
 /// the read-only DC computer object linked to it, the container and the service connection point,
 /// then the key set `passwordResets` times.
 enum Seeder {
+    /// What `aadkerb get` reads from `dc`, and the KerberosDomain that mirrors it (what `set`
+    /// publishes, without the key): for tests that put a twin in the tenant themselves.
+    static func cloudTwin(_ dc: DomainController) throws -> (onPrem: GetOutput, twin: KerberosDomain) {
+        let onPrem = try decodeOutput(GetOutput.self, try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"]).stdout)
+        let twin = KerberosDomain(domainDnsName: dc.domain, id: Int64(try #require(onPrem.Id)), displayName: try #require(onPrem.DisplayName),
+                                  keyVersion: Int64(try #require(onPrem.KeyVersion)), keyUpdatedOn: onPrem.KeyUpdatedOn,
+                                  keyUpdatedFrom: onPrem.KeyUpdatedFrom)
+        return (onPrem, twin)
+    }
+
     static func utf16Quoted(_ password: String) -> [UInt8] {
         Array(("\"" + password + "\"").utf16.flatMap { [UInt8($0 & 0xff), UInt8($0 >> 8)] })
     }

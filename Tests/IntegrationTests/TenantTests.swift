@@ -345,11 +345,7 @@ extension SharedServers {
             try await client.delete(domain: dc.domain)
 
             // Publish what the DC holds, as `set` will.
-            let onPrem = try jsonObject(try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"]).stdout)
-            let cloud = KerberosDomain(
-                domainDnsName: dc.domain, id: Int64(onPrem["Id"] as! Int), displayName: onPrem["DisplayName"] as! String,
-                keyVersion: Int64(onPrem["KeyVersion"] as! Int), keyUpdatedOn: onPrem["KeyUpdatedOn"] as? String,
-                keyUpdatedFrom: onPrem["KeyUpdatedFrom"] as? String)
+            let (onPrem, cloud) = try Seeder.cloudTwin(dc)
             let published = try await client.put(cloud, ifMatch: nil)
 
             let both = dc.connectionArguments + server.arguments()
@@ -357,8 +353,8 @@ extension SharedServers {
             #expect(inSync.status == 0, "\(inSync.stderr)")
             let a = try jsonObject(inSync.stdout)
             #expect(a["SyncStatus"] as? String == "InSync")
-            #expect(a["CloudId"] as? Int == onPrem["Id"] as? Int)
-            #expect(a["CloudKeyVersion"] as? Int == onPrem["KeyVersion"] as? Int)
+            #expect(a["CloudId"] as? Int == onPrem.Id)
+            #expect(a["CloudKeyVersion"] as? Int == onPrem.KeyVersion)
             #expect((a["Comparison"] as? [String: String])?.values.allSatisfy { $0 == "Match" } == true)
 
             var drifted = cloud
@@ -373,7 +369,7 @@ extension SharedServers {
             let table = try aadkerb(["get"] + both)
             #expect(table.status == 4)
             #expect(table.stdout.contains("Drift:"))
-            #expect(table.stdout.contains("KeyVersion: on-prem \(onPrem["KeyVersion"] as! Int), cloud \((onPrem["KeyVersion"] as! Int) + 7)"))
+            #expect(table.stdout.contains("KeyVersion: on-prem \(onPrem.KeyVersion!), cloud \((onPrem.KeyVersion!) + 7)"))
 
             // split networks: each side alone
             let onPremOnly = try aadkerb(["get"] + both + ["--on-prem-only", "-o", "json"])
@@ -381,7 +377,7 @@ extension SharedServers {
             #expect(try jsonObject(onPremOnly.stdout)["CloudId"] is NSNull)
             let cloudOnly = try aadkerb(["get", "--domain", dc.domain, "--cloud-only", "-o", "json"] + server.arguments(client: "reader"))
             #expect(cloudOnly.status == 0, "\(cloudOnly.stderr)")
-            #expect(try jsonObject(cloudOnly.stdout)["CloudKeyVersion"] as? Int == (onPrem["KeyVersion"] as! Int) + 7)
+            #expect(try jsonObject(cloudOnly.stdout)["CloudKeyVersion"] as? Int == (onPrem.KeyVersion!) + 7)
 
             try await client.delete(domain: dc.domain)
             let missing = try aadkerb(["get"] + both + ["-o", "json"])
