@@ -57,7 +57,7 @@ struct EntraOptions: ParsableArguments {
         let clientId = tenant.clientId ?? env["AADKERB_CLIENT_ID"]
         let credentials: TenantCredentials
         if let file = tenant.accessTokenFile {
-            credentials = .accessToken(try Self.firstLine(file, what: "access token"))
+            credentials = .accessToken(try TenantOptions.readSecretFile(file, what: "access token"))
         } else if let token = env["AADKERB_ACCESS_TOKEN"], !token.isEmpty {
             credentials = .accessToken(Secret(token))
         } else if tenant.clientCertificate != nil || tenant.clientKey != nil {
@@ -65,14 +65,9 @@ struct EntraOptions: ParsableArguments {
             guard let id = clientId, let certificate = tenant.clientCertificate, let key = tenant.clientKey else {
                 throw CLIError.usage("--client-certificate and --client-key go together, with --client-id")
             }
-            guard let pem = FileManager.default.contents(atPath: certificate) else {
-                throw CLIError.unreadable("cannot read the client certificate \(certificate)")
-            }
-            var keyData = try SecretFile.read(key, what: "client key")
-            defer { wipe(&keyData) }
-            credentials = .clientCertificate(clientID: id, certificatePEM: Array(pem), privateKeyPEM: Secret(bytes: keyData))
+            credentials = try TenantOptions.clientCertificate(clientID: id, certificate: certificate, key: key)
         } else if let id = clientId, let file = tenant.clientSecretFile, !tenant.deviceCode {
-            credentials = .clientSecret(clientID: id, secret: try Self.firstLine(file, what: "client secret"))
+            credentials = .clientSecret(clientID: id, secret: try TenantOptions.readSecretFile(file, what: "client secret"))
         } else {
             // the default for people: device code (works under MFA)
             credentials = .deviceCode(clientID: clientId ?? Self.defaultPublicClientID)
@@ -83,13 +78,6 @@ struct EntraOptions: ParsableArguments {
                                     timeout: .milliseconds(Int64(tenant.tenantTimeout * 1000)), maxRetries: tenant.tenantRetries),
             credentials: credentials,
             prompt: { Terminal.writeErr("aadkerb: \($0)") })
-    }
-
-    private static func firstLine(_ path: String, what: String) throws -> Secret {
-        var data = try SecretFile.read(path, what: what)
-        defer { wipe(&data) }
-        guard let secret = PasswordSource.readFirstLine(data) else { throw CLIError.unreadable("the \(what) file \(path) is empty") }
-        return secret
     }
 }
 

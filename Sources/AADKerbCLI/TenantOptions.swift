@@ -72,7 +72,7 @@ struct TenantOptions: ParsableArguments {
         }
         let credentials: TenantCredentials
         if let file = accessTokenFile {
-            credentials = .accessToken(try readSecretFile(file, what: "access token"))
+            credentials = .accessToken(try Self.readSecretFile(file, what: "access token"))
         } else if let token = env["AADKERB_ACCESS_TOKEN"], !token.isEmpty {
             credentials = .accessToken(Secret(token))
         } else if let id = clientId {
@@ -82,14 +82,9 @@ struct TenantOptions: ParsableArguments {
                 guard let certificate = clientCertificate, let key = clientKey else {
                     throw CLIError.usage("--client-certificate and --client-key go together")
                 }
-                guard let pem = FileManager.default.contents(atPath: certificate) else {
-                    throw CLIError.unreadable("cannot read the client certificate \(certificate)")
-                }
-                var keyData = try SecretFile.read(key, what: "client key")
-                defer { wipe(&keyData) }
-                credentials = .clientCertificate(clientID: id, certificatePEM: Array(pem), privateKeyPEM: Secret(bytes: keyData))
+                credentials = try Self.clientCertificate(clientID: id, certificate: certificate, key: key)
             } else if let file = clientSecretFile {
-                credentials = .clientSecret(clientID: id, secret: try readSecretFile(file, what: "client secret"))
+                credentials = .clientSecret(clientID: id, secret: try Self.readSecretFile(file, what: "client secret"))
             } else if let secret = env["AADKERB_CLIENT_SECRET"], !secret.isEmpty {
                 credentials = .clientSecret(clientID: id, secret: Secret(secret))
             } else {
@@ -108,7 +103,19 @@ struct TenantOptions: ParsableArguments {
             })
     }
 
-    private func readSecretFile(_ path: String, what: String) throws -> Secret {
+    /// An application's certificate credentials: the certificate PEM as given, the private key
+    /// read as a secret file (owner-only, zeroed after use). Shared with `--cloud entra`.
+    static func clientCertificate(clientID: String, certificate: String, key: String) throws -> TenantCredentials {
+        guard let pem = FileManager.default.contents(atPath: certificate) else {
+            throw CLIError.unreadable("cannot read the client certificate \(certificate)")
+        }
+        var keyData = try SecretFile.read(key, what: "client key")
+        defer { wipe(&keyData) }
+        return .clientCertificate(clientID: clientID, certificatePEM: Array(pem), privateKeyPEM: Secret(bytes: keyData))
+    }
+
+    /// The first line of a secret file (token, client secret); the file's bytes are zeroed.
+    static func readSecretFile(_ path: String, what: String) throws -> Secret {
         var data = try SecretFile.read(path, what: what)
         defer { wipe(&data) }
         guard let secret = PasswordSource.readFirstLine(data) else { throw CLIError.unreadable("the \(what) file \(path) is empty") }
