@@ -85,16 +85,20 @@ public actor LDAPConnection {
         var operation = configuration.operationTimeout.timeval
         try set(LDAP_OPT_TIMEOUT, "timeout", &operation)
         if configuration.security != .none {
-            if let caFile = configuration.caFile {
-                try caFile.withCString { try set(LDAP_OPT_X_TLS_CACERTFILE, "CA file", $0) }
-            }
+            // the host name check reads the handle's own setting: set on every handle
             var demand: Int32 = LDAP_OPT_X_TLS_DEMAND
             try set(LDAP_OPT_X_TLS_REQUIRE_CERT, "certificate check", &demand)
             var minimum: Int32 = cldap_tls_protocol_tls1_2()
-            try set(LDAP_OPT_X_TLS_PROTOCOL_MIN, "minimum TLS version", &minimum)
-            // Must come last: builds this handle's own TLS context from the options above.
-            var serverContext: Int32 = 0
-            try set(LDAP_OPT_X_TLS_NEWCTX, "TLS context", &serverContext)
+            let key = TLSContextCache.Key(caFile: configuration.caFile, requireCertificate: demand, minimumVersion: minimum)
+            try TLSContextCache.shared.attach(to: ld, key: key) {
+                if let caFile = configuration.caFile {
+                    try caFile.withCString { try set(LDAP_OPT_X_TLS_CACERTFILE, "CA file", $0) }
+                }
+                try set(LDAP_OPT_X_TLS_PROTOCOL_MIN, "minimum TLS version", &minimum)
+                // Must come last: builds the TLS context from the options above.
+                var serverContext: Int32 = 0
+                try set(LDAP_OPT_X_TLS_NEWCTX, "TLS context", &serverContext)
+            }
         }
         return ld
     }

@@ -1,5 +1,5 @@
 import Foundation
-import LDAPClient
+@testable import LDAPClient
 import Testing
 import Basics
 
@@ -169,6 +169,62 @@ import Basics
         }
         #expect(counts.count == 8)
         #expect(Set(counts).count == 1 && counts[0] > 0)
+    }
+
+    /// One TLS context per CA file for the whole process (TLSContextCache): the CA file is loaded
+    /// once however many connections use it. A CA file of this test's own, so that no other test's
+    /// connections count.
+    @Test func connectionsTrustingOneCAFileShareOneTLSContext() async throws {
+        let dc = try await Fixture.shared.dc("contoso")
+        let ca = try copyOfFile(dc.caFile)
+        defer { try? FileManager.default.removeItem(atPath: ca) }
+        let config = LDAPConfiguration(uri: dc.uri, caFile: ca)
+        #expect(TLSContextCache.shared.buildCount(caFile: ca) == 0)
+        let first = try await LDAPConnection.open(config)
+        try await first.bind(.simple(bindName: dc.adminUPN, password: try dc.password))
+        #expect(TLSContextCache.shared.buildCount(caFile: ca) == 1)
+        let names = try await withThrowingTaskGroup(of: String?.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    let c = try await LDAPConnection.open(config)
+                    try await c.bind(.simple(bindName: dc.adminUPN, password: try dc.password))
+                    return try await c.rootDSE(attributes: ["defaultNamingContext"]).string("defaultNamingContext")
+                }
+            }
+            return try await group.reduce(into: [String?]()) { $0.append($1) }
+        }
+        #expect(names == Array(repeating: dc.baseDN, count: 6))
+        #expect(TLSContextCache.shared.buildCount(caFile: ca) == 1, "each connection loaded the CA file again")
+    }
+
+    /// A shared context never carries one CA file's trust to a connection that names another: a
+    /// server whose CA is not in the named file is refused, before and after a connection that
+    /// trusted it, and so is a connection that trusts only the system's CAs.
+    @Test func aTLSContextIsNeverSharedAcrossCAFiles() async throws {
+        let contoso = try await Fixture.shared.dc("contoso")
+        let fabrikam = try await Fixture.shared.dc("fabrikam")
+        let contosoCA = try copyOfFile(contoso.caFile), fabrikamCA = try copyOfFile(fabrikam.caFile)
+        defer { [contosoCA, fabrikamCA].forEach { try? FileManager.default.removeItem(atPath: $0) } }
+        func open(_ dc: DomainController, _ ca: String?) async throws -> LDAPConnection {
+            try await LDAPConnection.open(LDAPConfiguration(uri: dc.uri, caFile: ca))
+        }
+        _ = try await open(contoso, contosoCA)
+        for (dc, ca) in [(contoso, fabrikamCA), (fabrikam, contosoCA), (contoso, nil as String?)] {
+            let error = await #expect(throws: LDAPError.self, "\(dc.name) with \(ca ?? "the system's CAs")") {
+                _ = try await open(dc, ca)
+            }
+            #expect(error?.kind == .tls, "\(String(describing: error))")
+        }
+        _ = try await open(fabrikam, fabrikamCA)
+        _ = try await open(contoso, contosoCA)
+        #expect(TLSContextCache.shared.buildCount(caFile: contosoCA) == 1)
+        #expect(TLSContextCache.shared.buildCount(caFile: fabrikamCA) == 1)
+    }
+
+    private func copyOfFile(_ path: String) throws -> String {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-ca-\(UUID().uuidString).pem").path
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        return copy
     }
 
     @Test func anEmptyPasswordIsNeverSentAsAnAnonymousBind() async throws {
