@@ -71,7 +71,7 @@ let package = Package(
         .target(
             name: "AADKerbCLI",
             dependencies: [
-                "AADKerbCore", "Basics", "LDAPClient", "TenantClient", "TenantAPI", "DRSClient", "OpenSSLSupport", "Tickets", "EndpointProbe",
+                "AADKerbCore", "Basics", "LDAPClient", "TenantClient", "TenantAPI", "DRSClient", "OpenSSLSupport", "Tickets", "EndpointProbe", "DNSClient",
                 "EntraSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

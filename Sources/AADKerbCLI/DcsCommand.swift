@@ -1,6 +1,7 @@
 import AADKerbCore
 import ArgumentParser
 import Foundation
+import DNSClient
 import LDAPClient
 
 struct DcsCommand: AsyncParsableCommand {

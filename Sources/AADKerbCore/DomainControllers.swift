@@ -1,4 +1,5 @@
 import Foundation
+import DNSClient
 import LDAPClient
 
 /// A DC that the directory itself lists: a computer under OU=Domain Controllers with
