@@ -299,63 +299,32 @@ public struct KeyRotator: Sendable {
         try await cloud.write(value, ifMatch: ifMatch, newKey: (key, kvno))
     }
 
-    /// The pauses between two polls of the DCs: 0.2 s, 0.4 s, then 0.5 s while the wait is
-    /// younger than `quickPeriod`, then `longestPause`. Replication of the reset between the two
-    /// Samba test DCs of a site took 1.6-4 s (docs/performance.md), so a fixed 2 s step
-    /// overshot by up to 2 s; a Windows DC notifies its site's partners ~15 s after a change,
-    /// where the step matters little. With the connections kept, a poll is one read per DC.
-    static let firstPause: Duration = .milliseconds(200)
-    static let quickPause: Duration = .milliseconds(500)
-    static let quickPeriod: TimeInterval = 5
-    static let longestPause: Duration = .seconds(2)
-
-    static func pause(after previous: Duration?, elapsed: TimeInterval) -> Duration {
-        guard let previous else { return firstPause }
-        return elapsed < quickPeriod ? min(previous * 2, quickPause) : longestPause
-    }
-
     /// Polls the writable DCs of the directory for the krbtgt account's kvno until all hold `kvno`
-    /// or the timeout passes (the last pause is cut so the last poll falls on it; a pause counts
-    /// from the start of the poll before it, so polls keep their pace whatever a poll takes); `progress` is
-    /// told after the first poll and then at most every `longestPause`. Hosts that only
-    /// DNS names are reported, not asked. Each other DC is connected to once for the whole wait
-    /// (the connection kept between polls, closed when the wait ends); one that could not be
-    /// reached is connected to afresh at the next poll.
+    /// or the timeout passes, paced by `ConvergencePacing`. Hosts that only DNS names are
+    /// reported, not asked. Each other DC is connected to once for the whole wait (the connection
+    /// kept between polls, closed when the wait ends); one that could not be reached is connected
+    /// to afresh at the next poll.
     func waitForConvergence(krbtgtDN: String, kvno: Int64, connectedDC: String?) async throws -> [DCKeyState] {
         let deadline = now().addingTimeInterval(policy.convergenceTimeout)
         let directory = try await DomainControllers.all(connection: connection, objects: objects)
         let dnsOnly = DomainControllers.notInDirectory(policy.dnsDCs, directory: directory).map { DCKeyState.dnsOnly($0) }
         // the account as the connected DC has it, read once: DomainControllers.keyVersions
         let guid = try await connection.read(krbtgtDN, attributes: ["objectGUID"])?.bytes("objectGUID")
-        var connections: DCConnections?
+        let pool = connectToDC.map { DCConnections(connect: $0) }
         var connect: (@Sendable (DirectoryDC) async throws -> any DirectoryConnection)?
-        if let connectToDC {
-            let pool = DCConnections(connect: connectToDC)
-            connections = pool
-            connect = { dc in try await pool.connection(to: dc) }
-        }
-        let started = now()
-        var pause: Duration?
-        var sinceReport: Duration?  // progress: after the first poll, then every `longestPause` at most
+        if let pool { connect = { dc in try await pool.connection(to: dc) } }
+        var pacing = ConvergencePacing(started: now(), deadline: deadline)
         while true {
-            let polled = now()  // the pause counts from the start of the poll: the poll's own time is part of it
+            let polled = now()
             let states = try await DomainControllers.keyVersions(
                 connection: connection, objects: objects, accountDN: krbtgtDN, accountGUID: guid, connectedDC: connectedDC,
                 connectToDC: connect, expected: kvno, dcs: directory.filter(\.writable))
             let all = (states + dnsOnly).sorted { $0.name < $1.name }
             if states.allSatisfy({ $0.converged || !$0.retryable }) { return all }
-            let left = deadline.timeIntervalSince(now())
-            if left <= 0 { return all }
-            if sinceReport.map({ $0 >= Self.longestPause }) ?? true {
-                progress?(all)
-                sinceReport = .zero
-            }
-            await connections?.forget(states.filter { !$0.answered }.map(\.name))
-            let next = Self.pause(after: pause, elapsed: now().timeIntervalSince(started))
-            pause = next
-            let spent = Duration.seconds(max(0, now().timeIntervalSince(polled)))
-            let rest = min(next - spent, .seconds(left))
-            sinceReport = (sinceReport ?? .zero) + spent + max(rest, .zero)
+            if pacing.deadlinePassed(at: now()) { return all }
+            if pacing.reportDue() { progress?(all) }
+            await pool?.forget(states.filter { !$0.answered }.map(\.name))
+            let rest = pacing.pause(pollStarted: polled, now: now())
             if rest > .zero { try await sleep(rest) }
         }
     }
@@ -415,4 +384,61 @@ actor DCConnections {
 public struct StoreConflict: Error, Sendable, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// When rotate's convergence wait polls the DCs again, and when it tells its progress.
+///
+/// Pauses: 0.2 s, 0.4 s, then 0.5 s while the wait is younger than `quickPeriod`, then
+/// `longestPause`. Replication of the reset between the two Samba test DCs of a site took
+/// 1.6-4 s (docs/performance.md), so a fixed 2 s step overshot by up to 2 s; a Windows DC notifies
+/// its site's partners ~15 s after a change, where the step matters little. With the connections
+/// kept, a poll is one read per DC. A pause counts from the start of the poll before it, so polls
+/// keep their pace whatever a poll takes; the last one is cut so that the last poll falls on the
+/// deadline. Progress is due after the first poll, then at most every `longestPause`.
+struct ConvergencePacing {
+    static let firstPause: Duration = .milliseconds(200)
+    static let quickPause: Duration = .milliseconds(500)
+    static let quickPeriod: TimeInterval = 5
+    static let longestPause: Duration = .seconds(2)
+
+    let started: Date
+    let deadline: Date
+    private var previous: Duration?
+    /// Time since progress was last told; nil before the first report.
+    private var sinceReport: Duration?
+
+    init(started: Date, deadline: Date) {
+        self.started = started
+        self.deadline = deadline
+    }
+
+    /// The pause that follows a poll: before `quickPeriod`, doubling from `firstPause` up to
+    /// `quickPause`; then `longestPause`.
+    static func pause(after previous: Duration?, elapsed: TimeInterval) -> Duration {
+        guard let previous else { return firstPause }
+        return elapsed < quickPeriod ? min(previous * 2, quickPause) : longestPause
+    }
+
+    /// Whether the wait is over: the poll just made was the last.
+    func deadlinePassed(at now: Date) -> Bool { deadline.timeIntervalSince(now) <= 0 }
+
+    /// How long to sleep after a poll that started at `pollStarted`, now that it has ended: the
+    /// next pause less the poll's own time, never past the deadline.
+    mutating func pause(pollStarted: Date, now: Date) -> Duration {
+        let next = Self.pause(after: previous, elapsed: now.timeIntervalSince(started))
+        previous = next
+        let spent = Duration.seconds(max(0, now.timeIntervalSince(pollStarted)))
+        let left = Duration.seconds(max(0, deadline.timeIntervalSince(now)))
+        let rest = max(min(next - spent, left), .zero)
+        sinceReport = (sinceReport ?? .zero) + spent + rest
+        return rest
+    }
+
+    /// Whether to tell the progress of the poll just made: after the first poll, then once
+    /// `longestPause` has passed since the last time.
+    mutating func reportDue() -> Bool {
+        if let since = sinceReport, since < Self.longestPause { return false }
+        sinceReport = .zero
+        return true
+    }
 }

@@ -362,6 +362,54 @@ extension InMemoryDirectory {
         #expect(try await w.cloud().currentKey?.checkValue == KeyEnvelope.checkValue(try await w.dcKeys().current))
     }
 
+    /// The pacing alone: a pause counts from the start of the poll before it, a poll slower than
+    /// its pause is followed at once, the last pause is cut at the deadline, and progress is due
+    /// after the first poll and then once 2 s have passed.
+    @Test func thePacingCountsEachPauseFromItsPollsStart() {
+        let t0 = Date(timeIntervalSince1970: 1_000_000)
+        func at(_ s: Double) -> Date { t0.addingTimeInterval(s) }
+        // whole milliseconds: the times are Dates, and 0.15 s is not exact in binary
+        func ms(_ d: Duration) -> Int { Int((Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15).rounded()) }
+        var pacing = ConvergencePacing(started: t0, deadline: at(3))
+        let r1 = pacing.reportDue()
+        #expect(r1)
+        let r2 = pacing.reportDue()
+        #expect(!r2)
+        // first poll 0 → 0.15 s: 0.2 s pause less the poll's 0.15 s
+        let p1 = pacing.pause(pollStarted: at(0), now: at(0.15))
+        #expect(ms(p1) == 50)
+        // second poll 0.2 → 0.9 s, slower than its 0.4 s pause: none
+        let p2 = pacing.pause(pollStarted: at(0.2), now: at(0.9))
+        #expect(ms(p2) == 0)
+        let r3 = pacing.reportDue()
+        #expect(!r3)
+        // 0.9 → 1.0 s: 0.5 s less 0.1 s
+        let p3 = pacing.pause(pollStarted: at(0.9), now: at(1.0))
+        #expect(ms(p3) == 400)
+        let r4 = pacing.reportDue()
+        #expect(!r4)
+        let p4 = pacing.pause(pollStarted: at(1.4), now: at(1.4))
+        #expect(ms(p4) == 500)
+        // 0.05 + 0.15 + 0.7 + 0.5 + 0.5 = 1.9 s since the report: not yet
+        let r5 = pacing.reportDue()
+        #expect(!r5)
+        let p5 = pacing.pause(pollStarted: at(1.9), now: at(1.9))
+        #expect(ms(p5) == 500)
+        let r6 = pacing.reportDue()
+        #expect(r6)
+        // the last pause cut so that the last poll falls on the deadline
+        let p6 = pacing.pause(pollStarted: at(2.8), now: at(2.8))
+        #expect(ms(p6) == 200)
+        #expect(!pacing.deadlinePassed(at: at(2.8)))
+        #expect(pacing.deadlinePassed(at: at(3)))
+        let p7 = pacing.pause(pollStarted: at(3), now: at(3.5))
+        #expect(ms(p7) == 0)
+        // after the quick period: 2 s pauses
+        #expect(ConvergencePacing.pause(after: .milliseconds(500), elapsed: 4.9) == .milliseconds(500))
+        #expect(ConvergencePacing.pause(after: .milliseconds(500), elapsed: 5) == .seconds(2))
+        #expect(ConvergencePacing.pause(after: nil, elapsed: 60) == .milliseconds(200))
+    }
+
     @Test func aDryRunWritesNothing() async throws {
         let w = try await World.configured()
         let result = try await w.rotator { $0.dryRun = true }.run()
