@@ -102,3 +102,34 @@ import TenantAPI
         #expect(StepsReport(command: .remove, domain: "a.b", dryRun: false, steps: [], notes: []).table.hasPrefix("Nothing to remove"))
     }
 }
+
+/// JSON output: Foundation's empty arrays written as `[]`, nothing else touched.
+@Suite struct JSONOutputTests {
+    struct Sample: Encodable {
+        let empty: [String]
+        let nested: [[Int]]
+        let items: [String]
+        let text: String
+    }
+
+    @Test func emptyArraysAreWrittenOnOneLine() throws {
+        let text = JSON.encode(Sample(empty: [], nested: [[], [1]], items: ["a [ ] b", "[", "]"], text: "[\t]"))
+        #expect(text.contains("\"empty\" : []"))
+        #expect(!text.contains("[\n\n"), "\(text)")
+        // strings keep their brackets and spaces, and the document is the same JSON as before
+        let decoded = try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(decoded["empty"] as? [String] == [])
+        #expect(decoded["nested"] as? [[Int]] == [[], [1]])
+        #expect(decoded["items"] as? [String] == ["a [ ] b", "[", "]"])
+        #expect(decoded["text"] as? String == "[\t]")
+    }
+
+    @Test func onlyALineBreakInsideTheBracketsMakesAnEmptyArray() {
+        func collapse(_ s: String) -> String { String(decoding: JSON.collapsingEmptyArrays(Array(s.utf8)), as: UTF8.self) }
+        #expect(collapse("[\n\n  ]") == "[]")
+        #expect(collapse("{\"a\" : [\n\n  ],\n\"b\" : [\n    1\n  ]}") == "{\"a\" : [],\n\"b\" : [\n    1\n  ]}")
+        #expect(collapse("\"[  ]\"") == "\"[  ]\"")   // no line break: a string's text, left alone
+        #expect(collapse("[") == "[")
+        #expect(collapse("[\n") == "[\n")
+    }
+}
