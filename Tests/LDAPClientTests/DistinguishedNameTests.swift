@@ -64,6 +64,12 @@ import Testing
         ("C N=a", .invalidAttributeType("C N")),
         ("CN=a\"b", .unexpectedCharacter("\"", position: 4)),
         ("=a", .invalidAttributeType("")),
+        // positions count Unicode scalars, not UTF-8 bytes
+        ("CN=Zoë\"b", .unexpectedCharacter("\"", position: 6)),
+        ("CN=日本\\q", .invalidEscape(position: 5)),
+        ("CN=#0A\u{00E9}", .unexpectedCharacter("\u{00E9}", position: 6)),
+        ("OID.=a", .invalidAttributeType("OID.")),
+        ("CN=a\\é", .invalidEscape(position: 4)),
     ])
     func rejectsMalformedInput(_ input: String, _ expected: DistinguishedName.ParseError) {
         #expect(throws: expected) { try DistinguishedName(parsing: input) }
