@@ -15,7 +15,8 @@ extension SharedServers {
             func pwdLastSet() async throws -> Int64? { try await c.read(computer, attributes: ["pwdLastSet"])?.integer("pwdLastSet") }
             func verify() throws -> [String] {
                 let r = try aadkerb(["verify"] + ctx.args + ["--sign-in", RotateTests.probeUser, "-o", "json"])
-                return ((try? jsonObject(r.stdout))?["Results"] as? [[String: Any]] ?? []).compactMap { $0["Outcome"] as? String }
+                // no report decoded: [], which the callers' checks refuse (and the account is still restored)
+                return (try? decodeOutput(VerifyOutput.self, r.stdout))?.Results.map(\.Outcome) ?? []
             }
             #expect(try await pwdLastSet().map { $0 > 0 } == true, "set made AzureADKerberos$ without a password")
             #expect(try verify() == ["Accepted"])

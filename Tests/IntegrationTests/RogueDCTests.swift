@@ -62,8 +62,10 @@ extension SharedServers {
             return rogue
         }
 
-        func rows(_ result: ProcessResult) throws -> [[String: Any]] {
-            try #require(try jsonObject(result.stdout)["DomainControllers"] as? [[String: Any]], "\(result.stdout)\n\(result.stderr)")
+        func rows(_ result: ProcessResult) throws -> [DcsOutput.DC] {
+            let report = try decodeOutput(DcsOutput.self, result.stdout)
+            try #require(!report.DomainControllers.isEmpty, "\(result.stdout)\n\(result.stderr)")
+            return report.DomainControllers
         }
 
         @Test func dcsChecksAHostOnlyDNSNamesWithoutCredentials() async throws {
@@ -81,16 +83,16 @@ extension SharedServers {
             #expect(rogue.log.contains("dns _ldap._tcp.dc._msdcs.\(dc.domain)"), "the rogue DNS server was not asked: \(rogue.log)")
             #expect(result.status == 4, "\(result.stdout)\n\(result.stderr)")
             let list = try rows(result)
-            let row = try #require(list.first { $0["Name"] as? String == rogue.host }, "\(list)")
-            #expect(row["InDns"] as? Bool == true && row["InDirectory"] as? Bool == false && row["Trusted"] as? Bool == false, "\(row)")
+            let row = try #require(list.first { $0.Name == rogue.host }, "\(list)")
+            #expect(row.InDns && !row.InDirectory && !row.Trusted, "\(row)")
             // the anonymous check reached it (TLS + root DSE): reachable, but not trusted
-            #expect(row["Reachable"] as? Bool == true && row["Kvno"] is NSNull, "\(row)")
-            #expect((row["Error"] as? String)?.contains("not trusted") == true, "\(row)")
+            #expect(row.Reachable && row.Kvno == nil, "\(row)")
+            #expect(row.Error?.contains("not trusted") == true, "\(row)")
             #expect(rogue.log.contains("search"), "no anonymous check reached \(rogue.host): \(rogue.log)")
             // the directory's DCs are still signed in to and trusted
             for name in [dc.fqdn, second.fqdn] {
-                let trusted = try #require(list.first { $0["Name"] as? String == name }, "\(list)")
-                #expect(trusted["Trusted"] as? Bool == true && trusted["Reachable"] as? Bool == true, "\(trusted)")
+                let trusted = try #require(list.first { $0.Name == name }, "\(list)")
+                #expect(trusted.Trusted && trusted.InDirectory && trusted.Reachable, "\(trusted)")
             }
             let table = try aadkerb(["dcs"] + args)
             rogue.expectNoCredentials()
@@ -112,15 +114,16 @@ extension SharedServers {
             #expect(rogue.log.contains { $0.hasPrefix("dns ") }, "the rogue DNS server was not asked: \(rogue.log)")
             #expect(!rogue.log.contains("tls"), "rotate connected to \(rogue.host): \(rogue.log)")
             #expect(rotated.status == 0, "\(rotated.stdout)\n\(rotated.stderr)")
-            let dcs = try #require(try jsonObject(rotated.stdout)["DomainControllers"] as? [[String: Any]])
-            let row = try #require(dcs.first { $0["Name"] as? String == rogue.host }, "\(dcs)")
-            #expect(row["Trusted"] as? Bool == false && row["Converged"] as? Bool == false && row["Kvno"] is NSNull, "\(row)")
-            #expect((row["Error"] as? String)?.contains("not trusted") == true, "\(row)")
+            let report = try decodeOutput(RotateOutput.self, rotated.stdout)
+            let dcs = report.DomainControllers
+            let row = try #require(dcs.first { $0.Name == rogue.host }, "\(dcs)")
+            #expect(!row.Trusted && !row.Converged && row.Kvno == nil, "\(row)")
+            #expect(row.Error?.contains("not trusted") == true, "\(row)")
             // the directory's two DCs were waited for and hold the new key
-            let after = try #require((try jsonObject(rotated.stdout)["After"] as? [String: Any])?["Kvno"] as? Int)
+            let after = try #require(report.After?.Kvno)
             for name in [ctx.dc.fqdn, second.fqdn] {
-                let state = try #require(dcs.first { $0["Name"] as? String == name }, "\(dcs)")
-                #expect(state["Trusted"] as? Bool == true && state["Kvno"] as? Int == after, "\(state)")
+                let state = try #require(dcs.first { $0.Name == name }, "\(dcs)")
+                #expect(state.Trusted && state.Converged && state.Kvno == after, "\(state)")
             }
         }
 
@@ -131,9 +134,9 @@ extension SharedServers {
             let result = try aadkerb(["dcs", "--dns-server", Self.dnsIP, "--no-ldaps-check"] + dc.connectionArguments + ["-o", "json"])
             #expect(rogue.log.contains { $0.hasPrefix("dns ") }, "the query did not reach the fake server: \(rogue.log)")
             #expect(!rogue.log.contains("tls"), "aadkerb took the spoofed answer and connected to \(rogue.host): \(rogue.log)")
-            let report = try jsonObject(result.stdout)
-            #expect((report["DnsError"] as? String)?.contains("no answer") == true, "\(result.stdout)")
-            #expect(try rows(result).allSatisfy { $0["Name"] as? String != rogue.host })
+            let report = try decodeOutput(DcsOutput.self, result.stdout)
+            #expect(report.DnsError?.contains("no answer") == true, "\(result.stdout)")
+            #expect(!report.DomainControllers.isEmpty && report.DomainControllers.allSatisfy { $0.Name != rogue.host }, "\(result.stdout)")
         }
     }
 }

@@ -50,12 +50,12 @@ extension SharedServers.RotateTests {
 
         let pending = try aadkerb(["rotate", "--force", "--wait", "6s", "-v"] + args + ["-o", "json"])
         #expect(pending.status == 18, "\(pending.stdout)\n\(pending.stderr)")
-        let report = try jsonObject(pending.stdout)
-        #expect(report["Outcome"] as? String == "Pending", "\(pending.stdout)")
-        #expect((report["Reason"] as? String)?.contains(second.fqdn) == true, "\(pending.stdout)")
-        let dcs = try #require(report["DomainControllers"] as? [[String: Any]])
-        #expect(dcs.first { $0["Name"] as? String == second.fqdn }?["Converged"] as? Bool == false, "\(dcs)")
-        #expect(dcs.first { $0["Name"] as? String == ctx.dc.fqdn }?["Converged"] as? Bool == true, "\(dcs)")
+        let report = try decodeOutput(RotateOutput.self, pending.stdout)
+        #expect(report.Outcome == "Pending" && report.After == nil, "\(pending.stdout)")
+        #expect(report.Reason.contains(second.fqdn), "\(pending.stdout)")
+        let dcs = report.DomainControllers
+        #expect(dcs.first { $0.Name == second.fqdn }?.Converged == false, "\(dcs)")
+        #expect(dcs.first { $0.Name == ctx.dc.fqdn }?.Converged == true, "\(dcs)")
         #expect(pending.stderr.contains("waiting for the DCs: ") && pending.stderr.contains(second.fqdn), "progress: \(pending.stderr)")
         // the DC made the new key; the tenant still holds the old one, which every DC holds
         #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)
@@ -63,8 +63,8 @@ extension SharedServers.RotateTests {
         try await expectInvariant(ctx)
         // get tells the truth: the DC is ahead, a rotation unfinished
         let get = try aadkerb(["get"] + args + ["-o", "json"])
-        let rotation = try jsonObject(get.stdout)["CloudRotation"] as? [String: Any]
-        #expect(get.status == 4 && rotation != nil, "\(get.stdout)")
+        let rotation = try decodeOutput(GetOutput.self, get.stdout).CloudRotation
+        #expect(get.status == 4 && rotation?.FromKvno == Int(start.kvno), "\(get.stdout)")
 
         // a re-run while westwind2 is still down: pending again, no third key, nothing published
         let again = try aadkerb(["rotate", "--wait", "3s"] + args + ["-o", "json"])
@@ -80,7 +80,7 @@ extension SharedServers.RotateTests {
                      "westwind2 never replicated the new key")
         let finished = try aadkerb(["rotate", "--wait", "60s"] + args + ["-o", "json"])
         #expect(finished.status == 0, "\(finished.stdout)\n\(finished.stderr)")
-        #expect(try jsonObject(finished.stdout)["Outcome"] as? String == "Completed", "\(finished.stdout)")
+        #expect(try decodeOutput(RotateOutput.self, finished.stdout).Outcome == "Completed", "\(finished.stdout)")
         #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)
         try await expectInSync(ctx)
         let onSecond = try await sambaKeys(Context(dc: second, server: ctx.server))
@@ -100,8 +100,9 @@ extension SharedServers.RotateTests {
         let start = try await sambaKeys(ctx)
         func signInEverywhere(_ when: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
             let verify = try aadkerb(["verify"] + args + ["--sign-in", Self.probeUser, "-o", "json"])
-            let results = (try jsonObject(verify.stdout)["Results"] as? [[String: Any]]) ?? []
-            #expect(verify.status == 0 && results.count == 2, "\(when): \(verify.stdout)\n\(verify.stderr)", sourceLocation: sourceLocation)
+            let results = try decodeOutput(VerifyOutput.self, verify.stdout).Results
+            #expect(verify.status == 0 && results.count == 2 && results.allSatisfy { $0.Outcome == "Accepted" },
+                    "\(when): \(verify.stdout)\n\(verify.stderr)", sourceLocation: sourceLocation)
         }
 
         let off = try run(Paths.sambaDC, ["replication", second.name, "off"])
@@ -126,9 +127,9 @@ extension SharedServers.RotateTests {
         // the next run (the lease of the dead one broken) finds the reset done and still waits: pending
         let pending = try aadkerb(["rotate", "--break-lease", "--wait", "5s"] + args + ["-o", "json"])
         #expect(pending.status == 18, "\(pending.stdout)\n\(pending.stderr)")
-        let dcs = try #require(try jsonObject(pending.stdout)["DomainControllers"] as? [[String: Any]])
-        let lagging = try #require(dcs.first { $0["Name"] as? String == second.fqdn })
-        #expect(lagging["Converged"] as? Bool == false && lagging["Kvno"] as? Int == Int(start.kvno), "it answers, with the old kvno: \(lagging)")
+        let dcs = try decodeOutput(RotateOutput.self, pending.stdout).DomainControllers
+        let lagging = try #require(dcs.first { $0.Name == second.fqdn })
+        #expect(!lagging.Converged && lagging.Kvno == Int(start.kvno), "it answers, with the old kvno: \(lagging)")
         #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)
         try signInEverywhere("pending, westwind2 without the new key")
 
@@ -138,7 +139,7 @@ extension SharedServers.RotateTests {
         try #require(try await waitForReplication(of: krbtgt, attribute: "msDS-KeyVersionNumber", from: ctx.dc, to: second),
                      "westwind2 never replicated the new key")
         let finished = try aadkerb(["rotate", "--wait", "60s"] + args + ["-o", "json"])
-        let outcome = try jsonObject(finished.stdout)["Outcome"] as? String
+        let outcome = try decodeOutput(RotateOutput.self, finished.stdout).Outcome
         #expect(finished.status == 0 && outcome == "Completed", "\(finished.stdout)")
         try await expectInSync(ctx)
         try signInEverywhere("after the re-run published")

@@ -39,12 +39,11 @@ extension SharedServers {
             let oracle = try run(URL(fileURLWithPath: "/usr/bin/python3"),
                                  [Paths.packageRoot.path + "/scripts/oracle/samba-keys.py", ctx.dc.dir, sam])
             try #require(oracle.status == 0, "\(oracle.stderr)")
-            let keys = try jsonObject(oracle.stdout)
+            let keys = try JSONDecoder().decode(SambaKeysOracle.self, from: Data(oracle.stdout.utf8))
             func check(_ hex: String) -> String { KeyEnvelope.checkValue(Secret(bytes: Hex.bytes(hex)!)) }
-            let current = try #require((keys["keys"] as? [String])?.first)
+            let current = try #require(keys.keys.first)
             return SambaKeys(kvno: try #require(entry.integer("msDS-KeyVersionNumber")), current: check(current),
-                             previous: (keys["old_keys"] as? [String])?.first.map(check),
-                             raw: ((keys["keys"] as? [String]) ?? []) + ((keys["old_keys"] as? [String]) ?? []))
+                             previous: keys.old_keys.first.map(check), raw: keys.keys + keys.old_keys)
         }
 
         func cloud(_ ctx: Context) async throws -> KerberosDomain {
@@ -65,7 +64,8 @@ extension SharedServers {
             var outcomes: [String] = []
             for _ in 0..<5 {  // a DC just restarted may need a moment before its KDC answers
                 let verify = try aadkerb(["verify"] + ctx.args + ["--sign-in", Self.probeUser, "-o", "json"])
-                outcomes = ((try? jsonObject(verify.stdout))?["Results"] as? [[String: Any]] ?? []).compactMap { $0["Outcome"] as? String }
+                // a DC just restarted may not answer yet: then no report, and another try
+                outcomes = (try? decodeOutput(VerifyOutput.self, verify.stdout))?.Results.map(\.Outcome) ?? []
                 if outcomes.contains("Accepted") { break }
                 try await Task.sleep(for: .seconds(1))
             }
@@ -82,15 +82,15 @@ extension SharedServers {
             #expect(twin.rotation == nil, sourceLocation: sourceLocation)
             let get = try aadkerb(["get"] + ctx.args + ["-o", "json"])
             #expect(get.status == 0, "\(get.stdout)", sourceLocation: sourceLocation)
-            #expect(try jsonObject(get.stdout)["SyncStatus"] as? String == "InSync", sourceLocation: sourceLocation)
+            #expect(try decodeOutput(GetOutput.self, get.stdout).SyncStatus == "InSync", sourceLocation: sourceLocation)
         }
 
         @Test func setPublishesTheKeyTheDCMade() async throws {
             let ctx = try await freshlySet()
             try await expectInSync(ctx)
-            let get = try jsonObject(try aadkerb(["get"] + ctx.args + ["-o", "json"]).stdout)
-            #expect(get["CloudKeyKvno"] as? Int == get["Kvno"] as? Int)
-            #expect((get["Comparison"] as? [String: String])?["Kvno"] == "Match")
+            let get = try decodeOutput(GetOutput.self, try aadkerb(["get"] + ctx.args + ["-o", "json"]).stdout)
+            #expect(get.Kvno != nil && get.CloudKeyKvno == get.Kvno)
+            #expect(get.Comparison?["Kvno"] == "Match")
         }
 
         @Test func refusedWithinTicketLifetimeSkippedWhenNotDueRotatedWithForce() async throws {
@@ -99,29 +99,31 @@ extension SharedServers {
 
             let refused = try aadkerb(["rotate"] + ctx.args + ["-o", "json"])
             #expect(refused.status == 7, "\(refused.stdout)\n\(refused.stderr)")
-            #expect(try jsonObject(refused.stdout)["Outcome"] as? String == "Refused")
-            #expect((try jsonObject(refused.stdout)["Reason"] as? String)?.contains("ticket lifetime") == true)
+            let refusal = try decodeOutput(RotateOutput.self, refused.stdout)
+            #expect(refusal.Outcome == "Refused" && refusal.After == nil)
+            #expect(refusal.Reason.contains("ticket lifetime"), "\(refusal.Reason)")
 
             let skipped = try aadkerb(["rotate"] + ctx.args + ["--min-age", "30d", "-o", "json"])
             #expect(skipped.status == 6, "\(skipped.stdout)\n\(skipped.stderr)")
-            #expect(try jsonObject(skipped.stdout)["Outcome"] as? String == "Skipped")
+            #expect(try decodeOutput(RotateOutput.self, skipped.stdout).Outcome == "Skipped")
 
             let dry = try aadkerb(["rotate", "--force", "--dry-run"] + ctx.args + ["-o", "json"])
             #expect(dry.status == 0, "\(dry.stderr)")
-            #expect(try jsonObject(dry.stdout)["DryRun"] as? Bool == true)
+            let plan = try decodeOutput(RotateOutput.self, dry.stdout)
+            #expect(plan.DryRun && plan.Outcome == "Rotated" && !plan.Steps.isEmpty, "\(dry.stdout)")
             #expect(try await sambaKeys(ctx).kvno == start.kvno)  // nothing refused, skipped or dry changed the DC
             #expect(try await sambaKeys(ctx).current == start.current)
 
             let rotated = try aadkerb(["rotate", "--force"] + ctx.args + ["-o", "json"])
             #expect(rotated.status == 0, "\(rotated.stdout)\n\(rotated.stderr)")
-            let report = try jsonObject(rotated.stdout)
-            #expect(report["Outcome"] as? String == "Rotated")
-            let before = try #require(report["Before"] as? [String: Any]), after = try #require(report["After"] as? [String: Any])
-            #expect(before["Kvno"] as? Int == Int(start.kvno))
-            #expect(after["Kvno"] as? Int == Int(start.kvno) + 1)
-            #expect(after["CloudKeyKvno"] as? Int == Int(start.kvno) + 1)
-            let dcs = try #require(report["DomainControllers"] as? [[String: Any]])
-            #expect(dcs.count == 1 && dcs.first?["Converged"] as? Bool == true, "\(dcs)")
+            let report = try decodeOutput(RotateOutput.self, rotated.stdout)
+            #expect(report.Outcome == "Rotated" && !report.DryRun)
+            let after = try #require(report.After)
+            #expect(report.Before.Kvno == Int(start.kvno))
+            #expect(after.Kvno == Int(start.kvno) + 1)
+            #expect(after.CloudKeyKvno == Int(start.kvno) + 1)
+            let dcs = report.DomainControllers
+            #expect(dcs.count == 1 && dcs.first?.Converged == true && dcs.first?.Trusted == true, "\(dcs)")
 
             let end = try await sambaKeys(ctx)
             #expect(end.kvno == start.kvno + 1)
@@ -139,7 +141,7 @@ extension SharedServers {
             let rotated = try ctx.dc.aadkerbWithKerberos(["rotate", "--force"] + ctx.dc.kerberosConnectionArguments + ctx.server.arguments() + ["-o", "json"],
                                                           tickets: .tgt)
             #expect(rotated.status == 0, "\(rotated.stdout)\n\(rotated.stderr)")
-            #expect(try jsonObject(rotated.stdout)["Outcome"] as? String == "Rotated")
+            #expect(try decodeOutput(RotateOutput.self, rotated.stdout).Outcome == "Rotated")
             let end = try await sambaKeys(ctx)
             #expect(end.kvno == start.kvno + 1)
             #expect(end.current != start.current)
@@ -217,16 +219,16 @@ extension SharedServers {
             // get tells the truth: drifted, and a rotation unfinished
             let get = try aadkerb(["get"] + ctx.args + ["-o", "json"])
             #expect(get.status == 4, "\(get.stdout)")
-            let state = try jsonObject(get.stdout)
-            #expect(state["SyncStatus"] as? String == "Drifted")
-            #expect((state["CloudRotation"] as? [String: Any])?["FromKvno"] as? Int == Int(start.kvno))
+            let state = try decodeOutput(GetOutput.self, get.stdout)
+            #expect(state.SyncStatus == "Drifted")
+            #expect(state.CloudRotation?.FromKvno == Int(start.kvno))
             #expect(try aadkerb(["get"] + ctx.args).stdout.contains("A rotation is unfinished"))
 
             // the lease (1 s) has expired: a plain re-run, no --force, completes it
             try await Task.sleep(for: .seconds(1.5))
             let rerun = try aadkerb(["rotate"] + ctx.args + ["-o", "json"])
             #expect(rerun.status == 0, "\(rerun.stdout)\n\(rerun.stderr)")
-            #expect(try jsonObject(rerun.stdout)["Outcome"] as? String == "Completed")
+            #expect(try decodeOutput(RotateOutput.self, rerun.stdout).Outcome == "Completed")
             #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)  // no third key
             try await expectInSync(ctx)
         }
@@ -238,7 +240,8 @@ extension SharedServers {
             try ctx.server.clearFaults()
             let kept = try aadkerb(["rotate", "--force"] + ctx.args + ["-o", "json"])
             #expect(kept.status == 7, "\(kept.stdout)\n\(kept.stderr)")
-            #expect((try jsonObject(kept.stdout)["Reason"] as? String)?.contains("holds the lease") == true)
+            let refusal = try decodeOutput(RotateOutput.self, kept.stdout)
+            #expect(refusal.Outcome == "Refused" && refusal.Reason.contains("holds the lease"), "\(kept.stdout)")
             try await expectInvariant(ctx)
             // `set` repairs at once: it publishes the DC's current key and clears the lease
             let set = try aadkerb(["set"] + ctx.args + ["-o", "json"])
@@ -259,7 +262,7 @@ extension SharedServers {
                 try await expectInvariant(ctx)
                 let rerun = try aadkerb(["rotate", "--force", "--break-lease"] + ctx.args + ["-o", "json"])
                 #expect(rerun.status == 0, "after a kill during the \(step) write: \(rerun.stdout)\n\(rerun.stderr)")
-                #expect(["Rotated", "Completed"].contains(try jsonObject(rerun.stdout)["Outcome"] as? String))
+                #expect(["Rotated", "Completed"].contains(try decodeOutput(RotateOutput.self, rerun.stdout).Outcome))
                 try await expectInSync(ctx)
             }
         }
@@ -326,25 +329,25 @@ extension SharedServers {
             // DNS (Samba's own) names westwind only; the directory names both: rotate waits for both
             let rotated = try aadkerb(["rotate", "--force", "--wait", "90s", "--dns-server", ctx.dc.ip] + args + ["-o", "json"])
             #expect(rotated.status == 0, "\(rotated.stdout)\n\(rotated.stderr)")
-            let report = try jsonObject(rotated.stdout)
-            let after = try #require((report["After"] as? [String: Any])?["Kvno"] as? Int)
-            let dcs = try #require(report["DomainControllers"] as? [[String: Any]])
-            #expect(Set(dcs.compactMap { $0["Name"] as? String }) == [ctx.dc.fqdn, second.fqdn], "\(dcs)")
+            let report = try decodeOutput(RotateOutput.self, rotated.stdout)
+            let after = try #require(report.After?.Kvno)
+            let dcs = report.DomainControllers
+            #expect(Set(dcs.map(\.Name)) == [ctx.dc.fqdn, second.fqdn], "\(dcs)")
             for dc in dcs {
-                #expect(dc["Converged"] as? Bool == true && dc["Kvno"] as? Int == after, "\(dc)")
+                #expect(dc.Converged && dc.Trusted && dc.Kvno == after && dc.Error == nil, "\(dc)")
             }
 
             let all = try aadkerb(["get", "--all-dcs"] + args + ["-o", "json"])
             #expect(all.status == 0, "\(all.stdout)\n\(all.stderr)")
-            let listed = try #require(try jsonObject(all.stdout)["DomainControllers"] as? [[String: Any]])
-            #expect(listed.count == 2 && listed.allSatisfy { $0["Kvno"] as? Int == after }, "\(listed)")
+            let listed = try #require(try decodeOutput(GetOutput.self, all.stdout).DomainControllers)
+            #expect(listed.count == 2 && listed.allSatisfy { $0.Kvno == after }, "\(listed)")
 
             // read through the second DC, the key was written by the first: named from its server object
             let viaSecond = try aadkerb(["get", "--domain", ctx.dc.domain, "--server", second.uri, "--ca-file", bundle,
                                          "--user", "Administrator", "--password-file", ctx.dc.passwordFile, "-o", "json"])
-            let seen = try jsonObject(viaSecond.stdout)
-            #expect(seen["DomainController"] as? String == second.fqdn, "\(viaSecond.stdout)\n\(viaSecond.stderr)")
-            #expect(seen["KeyUpdatedFrom"] as? String == ctx.dc.fqdn, "\(viaSecond.stdout)")
+            let seen = try decodeOutput(GetOutput.self, viaSecond.stdout)
+            #expect(seen.DomainController == second.fqdn, "\(viaSecond.stdout)\n\(viaSecond.stderr)")
+            #expect(seen.KeyUpdatedFrom == ctx.dc.fqdn, "\(viaSecond.stdout)")
 
             // the key on the second DC (read from its own database) is the tenant's current key
             let onSecond = try await sambaKeys(Context(dc: second, server: ctx.server))
@@ -355,8 +358,8 @@ extension SharedServers {
             let partial = try aadkerb(["get", "--all-dcs", "--connect-timeout", "3"] + args + ["-o", "json"])
             _ = try run(Paths.sambaDC, ["start", second.name])
             #expect(partial.status == 4, "\(partial.stdout)")
-            let states = try #require(try jsonObject(partial.stdout)["DomainControllers"] as? [[String: Any]])
-            #expect(states.first { $0["Name"] as? String == second.fqdn }?["Error"] is String)
+            let states = try #require(try decodeOutput(GetOutput.self, partial.stdout).DomainControllers)
+            #expect(states.first { $0.Name == second.fqdn }?.Error != nil, "\(states)")
         }
 
         /// The trace of a rotation (-vv and --log-file) holds the requests, never a secret: not the

@@ -93,43 +93,43 @@ extension SharedServers {
             let user = "pol-alice"
             try await ctx.dc.addUser(c, in: "CN=Users,\(ctx.dc.baseDN)", user)
             let computer = "CN=AzureADKerberos,OU=Domain Controllers,\(ctx.dc.baseDN)"
-            func verify() throws -> (Int32, [String: Any]) {
+            func verify() throws -> (Int32, VerifyOutput.Result) {
                 let r = try aadkerb(["verify"] + ctx.args + ["--sign-in", user, "-o", "json"])
-                let results = try #require(try jsonObject(r.stdout)["Results"] as? [[String: Any]], "\(r.stdout)\n\(r.stderr)")
-                return (r.status, try #require(results.first))
+                let results = try decodeOutput(VerifyOutput.self, r.stdout).Results
+                return (r.status, try #require(results.first, "\(r.stdout)\n\(r.stderr)"))
             }
             var (status, result) = try verify()
-            #expect(status == 0 && result["Outcome"] as? String == "Accepted", "\(result)")
+            #expect(status == 0 && result.Outcome == "Accepted" && result.User == user, "\(result)")
 
             // Domain Users (the allowed group) removed from msDS-RevealOnDemandGroup
             let allowed = try #require(try await c.read(computer, attributes: ["msDS-RevealOnDemandGroup"])?.values("msDS-RevealOnDemandGroup"))
             try await c.modify(computer, [LDAPModification(.delete, "msDS-RevealOnDemandGroup", values: allowed)])
             (status, result) = try verify()
-            #expect(status == 19 && result["Outcome"] as? String == "DeniedByPolicy", "\(result)")
-            #expect((result["DeniedBy"] as? [String])?.first?.contains("not in the allowed list") == true, "\(result)")
+            #expect(status == 19 && result.Outcome == "DeniedByPolicy", "\(result)")
+            #expect(result.DeniedBy.first?.contains("not in the allowed list") == true, "\(result)")
 
             // allowed again, but the user on msDS-NeverRevealGroup
             _ = try aadkerb(["policy", "reset"] + ctx.dc.connectionArguments)
             try await c.modify(computer, [LDAPModification(.add, "msDS-NeverRevealGroup", strings: ["CN=\(user),CN=Users,\(ctx.dc.baseDN)"])])
             (status, result) = try verify()
-            #expect(status == 19 && result["Outcome"] as? String == "DeniedByPolicy", "\(result)")
-            #expect((result["DeniedBy"] as? [String])?.contains(user) == true, "\(result)")
+            #expect(status == 19 && result.Outcome == "DeniedByPolicy", "\(result)")
+            #expect(result.DeniedBy.contains(user), "\(result)")
 
             let reset = try aadkerb(["policy", "reset"] + ctx.dc.connectionArguments)
             #expect(reset.status == 0, "\(reset.stderr)")
             (status, result) = try verify()
-            #expect(status == 0 && result["Outcome"] as? String == "Accepted", "\(result)")
+            #expect(status == 0 && result.Outcome == "Accepted", "\(result)")
 
             // doctor --sign-in runs the same check
             let doctor = try aadkerb(["doctor"] + ctx.args + ["--sign-in", user, "--sign-in", "Administrator", "-o", "json"])
-            let checks = try #require(try jsonObject(doctor.stdout)["Checks"] as? [[String: Any]], "\(doctor.stdout)")
-            let signIn = try #require(checks.first { $0["Name"] as? String == "sign-in" }, "\(checks)")
-            #expect(signIn["Status"] as? String == "Fail" && (signIn["Detail"] as? String)?.contains("Administrator @ ") == true, "\(signIn)")
-            #expect((signIn["Fix"] as? String)?.contains("privileged") == true, "\(signIn)")
+            let checks = try decodeOutput(DoctorOutput.self, doctor.stdout).Checks
+            let signIn = try #require(checks.first { $0.Name == "sign-in" }, "\(checks)")
+            #expect(signIn.Status == "Fail" && signIn.Detail.contains("Administrator @ "), "\(signIn)")
+            #expect(signIn.Fix?.contains("privileged") == true, "\(signIn)")
             #expect(doctor.status == 9, "\(doctor.stdout)")
             let fine = try aadkerb(["doctor"] + ctx.args + ["--sign-in", user, "-o", "json"])
-            let fineCheck = try #require((try jsonObject(fine.stdout)["Checks"] as? [[String: Any]])?.first { $0["Name"] as? String == "sign-in" })
-            #expect(fineCheck["Status"] as? String == "Pass", "\(fineCheck)")
+            let fineCheck = try #require(try decodeOutput(DoctorOutput.self, fine.stdout).Checks.first { $0.Name == "sign-in" }, "\(fine.stdout)")
+            #expect(fineCheck.Status == "Pass", "\(fineCheck)")
         }
     }
 }
