@@ -123,10 +123,10 @@ import Testing
         let dc = try await Fixture.shared.dc("contoso")
         let result = try aadkerb(["doctor", "--domain", dc.domain, "--server", "ldap://\(dc.ip):636", "--ca-file", dc.caFile,
                                   "--user", "Administrator", "--password-file", dc.passwordFile, "-o", "json"])
-        let checks = try #require(try jsonObject(result.stdout)["Checks"] as? [[String: Any]], "\(result.stdout)")
-        let connect = try #require(checks.first { $0["Name"] as? String == "connect" })
-        #expect((connect["Detail"] as? String)?.contains("speaks TLS from the first byte") == true, "\(connect)")
-        #expect(connect["Fix"] as? String == "use the URI the message gives", "\(connect)")
+        let checks = try decodeOutput(DoctorOutput.self, result.stdout).Checks
+        let connect = try #require(checks.first { $0.Name == "connect" }, "\(result.stdout)")
+        #expect(connect.Status == "Fail" && connect.Detail.contains("speaks TLS from the first byte"), "\(connect)")
+        #expect(connect.Fix == "use the URI the message gives", "\(connect)")
     }
 }
 
@@ -145,15 +145,15 @@ extension SharedServers {
             arguments[arguments.firstIndex(of: "--client-secret-file")! + 1] = wrong.path
             let result = try aadkerb(["get"] + dc.connectionArguments + arguments + ["--tenant-retries", "0", "-o", "json"])
             #expect(result.status == 10, "\(result.stdout)\n\(result.stderr)")
-            let json = try jsonObject(result.stdout)
-            #expect(json["DomainDnsName"] as? String == dc.domain)
-            #expect(json["Status"] is String, "the on-prem half: \(json)")
-            #expect(json["DomainController"] is String, "\(json)")
-            let cloudError = try #require(json["CloudError"] as? [String: Any], "\(json)")
-            #expect(cloudError["Error"] as? String == "authentication-failed")
-            #expect(cloudError["ExitCode"] as? Int == 10)
-            #expect((cloudError["Message"] as? String)?.contains("invalid_client") == true, "\(cloudError)")
-            #expect(json["SyncStatus"] is NSNull && json["Comparison"] is NSNull && json["CloudId"] is NSNull, "\(json)")
+            let json = try decodeOutput(GetOutput.self, result.stdout)
+            #expect(json.DomainDnsName == dc.domain)
+            #expect(json.Status != nil, "the on-prem half: \(result.stdout)")
+            #expect(json.DomainController != nil, "\(result.stdout)")
+            let cloudError = try #require(json.CloudError, "\(result.stdout)")
+            #expect(cloudError.Error == "authentication-failed")
+            #expect(cloudError.ExitCode == 10)
+            #expect(cloudError.Message.contains("invalid_client"), "\(cloudError)")
+            #expect(json.SyncStatus == nil && json.Comparison == nil && json.CloudId == nil && json.CloudKeyVersion == nil, "\(result.stdout)")
             #expect(result.stderr.contains("aadkerb: error: ") && result.stderr.contains("invalid_client"), "\(result.stderr)")
 
             let table = try aadkerb(["get"] + dc.connectionArguments + arguments + ["--tenant-retries", "0"])
@@ -188,7 +188,7 @@ extension SharedServers {
 
             let after = try aadkerb(["get"] + dc.connectionArguments + server.arguments() + ["-o", "json"])
             #expect(after.status == 0, "nothing changed: \(after.stdout)\n\(after.stderr)")
-            #expect(try jsonObject(after.stdout)["SyncStatus"] as? String == "InSync")
+            #expect(try decodeOutput(GetOutput.self, after.stdout).SyncStatus == "InSync")
 
             // not on a terminal: --yes is required (64), nothing asked
             let noTTY = try aadkerb(["remove"] + dc.connectionArguments)

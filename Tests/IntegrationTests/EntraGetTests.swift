@@ -32,13 +32,13 @@ extension SharedServers {
             let args = ["get"] + dc.connectionArguments + Self.entraArguments(server)
             let inSync = try aadkerb(args + ["-o", "json"])
             #expect(inSync.status == 0, "\(inSync.stderr)")
-            let a = try jsonObject(inSync.stdout)
-            #expect(a["SyncStatus"] as? String == "InSync")
-            #expect(a["CloudSource"] as? String == "entra (experimental: response format inferred)")
-            #expect(a["CloudKeyVersion"] as? Int == onPrem.KeyVersion)
-            #expect(a["CloudId"] as? Int == onPrem.Id)
+            let a = try decodeOutput(GetOutput.self, inSync.stdout)
+            #expect(a.SyncStatus == "InSync")
+            #expect(a.CloudSource == "entra (experimental: response format inferred)")
+            #expect(a.CloudKeyVersion == onPrem.KeyVersion)
+            #expect(a.CloudId == onPrem.Id)
             // every element the service returned is kept
-            let elements = try #require(a["CloudElements"] as? [String: String])
+            let elements = try #require(a.CloudElements, "\(inSync.stdout)")
             #expect(elements["KeyVersion"] == String(onPrem.KeyVersion!))
             #expect(elements["DisplayName"] == onPrem.DisplayName)
             let table = try aadkerb(args)
@@ -50,14 +50,14 @@ extension SharedServers {
             _ = try await client.put(drifted, ifMatch: published.etag)
             let d = try aadkerb(args + ["-o", "json"])
             #expect(d.status == 4, "\(d.stderr)")
-            let dj = try jsonObject(d.stdout)
-            #expect(dj["SyncStatus"] as? String == "Drifted")
-            #expect((dj["Comparison"] as? [String: String])?["KeyVersion"] == "Differ")
+            let dj = try decodeOutput(GetOutput.self, d.stdout)
+            #expect(dj.SyncStatus == "Drifted")
+            #expect(dj.Comparison?["KeyVersion"] == "Differ")
 
             try await client.delete(domain: dc.domain)
             let missing = try aadkerb(args + ["-o", "json"])
             #expect(missing.status == 5, "\(missing.stderr)")
-            #expect(try jsonObject(missing.stdout)["SyncStatus"] as? String == "MissingInCloud")
+            #expect(try decodeOutput(GetOutput.self, missing.stdout).SyncStatus == "MissingInCloud")
         }
 
         @Test func cloudOnlyAndTheRawResponse() async throws {
@@ -68,10 +68,10 @@ extension SharedServers {
             defer { Task { try? await client.delete(domain: domain) } }
             let r = try aadkerb(["get", "--domain", domain, "--cloud-only", "-o", "json", "--show-raw-response"] + Self.entraArguments(server))
             #expect(r.status == 0, "\(r.stderr)")
-            let j = try jsonObject(r.stdout)
-            #expect(j["CloudKeyVersion"] as? Int == 4080)
-            #expect(j["CloudId"] as? Int == 7080)
-            #expect(j["CloudKeyUpdatedFrom"] as? String == "dc1.example.test")
+            let j = try decodeOutput(GetOutput.self, r.stdout)
+            #expect(j.CloudKeyVersion == 4080)
+            #expect(j.CloudId == 7080)
+            #expect(j.CloudKeyUpdatedFrom == "dc1.example.test")
             // the decoded answer on stderr, with the SOAP envelope the emulator sent
             #expect(r.stderr.contains("Entra sync service answer"), "\(r.stderr)")
             #expect(r.stderr.contains("<GetKerberosDomainResult>"), "\(r.stderr)")
@@ -83,7 +83,7 @@ extension SharedServers {
 
             let missing = try aadkerb(["get", "--domain", freshDomain(), "--cloud-only", "-o", "json"] + Self.entraArguments(server))
             #expect(missing.status == 3, "\(missing.stderr)")
-            #expect(try jsonObject(missing.stdout)["CloudId"] is NSNull)
+            #expect(try decodeOutput(GetOutput.self, missing.stdout).CloudId == nil)
         }
 
         @Test func followsTheServicesRedirectBounded() async throws {
@@ -95,7 +95,7 @@ extension SharedServers {
             let moved = try aadkerb(["get", "--domain", domain, "--cloud-only", "-o", "json", "--show-raw-response"]
                                     + Self.entraArguments(server, path: "/moved/provisioningservice.svc"))
             #expect(moved.status == 0, "\(moved.stderr)")
-            #expect(try jsonObject(moved.stdout)["CloudKeyVersion"] as? Int == 4080)
+            #expect(try decodeOutput(GetOutput.self, moved.stdout).CloudKeyVersion == 4080)
             #expect(moved.stderr.contains("BindingRedirectionFault"))
             let loop = try aadkerb(["get", "--domain", domain, "--cloud-only"] + Self.entraArguments(server, path: "/loop/provisioningservice.svc"))
             #expect(loop.status == 17, "\(loop.stderr)")
@@ -157,11 +157,11 @@ extension SharedServers {
             let code = try await approver.value
             #expect(person.status == 0, "\(person.stderr)")
             #expect(person.stderr.contains(code), "the sign-in prompt names the code: \(person.stderr)")
-            #expect(try jsonObject(person.stdout)["CloudKeyVersion"] as? Int == 4080)
+            #expect(try decodeOutput(GetOutput.self, person.stdout).CloudKeyVersion == 4080)
             let certificate = try aadkerb(base + ["--client-id", "certapp", "--client-certificate", server.env["TENANT_CLIENT_CERT"]!,
                                                   "--client-key", server.env["TENANT_CLIENT_KEY"]!])
             #expect(certificate.status == 0, "\(certificate.stderr)")
-            #expect(try jsonObject(certificate.stdout)["CloudId"] as? Int == 7080)
+            #expect(try decodeOutput(GetOutput.self, certificate.stdout).CloudId == 7080)
         }
 
         /// GetKerberosDomainSyncConfig through the library: the ECK1 key the emulator sends is the

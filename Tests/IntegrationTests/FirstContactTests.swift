@@ -10,7 +10,7 @@ import Testing
         let bare = try aadkerb(["get", "--domain", dc.domain, "--server", dc.ip, "--ca-file", dc.caFile, "--user", "Administrator",
                                 "--password-file", dc.passwordFile, "-o", "json"])
         #expect([0, 3, 4, 5].contains(bare.status), "\(bare.stdout)\n\(bare.stderr)")
-        #expect(try jsonObject(bare.stdout)["DomainDnsName"] as? String == dc.domain)
+        #expect(try decodeOutput(GetOutput.self, bare.stdout).DomainDnsName == dc.domain)
         let wrongScheme = try aadkerb(["get", "--domain", dc.domain, "--server", "http://\(dc.ip)", "--user", "x", "--password-stdin"], stdin: "x\n")
         #expect(wrongScheme.status == 64 && wrongScheme.stderr.contains("ldaps:// (TLS) or ldap://"), "\(wrongScheme.stderr)")
     }

@@ -10,10 +10,10 @@ extension SharedServers {
                 let dc = try await Fixture.shared.dc(name)
                 let result = try aadkerb(["get", "--forest"] + dc.connectionArguments + ["-o", "json"])
                 #expect([0, 3, 5].contains(result.status), "\(result.stderr)")
-                let list = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]], "\(result.stdout)")
-                #expect(list.map { $0["DomainDnsName"] as? String } == [dc.domain])  // its own forest only, not the other fixture forest
+                let list = try decodeOutputs(GetOutput.self, result.stdout)
+                #expect(list.map(\.DomainDnsName) == [dc.domain], "\(result.stdout)")  // its own forest only, not the other fixture forest
                 let doctor = try aadkerb(["doctor", "--forest"] + dc.connectionArguments + ["-o", "json"])
-                #expect((try JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [Any])?.count == 1)
+                #expect(try decodeOutputs(DoctorOutput.self, doctor.stdout).map(\.DomainDnsName) == [dc.domain], "\(doctor.stdout)")
             }
             let dc = try await Fixture.shared.dc("contoso")
             #expect(try aadkerb(["remove", "--forest", "--yes"] + dc.connectionArguments).status == 64)

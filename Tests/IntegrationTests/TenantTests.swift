@@ -96,7 +96,7 @@ extension SharedServers {
                                       "--client-id", "certapp", "--client-certificate", server.env["TENANT_CLIENT_CERT"]!,
                                       "--client-key", server.env["TENANT_CLIENT_KEY"]!, "-o", "json"])
             #expect(result.status == 3, "\(result.stderr)")
-            #expect(try jsonObject(result.stdout)["CloudId"] is NSNull)
+            #expect(try decodeOutput(GetOutput.self, result.stdout).CloudId == nil)
             let half = try aadkerb(["get", "--domain", "x.example.test", "--cloud-only", "--tenant", server.tenant,
                                     "--tenant-endpoint", server.url.absoluteString, "--client-id", "certapp",
                                     "--client-certificate", server.env["TENANT_CLIENT_CERT"]!])
@@ -351,21 +351,21 @@ extension SharedServers {
             let both = dc.connectionArguments + server.arguments()
             let inSync = try aadkerb(["get"] + both + ["-o", "json"])
             #expect(inSync.status == 0, "\(inSync.stderr)")
-            let a = try jsonObject(inSync.stdout)
-            #expect(a["SyncStatus"] as? String == "InSync")
-            #expect(a["CloudId"] as? Int == onPrem.Id)
-            #expect(a["CloudKeyVersion"] as? Int == onPrem.KeyVersion)
-            #expect((a["Comparison"] as? [String: String])?.values.allSatisfy { $0 == "Match" } == true)
+            let a = try decodeOutput(GetOutput.self, inSync.stdout)
+            #expect(a.SyncStatus == "InSync")
+            #expect(a.CloudId == onPrem.Id)
+            #expect(a.CloudKeyVersion == onPrem.KeyVersion)
+            #expect(a.Comparison.map { !$0.isEmpty && $0.values.allSatisfy { $0 == "Match" } } == true, "\(inSync.stdout)")
 
             var drifted = cloud
             drifted.keyVersion += 7
             _ = try await client.put(drifted, ifMatch: published.etag)
             let d = try aadkerb(["get"] + both + ["-o", "json"])
             #expect(d.status == 4)
-            let dj = try jsonObject(d.stdout)
-            #expect(dj["SyncStatus"] as? String == "Drifted")
-            #expect((dj["Comparison"] as? [String: String])?["KeyVersion"] == "Differ")
-            #expect((dj["Comparison"] as? [String: String])?["Id"] == "Match")
+            let dj = try decodeOutput(GetOutput.self, d.stdout)
+            #expect(dj.SyncStatus == "Drifted")
+            #expect(dj.Comparison?["KeyVersion"] == "Differ")
+            #expect(dj.Comparison?["Id"] == "Match")
             let table = try aadkerb(["get"] + both)
             #expect(table.status == 4)
             #expect(table.stdout.contains("Drift:"))
@@ -374,15 +374,15 @@ extension SharedServers {
             // split networks: each side alone
             let onPremOnly = try aadkerb(["get"] + both + ["--on-prem-only", "-o", "json"])
             #expect(onPremOnly.status == 0)
-            #expect(try jsonObject(onPremOnly.stdout)["CloudId"] is NSNull)
+            #expect(try decodeOutput(GetOutput.self, onPremOnly.stdout).CloudId == nil)
             let cloudOnly = try aadkerb(["get", "--domain", dc.domain, "--cloud-only", "-o", "json"] + server.arguments(client: "reader"))
             #expect(cloudOnly.status == 0, "\(cloudOnly.stderr)")
-            #expect(try jsonObject(cloudOnly.stdout)["CloudKeyVersion"] as? Int == (onPrem.KeyVersion!) + 7)
+            #expect(try decodeOutput(GetOutput.self, cloudOnly.stdout).CloudKeyVersion == (onPrem.KeyVersion!) + 7)
 
             try await client.delete(domain: dc.domain)
             let missing = try aadkerb(["get"] + both + ["-o", "json"])
             #expect(missing.status == 5)
-            #expect(try jsonObject(missing.stdout)["SyncStatus"] as? String == "MissingInCloud")
+            #expect(try decodeOutput(GetOutput.self, missing.stdout).SyncStatus == "MissingInCloud")
         }
 
         @Test func cloudOnlyObjectIsMissingOnPrem() async throws {
@@ -393,11 +393,11 @@ extension SharedServers {
             _ = try await client.put(SharedServers.TenantTests.sample(dc.domain), ifMatch: nil)
             let result = try aadkerb(["get"] + dc.connectionArguments + server.arguments() + ["-o", "json"])
             #expect(result.status == 5)
-            #expect(try jsonObject(result.stdout)["SyncStatus"] as? String == "MissingOnPrem")
+            #expect(try decodeOutput(GetOutput.self, result.stdout).SyncStatus == "MissingOnPrem")
             try await client.delete(domain: dc.domain)
             let neither = try aadkerb(["get"] + dc.connectionArguments + server.arguments() + ["-o", "json"])
             #expect(neither.status == 3)
-            #expect(try jsonObject(neither.stdout)["SyncStatus"] as? String == "NotConfigured")
+            #expect(try decodeOutput(GetOutput.self, neither.stdout).SyncStatus == "NotConfigured")
         }
 
         @Test func cloudFailuresHaveTheirOwnExitCodes() async throws {
