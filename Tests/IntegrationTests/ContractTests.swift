@@ -1,4 +1,5 @@
 import Foundation
+import TenantAPI
 import Testing
 
 extension SharedServers {
@@ -51,7 +52,8 @@ extension SharedServers {
             let r = try run(URL(fileURLWithPath: "/usr/bin/curl"),
                             ["-sf", "--cacert", server.env["TENANT_CA"]!, "--data-binary", "@-", server.url.absoluteString + "/\(server.tenant)/oauth2/v2.0/token"],
                             stdin: "grant_type=client_credentials&client_id=\(client)&client_secret=\(secret)")
-            return try #require(try jsonObject(r.stdout)["access_token"] as? String, "no token: \(r.stderr)")
+            try #require(r.status == 0, "no token: \(r.stderr)")
+            return try JSONDecoder().decode(TokenResponse.self, from: Data(r.stdout.utf8)).access_token
         }
 
         static func domainsPath(_ server: TenantServerInstance, _ domain: String = "") -> String {
@@ -147,7 +149,7 @@ extension SharedServers {
             let domain = Self.freshDomain(), path = Self.domainsPath(server, domain)
             let created = try Self.request(server, "PUT", path, token: token, headers: ["If-None-Match: *"], body: Self.body)
             #expect(created.status == 201, "\(created)")
-            #expect(try jsonObject(created.body)["domainDnsName"] as? String == domain)
+            #expect(try JSONDecoder().decode(TenantDomainSummary.self, from: Data(created.body.utf8)).domainDnsName == domain)
             let other = #"{"domainDnsName": "other.example.test", "id": 7080, "displayName": "krbtgt_7080", "keyVersion": 4080}"#
             let contradicted = try Self.request(server, "PUT", path, token: token, headers: ["If-Match: \"1\""], body: other)
             #expect(contradicted.status == 400 && contradicted.body.contains("does not match"), "\(contradicted)")
@@ -201,8 +203,9 @@ extension SharedServers {
             let token = try Self.token(server)
             func objects() throws -> [String: String] {
                 let list = try Self.request(server, "GET", Self.domainsPath(server), token: token)
-                let values = try #require(try jsonObject(list.body)["value"] as? [[String: Any]], "\(list)")
-                return Dictionary(values.map { ($0["domainDnsName"] as? String ?? "", $0["updatedOn"] as? String ?? "") }) { a, _ in a }
+                try #require(list.status == 200, "\(list)")
+                let values = try JSONDecoder().decode(TenantDomainList.self, from: Data(list.body.utf8)).value
+                return Dictionary(values.map { ($0.domainDnsName, $0.updatedOn ?? "") }) { a, _ in a }
             }
             let before = try objects()
             let report = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-schemathesis-\(UUID().uuidString)")

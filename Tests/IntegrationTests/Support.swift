@@ -145,11 +145,6 @@ func aadkerb(_ arguments: [String], environment: [String: String] = [:], stdin: 
     try run(Paths.aadkerb, arguments, environment: environment, stdin: stdin)
 }
 
-func jsonObject(_ text: String) throws -> [String: Any] {
-    let value = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
-    return try #require(value as? [String: Any], "not a JSON object: \(text)")
-}
-
 /// A Samba AD DC of the test fixture (scripts/samba-dc), started on first use.
 struct DomainController: Sendable {
     let name: String
@@ -306,8 +301,7 @@ struct TenantServerInstance: Sendable {
         for _ in 0..<100 {
             let pending = try run(URL(fileURLWithPath: "/usr/bin/curl"),
                                   ["-sf", "--cacert", env["TENANT_CA"]!, "-H", "@" + env["TENANT_EMULATOR_HEADER_FILE"]!, url.absoluteString + "/_emulator/device/pending"])
-            if let obj = try? JSONSerialization.jsonObject(with: Data(pending.stdout.utf8)) as? [String: [String]],
-               let code = obj["userCodes"]?.first {
+            if let code = (try? JSONDecoder().decode(PendingDeviceCodes.self, from: Data(pending.stdout.utf8)))?.userCodes.first {
                 let body = try JSONSerialization.data(withJSONObject: deny ? ["userCode": code, "deny": true] as [String: Any]
                                                                               : ["userCode": code, "userPrincipalName": user])
                 let r = try run(URL(fileURLWithPath: "/usr/bin/curl"),

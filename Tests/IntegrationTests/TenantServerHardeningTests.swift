@@ -1,5 +1,6 @@
 import Foundation
 import OpenSSLSupport
+import TenantAPI
 import Testing
 
 /// The reference server as a tier-0 service (security issue, items 2, 5 and 9), on an instance of
@@ -27,7 +28,8 @@ import Testing
         let r = try run(URL(fileURLWithPath: "/usr/bin/curl"),
                         ["-sf", "--cacert", server.env["TENANT_CA"]!, "--data-binary", "@-", server.url.absoluteString + "/contoso/oauth2/v2.0/token"],
                         stdin: "grant_type=client_credentials&client_id=admin&client_secret=\(secret)")
-        return try #require(try jsonObject(r.stdout)["access_token"] as? String, "\(r.stdout)\(r.stderr)")
+        try #require(r.status == 0, "\(r.stdout)\(r.stderr)")
+        return try JSONDecoder().decode(TokenResponse.self, from: Data(r.stdout.utf8)).access_token
     }
 
     func mode(_ path: String) throws -> Int { try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) }
@@ -64,7 +66,7 @@ import Testing
         #expect(try status(token) == "200", "a token of the previous key must still verify")
         let fresh = try self.token(rotated)
         func kid(_ t: String) -> String? {
-            (try? JSONSerialization.jsonObject(with: Data(Base64URL.decode(String(t.split(separator: ".")[0])) ?? [])) as? [String: Any])?["kid"] as? String
+            (try? JSONDecoder().decode(JWTHeader.self, from: Data(Base64URL.decode(String(t.split(separator: ".")[0])) ?? [])))?.kid
         }
         #expect(kid(fresh) != nil && kid(fresh) != kid(token))
         #expect(try status(fresh) == "200")
@@ -104,19 +106,22 @@ import Testing
                                   base + "/_emulator/faults"]).stdout == "403")
         let header = "@" + server.env["TENANT_EMULATOR_HEADER_FILE"]!
         // a device code of contoso cannot be approved as a user of another tenant (fabrikam's admin)
-        let code = try jsonObject(try curl(server, ["--data", "client_id=aadkerb-cli", base + "/contoso/oauth2/v2.0/devicecode"]).stdout)
-        let userCode = try #require(code["user_code"] as? String)
+        let code = try curl(server, ["--data", "client_id=aadkerb-cli", base + "/contoso/oauth2/v2.0/devicecode"])
+        let userCode = try JSONDecoder().decode(DeviceCodeResponse.self, from: Data(code.stdout.utf8)).user_code
         let foreign = try curl(server, ["-o", "/dev/null", "-w", "%{http_code}", "-H", header, "-H", "Content-Type: application/json",
                                         "--data", #"{"userCode":"\#(userCode)","userPrincipalName":"admin@fabrikam.com"}"#,
                                         base + "/_emulator/device/approve"])
         #expect(foreign.stdout == "400", "\(foreign.stdout)")
         // codes nobody polls are dropped after their lifetime
         for _ in 0..<20 { _ = try curl(server, ["--data", "client_id=aadkerb-cli", base + "/contoso/oauth2/v2.0/devicecode"]) }
-        let before = try jsonObject(try curl(server, ["-H", header, base + "/_emulator/device/pending"]).stdout)["userCodes"] as? [String]
-        #expect((before?.count ?? 0) >= 21)
+        func pending() throws -> [String] {
+            try JSONDecoder().decode(PendingDeviceCodes.self, from: Data(try curl(server, ["-H", header, base + "/_emulator/device/pending"]).stdout.utf8)).userCodes
+        }
+        let before = try pending()
+        #expect(before.count >= 21, "\(before)")
         Thread.sleep(forTimeInterval: 2.5)
-        let after = try jsonObject(try curl(server, ["-H", header, base + "/_emulator/device/pending"]).stdout)["userCodes"] as? [String]
-        #expect(after == [], "\(after ?? [])")
+        let after = try pending()
+        #expect(after == [], "\(after)")
     }
 
     @Test func tlsBelow1_2AndTooManyTokenRequestsAreRefused() throws {

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import OpenSSLSupport
+import TenantAPI
 import Testing
 @testable import aadkerb_tenant_server
 import Basics
@@ -42,7 +43,7 @@ struct TestArguments: AppArguments {
         try p.run()
         p.waitUntilExit()
         func hash(_ s: String) -> String { Digest.sha256(Array(s.utf8)).hex }
-        let clients: [String: Any] = ["clients": [
+        let clients: [String: Any] = ["clients": [  // written, not read: the clients file the server loads
             ["tenant": "contoso", "clientId": "admin", "secretSHA256": hash(Self.adminSecret),
              "roles": ["KerberosDomain.ReadWrite.All", "KerberosTicket.Issue.All"]],
             ["tenant": "contoso", "clientId": "reader", "secretSHA256": hash(Self.readerSecret), "roles": ["KerberosDomain.Read.All"]],
@@ -66,8 +67,9 @@ extension TestClientProtocol {
         try await execute(uri: "/\(tenant)/oauth2/v2.0/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
                           body: ByteBuffer(string: "grant_type=client_credentials&client_id=\(client)&client_secret=\(secret)")) { response in
             #expect(response.status == .ok)
-            let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
-            return try #require(json?["access_token"] as? String)
+            let answer = try JSONDecoder().decode(TokenResponse.self, from: Data(buffer: response.body))
+            #expect(answer.token_type == "Bearer" && answer.expires_in > 0)
+            return answer.access_token
         }
     }
 }
@@ -78,9 +80,18 @@ func bearer(_ token: String, _ more: HTTPFields = [:]) -> HTTPFields {
     return fields
 }
 
-func problem(_ response: TestResponse) throws -> [String: Any] {
+/// A problem+json answer (RFC 9457) through the tenant API's wire type; its status is the response's.
+func problem(_ response: TestResponse) throws -> Problem {
     #expect(response.headers[.contentType] == "application/problem+json")
-    return try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+    let problem = try JSONDecoder().decode(Problem.self, from: Data(buffer: response.body))
+    #expect(problem.status == Int(response.status.code), "\(problem)")
+    return problem
+}
+
+/// An OAuth2 error answer of the token endpoint (RFC 6749 5.2).
+struct OAuthError: Decodable {
+    let error: String
+    let error_description: String?
 }
 
 /// The router in process (HummingbirdTesting's `.router`: no socket, no TLS), built by the same
@@ -107,13 +118,13 @@ func problem(_ response: TestResponse) throws -> [String: Any] {
             try await client.execute(uri: "/contoso/oauth2/v2.0/token", method: .post,
                                      body: ByteBuffer(string: "grant_type=client_credentials&client_id=admin&client_secret=wrong")) { response in
                 #expect(response.status == .unauthorized)
-                let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
-                #expect(json?["error"] as? String == "invalid_client")
+                let answer = try JSONDecoder().decode(OAuthError.self, from: Data(buffer: response.body))
+                #expect(answer.error == "invalid_client")
             }
             try await client.execute(uri: "/contoso/oauth2/v2.0/token", method: .post, body: ByteBuffer(string: "grant_type=password")) { response in
                 #expect(response.status == .badRequest)
-                let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
-                #expect(json?["error"] as? String == "unsupported_grant_type")
+                let answer = try JSONDecoder().decode(OAuthError.self, from: Data(buffer: response.body))
+                #expect(answer.error == "unsupported_grant_type")
             }
         }
     }
@@ -126,19 +137,19 @@ func problem(_ response: TestResponse) throws -> [String: Any] {
             try await client.execute(uri: list, method: .get) { response in
                 #expect(response.status == .unauthorized)
                 #expect(response.headers[.wwwAuthenticate] == #"Bearer error="invalid_token""#)
-                let detail = try problem(response)["detail"] as? String
+                let detail = try problem(response).detail
                 #expect(detail == "a Bearer access token is required")
             }
             try await client.execute(uri: list, method: .get, headers: bearer("not.a.token")) { response in
                 #expect(response.status == .unauthorized)
-                let detail = try problem(response)["detail"] as? String
+                let detail = try problem(response).detail
                 #expect(detail == TokenIssuer.Failure.malformed.description)
             }
             // a token of another tenant does not open this one
             let fabrikam = try await client.token(tenant: "fabrikam")
             try await client.execute(uri: list, method: .get, headers: bearer(fabrikam)) { response in
                 #expect(response.status == .unauthorized)
-                let detail = try problem(response)["detail"] as? String
+                let detail = try problem(response).detail
                 #expect(detail == TokenIssuer.Failure.wrongTenant.description)
             }
             let reader = try await client.token("reader", secret: TestArguments.readerSecret)
@@ -148,7 +159,7 @@ func problem(_ response: TestResponse) throws -> [String: Any] {
             }
             try await client.execute(uri: domainURI, method: .put, headers: bearer(reader, [.ifNoneMatch: "*"]), body: domainBody) { response in
                 #expect(response.status == .forbidden)
-                let detail = try problem(response)["detail"] as? String
+                let detail = try problem(response).detail
                 #expect(detail == "client reader lacks the role KerberosDomain.ReadWrite.All")
             }
         }
@@ -160,7 +171,7 @@ func problem(_ response: TestResponse) throws -> [String: Any] {
         try await buildApplication(arguments).test(.router) { client in
             try await client.execute(uri: "/v1/tenants/contoso/kerberosDomains/not_a-dns..name", method: .get) { response in
                 #expect(response.status == .badRequest)
-                let status = try problem(response)["status"] as? Int
+                let status = try problem(response).status
                 #expect(status == 400)
             }
         }
@@ -189,12 +200,12 @@ func problem(_ response: TestResponse) throws -> [String: Any] {
             try await client.execute(uri: domainURI, method: .get, headers: bearer(token)) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.eTag] == "\"2\"")
-                let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
-                #expect(json?["domainDnsName"] as? String == "contoso.corp.com")
+                let domain = try JSONDecoder().decode(KerberosDomain.self, from: Data(buffer: response.body))
+                #expect(domain.domainDnsName == "contoso.corp.com")
             }
             try await client.execute(uri: domainURI, method: .delete, headers: bearer(token, [.ifMatch: "\"1\""])) { response in
                 #expect(response.status == .preconditionFailed)
-                let detail = try problem(response)["detail"] as? String
+                let detail = try problem(response).detail
                 #expect(detail == "contoso.corp.com changed since it was read (now version 2)")
             }
             try await client.execute(uri: domainURI, method: .delete, headers: bearer(token, [.ifMatch: "\"2\""])) { response in

@@ -86,6 +86,7 @@ import Basics
         return (Array(try Data(contentsOf: dir.appendingPathComponent("k"))), Array(try Data(contentsOf: dir.appendingPathComponent("c"))))
     }
 
+    /// Untyped on purpose: the claims written are whatever a test needs, wrong ones included.
     static func sign(_ header: [String: Any], _ payload: [String: Any], key: [UInt8]) throws -> String {
         let input = Base64URL.encode(Array(try JSONSerialization.data(withJSONObject: header)))
             + "." + Base64URL.encode(Array(try JSONSerialization.data(withJSONObject: payload)))

@@ -60,7 +60,7 @@ enum Support {
 
     /// Runs the impacket oracle (mode "ticket" with the krbtgt key, or "asrep" with the session
     /// key) on `der`; fails the test loudly when impacket is missing.
-    static func oracle(_ mode: String, der: [UInt8], key: Secret) throws -> [String: Any] {
+    static func oracle<Report: Decodable>(_ mode: String, der: [UInt8], key: Secret, as: Report.Type) throws -> Report {
         let dir = try privateDirectory("tickets-oracle")
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("message.der")
@@ -72,10 +72,45 @@ enum Support {
                               + "Install impacket (pip install impacket) for the python3 on PATH, or set AADKERB_PYTHON.")
         }
         guard r.status == 0 else { throw TestFailure("ticket-oracle.py \(mode) exited \(r.status): \(r.stderr)") }
-        guard let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] else {
-            throw TestFailure("ticket-oracle.py printed no JSON object: \(r.stdout)")
+        do {
+            return try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        } catch {
+            throw TestFailure("ticket-oracle.py printed no \(Report.self): \(error)\n\(r.stdout)")
         }
-        return json
+    }
+
+    /// What ticket-oracle.py prints for mode "ticket": the ticket as impacket decrypts and parses it.
+    struct TicketReport: Decodable {
+        let realm: String, sname: String, etype: Int, kvno: Int
+        let crealm: String, cname: String
+        let session_key_type: Int, session_key_length: Int
+        let pac_count: Int
+        let pac: PAC?
+
+        struct PAC: Decodable {
+            let buffers: [Buffer]
+            let offsets_aligned: Bool
+            let logon_info_size: Int?
+            let logon: LogonInfo?
+            let client_info_name: String?
+            let requestor_sid: String?
+            let server_signature: Signature?
+            let kdc_signature: Signature?
+            let server_signature_valid: Bool?
+            let kdc_signature_valid: Bool?
+        }
+        struct Buffer: Decodable { let type: Int, size: Int, offset: Int }
+        struct LogonInfo: Decodable {
+            let effective_name: String, user_id: Int, primary_group_id: Int, group_count: Int, groups: [Int]
+            let logon_domain_name: String, logon_domain_id: String, user_sid: String, sid_count: Int
+        }
+        struct Signature: Decodable { let type: Int, length: Int, buffer_size: Int }
+    }
+
+    /// What ticket-oracle.py prints for mode "asrep": the AS-REP opened with the session key.
+    struct ASRepReport: Decodable {
+        let crealm: String, cname: String, ticket_sname: String, ticket_kvno: Int
+        let srealm: String, sname: String, key_type: Int, key_matches: Bool
     }
 
     /// A fixed test key (not a real one): 32 bytes.
