@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 extension SharedServers {
@@ -12,7 +13,7 @@ extension SharedServers {
 
         @Test func dnsAndDirectoryAgreeOnASingleDC() async throws {
             let dc = try await Fixture.shared.dc("contoso")
-            let found = try aadkerb(["dcs", "--dns-server", dc.ip] + dc.connectionArguments + ["-o", "json"])
+            let found = try await aadkerb(["dcs", "--dns-server", dc.ip] + dc.connectionArguments + ["-o", "json"])
             #expect(found.status == 0, "\(found.stdout)\n\(found.stderr)")
             let list = try rows(found)
             #expect(list.count == 1)
@@ -28,27 +29,27 @@ extension SharedServers {
             var startTLS = dc.connectionArguments
             let server = try #require(startTLS.firstIndex(of: "--server"))
             startTLS[server + 1] = "ldap://\(dc.fqdn)"
-            let viaStartTLS = try aadkerb(["dcs", "--no-dns"] + startTLS + ["-o", "json"])
+            let viaStartTLS = try await aadkerb(["dcs", "--no-dns"] + startTLS + ["-o", "json"])
             #expect(viaStartTLS.status == 0, "\(viaStartTLS.stdout)\n\(viaStartTLS.stderr)")
             #expect(try rows(viaStartTLS).first?.Ldaps == true)
 
             // with Kerberos on ldap:// and no --ca-file, LDAPS is checked against the system's CAs,
             // which do not hold the DC's: a failed check (exit 4) unless --no-ldaps-check
-            let kerberos = try dc.aadkerbWithKerberos(["dcs", "--no-dns"] + dc.kerberosConnectionArguments + ["-o", "json"], tickets: .tgt)
+            let kerberos = try await dc.aadkerbWithKerberos(["dcs", "--no-dns"] + dc.kerberosConnectionArguments + ["-o", "json"], tickets: .tgt)
             #expect(kerberos.status == 4, "\(kerberos.stdout)\n\(kerberos.stderr)")
             #expect(try rows(kerberos).first?.Ldaps == false)
             #expect(try rows(kerberos).first?.LdapsError != nil)
             #expect(try rows(kerberos).first?.Reachable == true)
-            let unchecked = try dc.aadkerbWithKerberos(["dcs", "--no-dns", "--no-ldaps-check"] + dc.kerberosConnectionArguments + ["-o", "json"],
+            let unchecked = try await dc.aadkerbWithKerberos(["dcs", "--no-dns", "--no-ldaps-check"] + dc.kerberosConnectionArguments + ["-o", "json"],
                                                        tickets: .tgt)
             #expect(unchecked.status == 0, "\(unchecked.stdout)\n\(unchecked.stderr)")
             #expect(try rows(unchecked).first.map { $0.Ldaps == nil && $0.LdapsError == nil } == true)
 
             // DNS unreachable: said, and the directory still lists the DC
-            let noDNS = try aadkerb(["dcs", "--dns-server", "127.0.0.99"] + dc.connectionArguments + ["-o", "json"])
+            let noDNS = try await aadkerb(["dcs", "--dns-server", "127.0.0.99"] + dc.connectionArguments + ["-o", "json"])
             #expect(try decodeOutput(DcsOutput.self, noDNS.stdout).DnsError != nil)
             #expect(try rows(noDNS).first?.InDirectory == true)
-            #expect(try aadkerb(["dcs", "--no-dns"] + dc.connectionArguments).stdout.contains(dc.fqdn))
+            #expect(try await aadkerb(["dcs", "--no-dns"] + dc.connectionArguments).stdout.contains(dc.fqdn))
         }
 
         @Test func twoDCsOfADomainAndADNSGap() async throws {
@@ -58,7 +59,7 @@ extension SharedServers {
             defer { try? FileManager.default.removeItem(atPath: bundle) }
             let args = ["--domain", first.domain, "--server", first.uri, "--ca-file", bundle, "--user", "Administrator",
                         "--password-file", first.passwordFile, "--dns-server", first.ip, "-o", "json"]
-            let result = try aadkerb(["dcs"] + args)
+            let result = try await aadkerb(["dcs"] + args)
             let list = try rows(result)
             #expect(Set(list.map(\.Name)) == [first.fqdn, second.fqdn])
             #expect(list.allSatisfy { $0.Reachable && $0.Writable == true && $0.Trusted }, "\(list)")
@@ -74,7 +75,7 @@ extension SharedServers {
             // said for that DC alone, with the TLS library's reason
             var firstCAOnly = args
             firstCAOnly[try #require(args.firstIndex(of: bundle))] = first.caFile
-            let untrusted = try aadkerb(["dcs"] + firstCAOnly)
+            let untrusted = try await aadkerb(["dcs"] + firstCAOnly)
             #expect(untrusted.status == 4)
             let rowsUntrusted = try rows(untrusted)
             let bad = try #require(rowsUntrusted.first { $0.Name == second.fqdn })
@@ -82,7 +83,7 @@ extension SharedServers {
             let reason = try #require(bad.LdapsError)
             #expect(reason.contains("ldaps://\(second.fqdn)") && reason.lowercased().contains("certificate"), "\(reason)")
             #expect(rowsUntrusted.first { $0.Name == first.fqdn }?.Ldaps == true)
-            #expect(try aadkerb(["dcs"] + firstCAOnly.filter { $0 != "json" && $0 != "-o" }).stdout.contains("ldaps failed: "))
+            #expect(try await aadkerb(["dcs"] + firstCAOnly.filter { $0 != "json" && $0 != "-o" }).stdout.contains("ldaps failed: "))
         }
     }
 }

@@ -32,8 +32,8 @@ import Testing
         return Hex.string(UnsafeBufferPointer(start: key.contents, count: Int(key.length)))
     }
 
-    func storedKeys(_ dc: DomainController, _ sam: String) throws -> SambaKeysOracle {
-        let oracle = try run(URL(fileURLWithPath: "/usr/bin/python3"), [Paths.packageRoot.path + "/scripts/oracle/samba-keys.py", dc.dir, sam])
+    func storedKeys(_ dc: DomainController, _ sam: String) async throws -> SambaKeysOracle {
+        let oracle = try await run(URL(fileURLWithPath: "/usr/bin/python3"), [Paths.packageRoot.path + "/scripts/oracle/samba-keys.py", dc.dir, sam])
         #expect(oracle.status == 0, "\(oracle.stderr)")
         return try JSONDecoder().decode(SambaKeysOracle.self, from: Data(oracle.stdout.utf8))
     }
@@ -50,7 +50,7 @@ import Testing
         for password in [first, second] {
             try await c.modify(dn, [LDAPModification(.replace, "unicodePwd", values: [Seeder.utf16Quoted(password)])])
         }
-        let stored = try storedKeys(dc, sam)
+        let stored = try await storedKeys(dc, sam)
         let salt = salt(dc, sam)
         #expect(stored.salt == salt)
         #expect(stored.iterations == 4096)
@@ -74,7 +74,7 @@ import Testing
         let sam = try #require(try await c.read(dn, attributes: ["sAMAccountName"])?.string("sAMAccountName"))
         let password = Seeder.randomPassword()
         try await c.modify(dn, [LDAPModification(.replace, "unicodePwd", values: [Seeder.utf16Quoted(password)])])
-        let stored = try storedKeys(dc, sam)
+        let stored = try await storedKeys(dc, sam)
         let salt = salt(dc, sam)
         #expect(stored.salt == salt)
         let keys = stored.keys

@@ -1,5 +1,6 @@
 import AADKerbCore
 import Foundation
+import TestSupport
 import Testing
 
 extension SharedServers {
@@ -17,9 +18,9 @@ extension SharedServers {
             let host: String
             var log: [String] { ((try? String(contentsOf: dir.appendingPathComponent("log"), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
 
+            /// Kills it (no wait: a `defer` calls this; the runner reaps it) and removes its files.
             func stop() {
                 process.kill()
-                _ = process.wait()
                 try? FileManager.default.removeItem(at: dir)
             }
 
@@ -43,13 +44,13 @@ extension SharedServers {
             let key = dir.appendingPathComponent("key.pem").path, csr = dir.appendingPathComponent("req.csr").path
             let cert = dir.appendingPathComponent("cert.pem").path, ext = dir.appendingPathComponent("ext.cnf").path
             try "subjectAltName=DNS:\(host)\nextendedKeyUsage=serverAuth\n".write(toFile: ext, atomically: true, encoding: .utf8)
-            let request = try run(openssl, ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=\(host)", "-keyout", key, "-out", csr])
+            let request = try await run(openssl, ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=\(host)", "-keyout", key, "-out", csr])
             try #require(request.status == 0, "\(request.stderr)")
-            let signed = try run(openssl, ["x509", "-req", "-in", csr, "-CA", dc.caFile, "-CAkey", dc.dir + "/tls/ca.key",
+            let signed = try await run(openssl, ["x509", "-req", "-in", csr, "-CA", dc.caFile, "-CAkey", dc.dir + "/tls/ca.key",
                                            "-CAcreateserial", "-CAserial", dir.appendingPathComponent("serial").path,
                                            "-days", "1", "-extfile", ext, "-out", cert])
             try #require(signed.status == 0, "\(signed.stderr)")
-            let process = try spawn(URL(fileURLWithPath: "/usr/bin/python3"), [
+            let process = try await spawn(URL(fileURLWithPath: "/usr/bin/python3"), [
                 Paths.packageRoot.path + "/Tests/Fixtures/rogue_dc.py", "--dns-ip", Self.dnsIP, "--ldap-ip", Self.ldapIP,
                 "--domain", dc.domain, "--target", host, "--cert", cert, "--key", key, "--password-file", dc.passwordFile,
                 "--log", dir.appendingPathComponent("log").path] + (dnsFromOtherPort ? ["--dns-from-other-port"] : []))
@@ -78,7 +79,7 @@ extension SharedServers {
             let args = ["--domain", dc.domain, "--server", dc.uri, "--ca-file", bundle, "--user", "Administrator",
                         "--password-file", dc.passwordFile, "--dns-server", Self.dnsIP]
 
-            let result = try aadkerb(["dcs"] + args + ["-o", "json"])
+            let result = try await aadkerb(["dcs"] + args + ["-o", "json"])
             rogue.expectNoCredentials()
             #expect(rogue.log.contains("dns _ldap._tcp.dc._msdcs.\(dc.domain)"), "the rogue DNS server was not asked: \(rogue.log)")
             #expect(result.status == 4, "\(result.stdout)\n\(result.stderr)")
@@ -94,7 +95,7 @@ extension SharedServers {
                 let trusted = try #require(list.first { $0.Name == name }, "\(list)")
                 #expect(trusted.Trusted && trusted.InDirectory && trusted.Reachable, "\(trusted)")
             }
-            let table = try aadkerb(["dcs"] + args)
+            let table = try await aadkerb(["dcs"] + args)
             rogue.expectNoCredentials()
             #expect(table.stdout.contains("\(rogue.host)  [dns, ?") && table.stdout.contains("in DNS only: not trusted"), "\(table.stdout)")
         }
@@ -109,7 +110,7 @@ extension SharedServers {
             let args = ["--domain", ctx.dc.domain, "--server", ctx.dc.uri, "--ca-file", bundle, "--user", "Administrator",
                         "--password-file", ctx.dc.passwordFile] + ctx.server.arguments()
 
-            let rotated = try aadkerb(["rotate", "--force", "--wait", "90s", "--dns-server", Self.dnsIP] + args + ["-o", "json"])
+            let rotated = try await aadkerb(["rotate", "--force", "--wait", "90s", "--dns-server", Self.dnsIP] + args + ["-o", "json"])
             rogue.expectNoCredentials()
             #expect(rogue.log.contains { $0.hasPrefix("dns ") }, "the rogue DNS server was not asked: \(rogue.log)")
             #expect(!rogue.log.contains("tls"), "rotate connected to \(rogue.host): \(rogue.log)")
@@ -131,7 +132,7 @@ extension SharedServers {
             let dc = try await Fixture.shared.dc("westwind")
             let rogue = try await startRogue(for: dc, dnsFromOtherPort: true)
             defer { rogue.stop() }
-            let result = try aadkerb(["dcs", "--dns-server", Self.dnsIP, "--no-ldaps-check"] + dc.connectionArguments + ["-o", "json"])
+            let result = try await aadkerb(["dcs", "--dns-server", Self.dnsIP, "--no-ldaps-check"] + dc.connectionArguments + ["-o", "json"])
             #expect(rogue.log.contains { $0.hasPrefix("dns ") }, "the query did not reach the fake server: \(rogue.log)")
             #expect(!rogue.log.contains("tls"), "aadkerb took the spoofed answer and connected to \(rogue.host): \(rogue.log)")
             let report = try decodeOutput(DcsOutput.self, result.stdout)

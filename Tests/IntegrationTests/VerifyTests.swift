@@ -26,7 +26,7 @@ extension SharedServers {
             let args = ["--domain", ctx.dc.domain, "--server", ctx.dc.uri, "--ca-file", bundle, "--user", "Administrator",
                         "--password-file", ctx.dc.passwordFile] + ctx.server.arguments()
 
-            let all = try aadkerb(["verify"] + args + ["--sign-in", alice, "--sign-in", "Administrator", "--sign-in", off,
+            let all = try await aadkerb(["verify"] + args + ["--sign-in", alice, "--sign-in", "Administrator", "--sign-in", off,
                                                        "--sign-in", "nobody-\(tag)", "-o", "json"])
             #expect(all.status == 19, "\(all.stdout)\n\(all.stderr)")
             let report = try decodeOutput(VerifyOutput.self, all.stdout)
@@ -50,16 +50,16 @@ extension SharedServers {
             #expect(Set(keyList.map(\.DomainController)) == Set(both) && keyList.allSatisfy { $0.Supported == false }, "\(keyList)")
 
             // only users who should get in: exit 0; the table says the cloud's key was tested
-            let ok = try aadkerb(["verify"] + args + ["--sign-in", alice])
+            let ok = try await aadkerb(["verify"] + args + ["--sign-in", alice])
             #expect(ok.status == 0, "\(ok.stdout)\n\(ok.stderr)")
             #expect(ok.stdout.contains("\(alice) @ \(second.fqdn): Accepted") && ok.stdout.contains("its copy of the key is tested"), "\(ok.stdout)")
             // minted here from the DC's key: also accepted, and said not to test the cloud
-            let local = try aadkerb(["verify", "--local-ticket"] + args + ["--sign-in", alice, "-o", "json"])
+            let local = try await aadkerb(["verify", "--local-ticket"] + args + ["--sign-in", alice, "-o", "json"])
             #expect(local.status == 0, "\(local.stdout)\n\(local.stderr)")
             let localReport = try decodeOutput(VerifyOutput.self, local.stdout)
             #expect(localReport.TicketSource == "Local" && !localReport.CloudKeyTested)
             // a client without the ticket role cannot have tickets minted: 403, exit 11
-            let reader = try aadkerb(["verify"] + ctx.dc.connectionArguments + ctx.server.arguments(client: "reader") + ["--sign-in", alice])
+            let reader = try await aadkerb(["verify"] + ctx.dc.connectionArguments + ctx.server.arguments(client: "reader") + ["--sign-in", alice])
             #expect(reader.status == 11, "\(reader.stdout)\n\(reader.stderr)")
             #expect(reader.stderr.contains("KerberosTicket.Issue.All"), "\(reader.stderr)")
         }
@@ -75,18 +75,18 @@ extension SharedServers {
             for _ in 0..<3 {
                 try await c.modify(krbtgt, [LDAPModification(.replace, "unicodePwd", values: [Seeder.utf16Quoted(Seeder.randomPassword())])])
             }
-            let result = try aadkerb(["verify"] + ctx.args + ["--sign-in", "Guest", "--sign-in", "Administrator", "-o", "json"])
+            let result = try await aadkerb(["verify"] + ctx.args + ["--sign-in", "Guest", "--sign-in", "Administrator", "-o", "json"])
             #expect(result.status == 19, "\(result.stdout)\n\(result.stderr)")
             let outcomes = Set(try decodeOutput(VerifyOutput.self, result.stdout).Results.map(\.Outcome))
             #expect(outcomes == ["KeyVersionNotHeld"], "\(result.stdout)")
             // the same tickets minted from the DC's own key are fine as far as the key goes
-            let local = try aadkerb(["verify", "--local-ticket"] + ctx.args + ["--sign-in", "Administrator", "-o", "json"])
+            let local = try await aadkerb(["verify", "--local-ticket"] + ctx.args + ["--sign-in", "Administrator", "-o", "json"])
             let localOutcomes = try decodeOutput(VerifyOutput.self, local.stdout).Results.map(\.Outcome)
             #expect(!localOutcomes.isEmpty && localOutcomes.allSatisfy { $0 == "DeniedByPolicy" }, "\(local.stdout)")
         }
 
-        @Test func usage() throws {
-            let none = try aadkerb(["verify", "--domain", "contoso.corp.com"])
+        @Test func usage() async throws {
+            let none = try await aadkerb(["verify", "--domain", "contoso.corp.com"])
             #expect(none.status == 64 && none.stderr.contains("--sign-in"), "\(none.stderr)")
         }
     }

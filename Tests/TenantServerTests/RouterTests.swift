@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import OpenSSLSupport
+import TestSupport
 import TenantAPI
 import Testing
 @testable import aadkerb_tenant_server
@@ -10,6 +11,8 @@ import Basics
 
 /// A data directory, a clients file, a TLS certificate and an emulator secret in a fresh
 /// temporary directory: the arguments `buildApplication` takes from the command line.
+struct TestArgumentsFailure: Error, CustomStringConvertible { let description: String }
+
 struct TestArguments: AppArguments {
     let root: URL
     var host = "127.0.0.1"
@@ -32,16 +35,13 @@ struct TestArguments: AppArguments {
     static let readerSecret = "reader-" + UUID().uuidString
     static let emulatorSecret = UUID().uuidString
 
-    init(faults: Bool = false) throws {
+    init(faults: Bool = false) async throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-router-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        p.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                       "-keyout", root.appendingPathComponent("key.pem").path, "-out", root.appendingPathComponent("cert.pem").path]
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
+        let openssl = try await ChildProcess.run("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+            "-keyout", root.appendingPathComponent("key.pem").path, "-out", root.appendingPathComponent("cert.pem").path])
+        guard openssl.status == 0 else { throw TestArgumentsFailure(description: "openssl req: \(openssl.stderr)") }
         func hash(_ s: String) -> String { Digest.sha256(Array(s.utf8)).hex }
         let clients: [String: Any] = ["clients": [  // written, not read: the clients file the server loads
             ["tenant": "contoso", "clientId": "admin", "secretSHA256": hash(Self.adminSecret),
@@ -101,7 +101,7 @@ struct OAuthError: Decodable {
     let domainURI = "/v1/tenants/contoso/kerberosDomains/contoso.corp.com"
 
     @Test func healthzAnswersOk() async throws {
-        let arguments = try TestArguments()
+        let arguments = try await TestArguments()
         defer { arguments.remove() }
         try await buildApplication(arguments).test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
@@ -112,7 +112,7 @@ struct OAuthError: Decodable {
     }
 
     @Test func theTokenEndpointRefusesAWrongSecretAsOAuth2Does() async throws {
-        let arguments = try TestArguments()
+        let arguments = try await TestArguments()
         defer { arguments.remove() }
         try await buildApplication(arguments).test(.router) { client in
             try await client.execute(uri: "/contoso/oauth2/v2.0/token", method: .post,
@@ -130,7 +130,7 @@ struct OAuthError: Decodable {
     }
 
     @Test func theBearerTokenMiddlewareAnswers401And403AsProblems() async throws {
-        let arguments = try TestArguments()
+        let arguments = try await TestArguments()
         defer { arguments.remove() }
         try await buildApplication(arguments).test(.router) { client in
             let list = "/v1/tenants/contoso/kerberosDomains"
@@ -166,7 +166,7 @@ struct OAuthError: Decodable {
     }
 
     @Test func aBadDomainNameIs400BeforeAMissingTokenIs401() async throws {
-        let arguments = try TestArguments()
+        let arguments = try await TestArguments()
         defer { arguments.remove() }
         try await buildApplication(arguments).test(.router) { client in
             try await client.execute(uri: "/v1/tenants/contoso/kerberosDomains/not_a-dns..name", method: .get) { response in
@@ -178,7 +178,7 @@ struct OAuthError: Decodable {
     }
 
     @Test func aDomainIsCreatedReadReplacedAndDeletedUnderItsETag() async throws {
-        let arguments = try TestArguments()
+        let arguments = try await TestArguments()
         defer { arguments.remove() }
         try await buildApplication(arguments).test(.router) { client in
             let token = try await client.token()
@@ -219,7 +219,7 @@ struct OAuthError: Decodable {
     }
 
     @Test func aKnownPathWithAnotherMethodIs405WithAllowAndAnUnknownPathIs404() async throws {
-        let arguments = try TestArguments()
+        let arguments = try await TestArguments()
         defer { arguments.remove() }
         try await buildApplication(arguments).test(.router) { client in
             try await client.execute(uri: domainURI, method: .patch) { response in
@@ -243,7 +243,7 @@ struct OAuthError: Decodable {
     }
 
     @Test func injectedFaultsNeedTheSecretAndApplyBeforeTheRoute() async throws {
-        let arguments = try TestArguments(faults: true)
+        let arguments = try await TestArguments(faults: true)
         defer { arguments.remove() }
         try await buildApplication(arguments).test(.router) { client in
             let rule = ByteBuffer(string: #"{"method": "GET", "pathPrefix": "/v1/tenants/contoso/kerberosDomains", "status": 503, "retryAfter": 7}"#)

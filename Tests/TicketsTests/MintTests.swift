@@ -88,9 +88,9 @@ extension TicketsSuites {
 
     /// The PAC checked by impacket (an independent implementation): decrypting the ticket with
     /// the krbtgt key, finding the PAC in AD-IF-RELEVANT, verifying both signatures, parsing LOGON_INFO.
-    @Test func pacMatchesImpacket() throws {
+    @Test func pacMatchesImpacket() async throws {
         let tgt = try mint()
-        let o = try Support.oracle("ticket", der: tgt.ticket, key: Support.testKey, as: Support.TicketReport.self)
+        let o = try await Support.oracle("ticket", der: tgt.ticket, key: Support.testKey, as: Support.TicketReport.self)
         #expect(o.realm == "CONTOSO.TEST")
         #expect(o.sname == "krbtgt/CONTOSO.TEST")
         #expect(o.kvno == Int(tgt.kvno) && o.etype == 18)
@@ -124,9 +124,9 @@ extension TicketsSuites {
     }
 
     /// The AS-REP opened as ROADtools and impacket's CCache.fromTGT do: session key, key usage 3.
-    @Test func asRepMatchesImpacket() throws {
+    @Test func asRepMatchesImpacket() async throws {
         let tgt = try mint()
-        let o = try Support.oracle("asrep", der: tgt.asRep, key: tgt.sessionKey, as: Support.ASRepReport.self)
+        let o = try await Support.oracle("asrep", der: tgt.asRep, key: tgt.sessionKey, as: Support.ASRepReport.self)
         #expect(o.key_matches)
         #expect(o.key_type == 18)
         #expect(o.cname == "alice" && o.crealm == "CONTOSO.TEST")

@@ -1,5 +1,6 @@
 import Foundation
 import Basics
+import TestSupport
 import Testing
 @testable import Tickets
 
@@ -19,36 +20,11 @@ enum Support {
         return dir
     }
 
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Runs `program` with `arguments`; `input` (e.g. a key, hex) goes through a pipe, never a
-    /// file; stdout and stderr go to files in a private directory, so no pipe can fill up.
-    static func run(_ program: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> Run {
-        let dir = try privateDirectory("tickets-run")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: program)
-        p.arguments = arguments
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        p.standardInput = input == nil ? FileHandle.nullDevice : pipe
-        p.standardOutput = try FileHandle(forWritingTo: out)
-        p.standardError = try FileHandle(forWritingTo: err)
-        try p.run()
-        if let input {
-            pipe.fileHandleForWriting.write(Data(input.utf8))
-            try pipe.fileHandleForWriting.close()
-        }
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
-                   stderr: try String(contentsOf: err, encoding: .utf8))
+    /// Runs `program` with `arguments` through the tests' one runner (TestSupport's
+    /// `ChildProcess`); `input` (e.g. a key, hex) goes through a pipe, never a file, and so do
+    /// stdout and stderr, collected whole while it runs, so no pipe can fill up.
+    static func run(_ program: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:]) async throws -> ProcessResult {
+        try await ChildProcess.run(program, arguments, environment: environment, stdin: input)
     }
 
     /// The Python that has impacket: AADKERB_PYTHON, else `python3` on PATH.
@@ -60,13 +36,13 @@ enum Support {
 
     /// Runs the impacket oracle (mode "ticket" with the krbtgt key, or "asrep" with the session
     /// key) on `der`; fails the test loudly when impacket is missing.
-    static func oracle<Report: Decodable>(_ mode: String, der: [UInt8], key: Secret, as: Report.Type) throws -> Report {
+    static func oracle<Report: Decodable>(_ mode: String, der: [UInt8], key: Secret, as: Report.Type) async throws -> Report {
         let dir = try privateDirectory("tickets-oracle")
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("message.der")
         try Data(der).write(to: file)
         let hex = key.withUnsafeBytes { Hex.string($0) }
-        let r = try run(python, pythonArguments + [oracle, mode, file.path], input: hex)
+        let r = try await run(python, pythonArguments + [oracle, mode, file.path], input: hex)
         if r.status == 3 {
             throw TestFailure("the impacket oracle cannot run: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)). "
                               + "Install impacket (pip install impacket) for the python3 on PATH, or set AADKERB_PYTHON.")
