@@ -22,6 +22,8 @@ let package = Package(
         // The tenant reference server only (never the CLI): its tokens and its store.
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // The tests only (TestSupport's process runner): never linked into the CLI or the server.
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // C: OpenLDAP's libldap/liblber, with a shim for the macros Swift cannot import.
@@ -106,8 +108,10 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
-        // What every test target reads the fixtures' settings with (scripts/samba-dc, scripts/tenant-server).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // What every test target reads the fixtures' settings with (scripts/samba-dc, scripts/tenant-server),
+        // and the one process runner of the tests (swift-subprocess).
+        .target(name: "TestSupport", dependencies: [.product(name: "Subprocess", package: "swift-subprocess")],
+                path: "Tests/TestSupport"),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient", "EndpointProbe"]),
         .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore", "TenantAPI", "LDAPClient", "Basics"]),
@@ -115,11 +119,11 @@ let package = Package(
         .testTarget(name: "DNSClientTests", dependencies: ["DNSClient"]),
         .testTarget(name: "TicketsTests", dependencies: ["Tickets", "CKrb5", "Basics", "TestSupport", .product(name: "SwiftASN1", package: "swift-asn1")],
                     exclude: ["oracle"]),
-        .testTarget(name: "WCFBinaryTests", dependencies: ["WCFBinary", "Basics"]),
+        .testTarget(name: "WCFBinaryTests", dependencies: ["WCFBinary", "Basics", "TestSupport"]),
         .testTarget(name: "AADKerbCLITests", dependencies: ["AADKerbCLI", "AADKerbCore", "Basics"]),
         .testTarget(name: "EntraSyncTests", dependencies: ["EntraSync", "WCFBinary", "TenantAPI", "Basics"]),
         .testTarget(name: "TenantServerTests", dependencies: [
-            "aadkerb-tenant-server", "OpenSSLSupport", "TenantAPI", "Basics",
+            "aadkerb-tenant-server", "OpenSSLSupport", "TenantAPI", "Basics", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),

@@ -59,10 +59,10 @@ extension LiveDC {
 
 extension LiveDC {
     /// The objectGUID of the DC's own NTDS Settings object (its DSA GUID), from the root DSE's dsServiceName.
-    static func ownDSAGUID() throws -> GUID {
-        let root = try ldap("ldapsearch", ["-LLL", "-o", "ldif-wrap=no", "-b", "", "-s", "base", "(objectClass=*)", "dsServiceName"])
+    static func ownDSAGUID() async throws -> GUID {
+        let root = try await ldap("ldapsearch", ["-LLL", "-o", "ldif-wrap=no", "-b", "", "-s", "base", "(objectClass=*)", "dsServiceName"])
         let ntds = try #require(root.split(separator: "\n").first { $0.hasPrefix("dsServiceName: ") }).dropFirst("dsServiceName: ".count)
-        let entry = try ldap("ldapsearch", ["-LLL", "-o", "ldif-wrap=no", "-b", String(ntds), "-s", "base", "(objectClass=*)", "objectGUID"])
+        let entry = try await ldap("ldapsearch", ["-LLL", "-o", "ldif-wrap=no", "-b", String(ntds), "-s", "base", "(objectClass=*)", "objectGUID"])
         let value = try #require(entry.split(separator: "\n").first { $0.hasPrefix("objectGUID:: ") }).dropFirst("objectGUID:: ".count)
         return GUID(wire: [UInt8](try #require(Data(base64Encoded: String(value)))))
     }
@@ -87,7 +87,7 @@ extension LiveDCTests {
         // naming a destination DSA that exists (the DC's own NTDS Settings), the caller's
         // DS-Replication-Get-Changes-All is enough: every secret attribute, asked for or not
         let named = try await LiveDC.getNCChanges(dn, extendedOperation: DRSUAPI.ExtendedOperation.replicateSecrets,
-                                                  destinationDSA: try LiveDC.ownDSAGUID()).reply
+                                                  destinationDSA: try await LiveDC.ownDSAGUID()).reply
         #expect(named.status == 0 && named.extendedResult == DRSUAPI.ExtendedOperation.success)
         let revealed = Set(try #require(named.objects.first).attributes.compactMap { named.prefixTable.oid(for: $0.type) })
         #expect(revealed.isSuperset(of: [DRSSecretReader.supplementalCredentialsOID, DRSSecretReader.unicodePwdOID,
@@ -117,10 +117,14 @@ struct FuzzSeedCapture {
         let c = try LiveDC.config()
         let dn = "CN=fuzz-seed-user,CN=Users,\(c.baseDN)"
         let password = LiveDC.randomPassword()
-        if LiveDC.exists(dn) { try LiveDC.ldap("ldapdelete", [dn]) }
-        try LiveDC.ldap("ldapadd", ldif: "dn: \(dn)\nobjectClass: user\nsAMAccountName: fuzz-seed-user\nuserAccountControl: 512\nunicodePwd:: \(LiveDC.unicodePwd(password))\n")
-        defer { _ = try? LiveDC.ldap("ldapdelete", [dn]) }
+        if await LiveDC.exists(dn) { try await LiveDC.ldap("ldapdelete", [dn]) }
+        try await LiveDC.ldap("ldapadd", ldif: "dn: \(dn)\nobjectClass: user\nsAMAccountName: fuzz-seed-user\nuserAccountControl: 512\nunicodePwd:: \(LiveDC.unicodePwd(password))\n")
+        // the throw-away user goes whatever happens (a defer cannot wait for ldapdelete)
+        do { try await capture(c, dn, save) } catch { _ = try? await LiveDC.ldap("ldapdelete", [dn]); throw error }
+        _ = try? await LiveDC.ldap("ldapdelete", [dn])
+    }
 
+    func capture(_ c: LiveDC.Config, _ dn: String, _ save: (String, String, [UInt8]) throws -> Void) async throws {
         let user = try await LiveDC.getNCChanges(dn, extendedOperation: DRSUAPI.ExtendedOperation.replicateObject)
         try save("getncchanges", "samba-repl-obj-user.bin", user.stub)
         try save("getncchanges", "samba-dsbind-reply.bin", user.bindStub)

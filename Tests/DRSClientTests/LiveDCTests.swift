@@ -39,40 +39,24 @@ enum LiveDC {
         var iterations: Int
     }
 
-    static func oracle(_ samAccountName: String) throws -> Oracle {
+    static func oracle(_ samAccountName: String) async throws -> Oracle {
         let c = try config()
-        let out = try run("/usr/bin/python3", [packageRoot.appendingPathComponent("scripts/oracle/samba-keys.py").path, c.dir, samAccountName])
+        let out = try await run("/usr/bin/python3", [packageRoot.appendingPathComponent("scripts/oracle/samba-keys.py").path, c.dir, samAccountName])
         return try JSONDecoder().decode(Oracle.self, from: Data(out.utf8))
     }
 
-    /// Runs a program; its output goes through files, so no pipe can fill up. Throws on a non-zero exit.
+    /// Runs a program through the tests' one runner (TestSupport's `ChildProcess`: output
+    /// collected whole, so no pipe can fill up); throws on a non-zero exit.
     @discardableResult
-    static func run(_ program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("drs-live-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: tmp) }
-        let out = tmp.appendingPathComponent("out"), err = tmp.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: program)
-        p.arguments = arguments
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = try FileHandle(forWritingTo: out)
-        p.standardError = try FileHandle(forWritingTo: err)
-        try p.run()
-        p.waitUntilExit()
-        let stdout = try String(contentsOf: out, encoding: .utf8)
-        guard p.terminationStatus == 0 else {
-            throw LiveError("\(program) \(arguments.first ?? "") exited \(p.terminationStatus): \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
-        }
-        return stdout
+    static func run(_ program: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> String {
+        let r = try await ChildProcess.run(program, arguments, environment: environment)
+        guard r.status == 0 else { throw LiveError("\(program) \(arguments.first ?? "") exited \(r.status): \(r.stderr)") }
+        return r.stdout
     }
 
     /// ldapadd / ldapmodify / ldapsearch as Administrator over LDAPS; LDIF goes through a 0600 file.
     @discardableResult
-    static func ldap(_ tool: String, _ arguments: [String] = [], ldif: String? = nil) throws -> String {
+    static func ldap(_ tool: String, _ arguments: [String] = [], ldif: String? = nil) async throws -> String {
         let c = try config()
         var args = ["-x", "-H", "ldaps://\(c.ip)", "-D", "Administrator@\(c.dnsDomain)", "-y", c.adminPasswordFile] + arguments
         var file: URL?
@@ -83,25 +67,25 @@ enum LiveDC {
             file = f
         }
         defer { if let file { try? FileManager.default.removeItem(at: file) } }
-        return try run("/usr/bin/" + tool, args, environment: ["LDAPTLS_CACERT": c.dir + "/tls/ca.pem", "LDAPTLS_REQCERT": "demand"])
+        return try await run("/usr/bin/" + tool, args, environment: ["LDAPTLS_CACERT": c.dir + "/tls/ca.pem", "LDAPTLS_REQCERT": "demand"])
     }
 
-    static func attribute(_ name: String, of dn: String) throws -> String? {
-        let out = try ldap("ldapsearch", ["-LLL", "-o", "ldif-wrap=no", "-b", dn, "-s", "base", "(objectClass=*)", name])
+    static func attribute(_ name: String, of dn: String) async throws -> String? {
+        let out = try await ldap("ldapsearch", ["-LLL", "-o", "ldif-wrap=no", "-b", dn, "-s", "base", "(objectClass=*)", name])
         return out.split(separator: "\n").first { $0.hasPrefix("\(name): ") }.map { String($0.dropFirst(name.count + 2)) }
     }
 
-    static func exists(_ dn: String) -> Bool { (try? attribute("objectClass", of: dn)) != nil }
+    static func exists(_ dn: String) async -> Bool { (try? await attribute("objectClass", of: dn)) != nil }
 
     /// `CN=<cn>,CN=Users` made as the product makes krbtgt_AzureAD (RODC dcpromo control) if it is
     /// not there, then its password reset once; returns its DN and the sAMAccountName Samba gave it.
-    static func freshRODCKrbtgt(_ cn: String) throws -> (dn: String, sam: String) {
+    static func freshRODCKrbtgt(_ cn: String) async throws -> (dn: String, sam: String) {
         let dn = "CN=\(cn),CN=Users,\(try config().baseDN)"
-        if !exists(dn) {
-            try ldap("ldapadd", ["-e", "1.2.840.113556.1.4.1341"], ldif: "dn: \(dn)\nobjectClass: user\nuserAccountControl: 514\n")
+        if !(await exists(dn)) {
+            try await ldap("ldapadd", ["-e", "1.2.840.113556.1.4.1341"], ldif: "dn: \(dn)\nobjectClass: user\nuserAccountControl: 514\n")
         }
-        try ldap("ldapmodify", ldif: "dn: \(dn)\nchangetype: modify\nreplace: unicodePwd\nunicodePwd:: \(unicodePwd(randomPassword()))\n")
-        return (dn, try #require(try attribute("sAMAccountName", of: dn)))
+        try await ldap("ldapmodify", ldif: "dn: \(dn)\nchangetype: modify\nreplace: unicodePwd\nunicodePwd:: \(unicodePwd(randomPassword()))\n")
+        return (dn, try #require(try await attribute("sAMAccountName", of: dn)))
     }
 
     /// A fresh password that meets AD's complexity rules.
@@ -134,7 +118,7 @@ struct LiveDCTests {
     @Test func theDomainsKrbtgtKeysEqualWhatSambaHolds() async throws {
         let c = try LiveDC.config()
         let keys = try await LiveDC.keys("CN=krbtgt,CN=Users,\(c.baseDN)")
-        let oracle = try LiveDC.oracle("krbtgt")
+        let oracle = try await LiveDC.oracle("krbtgt")
         #expect(keys.salt == oracle.salt)
         #expect(keys.current.hex(ofType: 18) == oracle.keys)
         #expect(keys.previous.hex(ofType: 18) == oracle.old_keys)
@@ -148,17 +132,17 @@ struct LiveDCTests {
     @Test func anRODCKrbtgtAccountsCurrentAndPreviousKeysEqualWhatSambaHolds() async throws {
         let c = try LiveDC.config()
         // Not krbtgt_AzureAD itself: the DC may be shared with tests of the real objects.
-        let (dn, sam) = try LiveDC.freshRODCKrbtgt("drs-test-krbtgt")
+        let (dn, sam) = try await LiveDC.freshRODCKrbtgt("drs-test-krbtgt")
         #expect(sam.hasPrefix("krbtgt_"))
 
         // The DNS domain name works for NTLM as well as the NetBIOS one.
         let keys = try await LiveDC.keys(dn, domain: c.dnsDomain)
-        let oracle = try LiveDC.oracle(sam)
+        let oracle = try await LiveDC.oracle(sam)
         #expect(keys.salt == oracle.salt && keys.salt == c.dnsDomain.uppercased() + sam)
         #expect(keys.current.hex(ofType: 18) == oracle.keys)
         #expect(keys.previous.hex(ofType: 18) == oracle.old_keys)
         #expect(!oracle.old_keys.isEmpty)
-        let kvno = try LiveDC.attribute("msDS-KeyVersionNumber", of: dn)
+        let kvno = try await LiveDC.attribute("msDS-KeyVersionNumber", of: dn)
         #expect(keys.keyVersion.map { String($0) } == kvno)
     }
 
@@ -185,10 +169,10 @@ struct LiveDCTests {
         let c = try LiveDC.config()
         let dn = "CN=drs-test-user,CN=Users,\(c.baseDN)"
         let password = LiveDC.randomPassword()
-        if LiveDC.exists(dn) {
-            try LiveDC.ldap("ldapmodify", ldif: "dn: \(dn)\nchangetype: modify\nreplace: unicodePwd\nunicodePwd:: \(LiveDC.unicodePwd(password))\n")
+        if await LiveDC.exists(dn) {
+            try await LiveDC.ldap("ldapmodify", ldif: "dn: \(dn)\nchangetype: modify\nreplace: unicodePwd\nunicodePwd:: \(LiveDC.unicodePwd(password))\n")
         } else {
-            try LiveDC.ldap("ldapadd", ldif: "dn: \(dn)\nobjectClass: user\nsAMAccountName: drs-test-user\nuserAccountControl: 512\nunicodePwd:: \(LiveDC.unicodePwd(password))\n")
+            try await LiveDC.ldap("ldapadd", ldif: "dn: \(dn)\nobjectClass: user\nsAMAccountName: drs-test-user\nuserAccountControl: 512\nunicodePwd:: \(LiveDC.unicodePwd(password))\n")
         }
         let e = try await #require(throws: DRSError.self) {
             _ = try await LiveDC.keys(dn, user: "drs-test-user", password: Secret(password))
@@ -206,7 +190,7 @@ struct LiveDCTests {
             s.fragmentSize = 1432
             return try s.readKeys(signIn: .ntlm(user: "Administrator", domain: c.netbiosDomain, password: password), objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)")
         }.value
-        #expect(keys.current.hex(ofType: 18) == (try LiveDC.oracle("krbtgt")).keys)
+        #expect(keys.current.hex(ofType: 18) == (try await LiveDC.oracle("krbtgt")).keys)
     }
 
     @Test func aGivenPortSkipsTheEndpointMapper() async throws {
@@ -217,6 +201,6 @@ struct LiveDCTests {
             return try s.endpoint()
         }.value
         let keys = try await LiveDC.keys("CN=krbtgt,CN=Users,\(c.baseDN)", user: "Administrator@\(c.dnsDomain)", port: port)
-        #expect(keys.current.hex(ofType: 18) == (try LiveDC.oracle("krbtgt")).keys)
+        #expect(keys.current.hex(ofType: 18) == (try await LiveDC.oracle("krbtgt")).keys)
     }
 }

@@ -10,9 +10,9 @@ import Testing
 @Suite(.serialized, .enabled(if: LiveDC.enabled, "needs AADKERB_DRS_TEST_DC_DIR: a DC directory of scripts/samba-dc, running"))
 struct LiveKerberosTests {
     /// The DC's DNS name from its dc.conf (HOSTNAME) or, failing that, its root DSE.
-    static func dcHostName() throws -> String {
+    static func dcHostName() async throws -> String {
         let c = try LiveDC.config()
-        let name = try #require(try LiveDC.ldap("ldapsearch", ["-LLL", "-b", "", "-s", "base", "(objectClass=*)", "dnsHostName"])
+        let name = try #require(try await LiveDC.ldap("ldapsearch", ["-LLL", "-b", "", "-s", "base", "(objectClass=*)", "dnsHostName"])
             .split(separator: "\n").first { $0.hasPrefix("dnsHostName: ") }.map { String($0.dropFirst(13)) })
         #expect(name.lowercased().hasSuffix("." + c.dnsDomain.lowercased()))
         return name
@@ -30,7 +30,7 @@ struct LiveKerberosTests {
         if kinit {
             // The password goes to kinit on stdin from its 0600 file, never in argv.
             // With `service`, only a ticket for it (kinit -S), no TGT.
-            try LiveDC.run("/bin/sh", ["-c", "exec /usr/bin/kinit ${3:+-S \"$3\"} \"Administrator@$1\" < \"$2\" > /dev/null", "sh",
+            try await LiveDC.run("/bin/sh", ["-c", "exec /usr/bin/kinit ${3:+-S \"$3\"} \"Administrator@$1\" < \"$2\" > /dev/null", "sh",
                                        c.dnsDomain.uppercased(), c.adminPasswordFile, service ?? ""])
         }
         return try await body("FILE:" + ccache)
@@ -47,12 +47,12 @@ struct LiveKerberosTests {
     @Test func krbtgtKeysReadWithKerberosEqualTheNTLMReadAndWhatSambaHolds() async throws {
         let c = try LiveDC.config()
         let dn = "CN=krbtgt,CN=Users,\(c.baseDN)"
-        let host = try Self.dcHostName()
+        let host = try await Self.dcHostName()
         let kerberos = try await Self.withCCache(kinit: true) { _ in
             try await DRSSecretReader.readKeys(host: c.ip, signIn: .kerberos(dcHostName: host), objectDN: dn, timeout: .seconds(20))
         }
         let ntlm = try await LiveDC.keys(dn)
-        let oracle = try LiveDC.oracle("krbtgt")
+        let oracle = try await LiveDC.oracle("krbtgt")
         #expect(kerberos.salt == oracle.salt)
         #expect(!oracle.keys.isEmpty)
         #expect(kerberos.current.hex(ofType: 18) == oracle.keys)
@@ -67,8 +67,8 @@ struct LiveKerberosTests {
     @Test func smallFragmentsAndPreviousKeysOverKerberos() async throws {
         let c = try LiveDC.config()
         // Not LiveDCTests' account: that suite runs in parallel and resets its password.
-        let (dn, sam) = try LiveDC.freshRODCKrbtgt("drs-test-krbtgt-k")
-        let host = try Self.dcHostName()
+        let (dn, sam) = try await LiveDC.freshRODCKrbtgt("drs-test-krbtgt-k")
+        let host = try await Self.dcHostName()
         let keys = try await Self.withCCache(kinit: true) { _ in
             try await Task.detached {
                 var s = Session(host: c.ip, port: nil, deadline: .now + .seconds(20), cancellation: CancellationSwitch())
@@ -76,7 +76,7 @@ struct LiveKerberosTests {
                 return try s.readKeys(signIn: .kerberos(dcHostName: host), objectDN: dn)
             }.value
         }
-        let oracle = try LiveDC.oracle(sam)
+        let oracle = try await LiveDC.oracle(sam)
         #expect(keys.current.hex(ofType: 18) == oracle.keys)
         #expect(keys.previous.hex(ofType: 18) == oracle.old_keys)
         #expect(!oracle.old_keys.isEmpty)
@@ -86,7 +86,7 @@ struct LiveKerberosTests {
     /// the stub; a sealed DsBind then round-trips.
     @Test func bindNegotiatesHeaderSigningAndASealedCallRoundTrips() async throws {
         let c = try LiveDC.config()
-        let host = try Self.dcHostName()
+        let host = try await Self.dcHostName()
         let (signing, status, keyLength) = try await Self.withCCache(kinit: true) { _ in
             try await Task.detached {
                 let s = Session(host: c.ip, port: nil, deadline: .now + .seconds(20), cancellation: CancellationSwitch())
@@ -110,7 +110,7 @@ struct LiveKerberosTests {
     /// back in more than one fragment.
     @Test func multiFragmentRequestsAndRepliesAreSealedPerFragment() async throws {
         let c = try LiveDC.config()
-        let host = try Self.dcHostName()
+        let host = try await Self.dcHostName()
         let (longRequestStatus, replyFragments, extendedResult) = try await Self.withCCache(kinit: true) { _ in
             try await Task.detached {
                 let s = Session(host: c.ip, port: nil, deadline: .now + .seconds(20), cancellation: CancellationSwitch())
@@ -141,7 +141,7 @@ struct LiveKerberosTests {
     /// No ticket: refused before any network work, saying kinit, with GSS's own words.
     @Test func withoutATicketTheErrorSaysKinit() async throws {
         let c = try LiveDC.config()
-        let host = try Self.dcHostName()
+        let host = try await Self.dcHostName()
         let e = try await Self.withCCache(kinit: false) { ccache in
             let e = try await Self.failingKrbtgtRead(c, dcHostName: host)
             #expect(e.detail.contains(ccache))  // GSS names the cache it looked in
@@ -157,7 +157,7 @@ struct LiveKerberosTests {
     /// A ccache with a service ticket for LDAP and no TGT: the principal is known, a ticket for host/ cannot be had.
     @Test func aCacheWithoutATGTSaysKinitAndNamesThePrincipal() async throws {
         let c = try LiveDC.config()
-        let host = try Self.dcHostName()
+        let host = try await Self.dcHostName()
         let e = try await Self.withCCache(kinit: true, service: "ldap/\(host)") { _ in
             try await Self.failingKrbtgtRead(c, dcHostName: host)
         }
@@ -171,7 +171,7 @@ struct LiveKerberosTests {
     /// after kinit): a connection failure (exit 12 in the CLI), not a refused sign-in.
     @Test func anUnreachableKDCIsAConnectionFailure() async throws {
         let c = try LiveDC.config()
-        let host = try Self.dcHostName()
+        let host = try await Self.dcHostName()
         let deadKDC = FileManager.default.temporaryDirectory.appendingPathComponent("krb5-dead-kdc-\(UUID().uuidString).conf").path
         defer { try? FileManager.default.removeItem(atPath: deadKDC) }
         let conf = try String(contentsOfFile: c.dir + "/krb5.conf", encoding: .utf8)

@@ -29,11 +29,11 @@ extension LiveKerberosTests {
 
     @Test func aPasswordSignsInWithKerberosAndTheKeysEqualSambas() async throws {
         let c = try LiveDC.config()
-        let host = try Self.dcHostName()
+        let host = try await Self.dcHostName()
         let dn = "CN=krbtgt,CN=Users,\(c.baseDN)"
         let keys = try await DRSSecretReader.readKeys(host: c.ip, signIn: try Self.passwordSignIn(c, host: host), objectDN: dn, timeout: .seconds(20))
         #expect(keys.signedInWith == .kerberos)
-        let oracle = try LiveDC.oracle("krbtgt")
+        let oracle = try await LiveDC.oracle("krbtgt")
         #expect(!oracle.keys.isEmpty)
         #expect(keys.salt == oracle.salt)
         #expect(keys.current.hex(ofType: 18) == oracle.keys)
@@ -44,12 +44,12 @@ extension LiveKerberosTests {
     @Test(arguments: [("Administrator@%d", ""), ("Administrator", "%d")])
     func otherNameFormsSignInWithKerberosToo(_ form: (user: String, domain: String)) async throws {
         let c = try LiveDC.config()
-        let host = try Self.dcHostName()
+        let host = try await Self.dcHostName()
         let signIn = try Self.passwordSignIn(c, host: host, user: form.user.replacingOccurrences(of: "%d", with: c.dnsDomain),
                                              domain: form.domain.replacingOccurrences(of: "%d", with: c.dnsDomain))
         let keys = try await DRSSecretReader.readKeys(host: c.ip, signIn: signIn, objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)", timeout: .seconds(20))
         #expect(keys.signedInWith == .kerberos)
-        #expect(keys.current.hex(ofType: 18) == (try LiveDC.oracle("krbtgt")).keys)
+        #expect(keys.current.hex(ofType: 18) == (try await LiveDC.oracle("krbtgt")).keys)
     }
 
     /// The Kerberos sign-in really is Kerberos: the RPC connection's security is GSS-API's with
@@ -57,7 +57,7 @@ extension LiveKerberosTests {
     /// filled, whose client and server are the user and host/<dc>.
     @Test func theTicketsComeFromTheDCsKDCIntoAMemoryCache() async throws {
         let c = try LiveDC.config()
-        let host = try Self.dcHostName()
+        let host = try await Self.dcHostName()
         let password = try c.adminPassword
         let (cache, service, authType, keyLength) = try await Task.detached {
             let tickets = try PasswordKerberos(name: "Administrator", realm: c.dnsDomain.uppercased(), enterprise: false,
@@ -82,17 +82,17 @@ extension LiveKerberosTests {
     /// No KDC at the address given: NTLM (with MIC and target name), and the keys are still Samba's.
     @Test func anUnreachableKDCFallsBackToNTLMWithMIC() async throws {
         let c = try LiveDC.config()
-        let host = try Self.dcHostName()
+        let host = try await Self.dcHostName()
         let keys = try await DRSSecretReader.readKeys(host: c.ip, signIn: try Self.passwordSignIn(c, host: host, kdc: Self.deadKDC),
                                                       objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)", timeout: .seconds(20))
         #expect(keys.signedInWith == .ntlm)
-        #expect(keys.current.hex(ofType: 18) == (try LiveDC.oracle("krbtgt")).keys)
+        #expect(keys.current.hex(ofType: 18) == (try await LiveDC.oracle("krbtgt")).keys)
     }
 
     /// A KDC that takes the connection and never answers: after kdcTimeout, NTLM.
     @Test func aKDCThatNeverAnswersFallsBackToNTLM() async throws {
         let c = try LiveDC.config()
-        let host = try Self.dcHostName()
+        let host = try await Self.dcHostName()
         let listener = try SilentListener()  // TransportTests': connections complete (the backlog) and never get a byte
         let signIn = try Self.passwordSignIn(c, host: host, kdc: KDCAddress(host: "127.0.0.1", port: listener.port))
         let dn = "CN=krbtgt,CN=Users,\(c.baseDN)"
@@ -104,13 +104,13 @@ extension LiveKerberosTests {
         }.value
         #expect(keys.signedInWith == .ntlm)
         #expect(ContinuousClock.now - started >= .seconds(1))
-        #expect(keys.current.hex(ofType: 18) == (try LiveDC.oracle("krbtgt")).keys)
+        #expect(keys.current.hex(ofType: 18) == (try await LiveDC.oracle("krbtgt")).keys)
     }
 
     /// A wrong password is refused by the KDC: an authentication failure, no NTLM attempt.
     @Test func aWrongPasswordIsAKerberosAuthenticationFailureNotAFallback() async throws {
         let c = try LiveDC.config()
-        let host = try Self.dcHostName()
+        let host = try await Self.dcHostName()
         let e = try await #require(throws: DRSError.self) {
             _ = try await DRSSecretReader.readKeys(host: c.ip, signIn: try Self.passwordSignIn(c, host: host, password: Secret(LiveDC.randomPassword())),
                                                    objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)", timeout: .seconds(20))
@@ -124,7 +124,7 @@ extension LiveKerberosTests {
     /// The same over the NTLM fallback: the DC rejects the logon.
     @Test func aWrongPasswordOverTheNTLMFallbackFailsToo() async throws {
         let c = try LiveDC.config()
-        let host = try Self.dcHostName()
+        let host = try await Self.dcHostName()
         let e = try await #require(throws: DRSError.self) {
             _ = try await DRSSecretReader.readKeys(host: c.ip, signIn: try Self.passwordSignIn(c, host: host, password: Secret(LiveDC.randomPassword()), kdc: Self.deadKDC),
                                                    objectDN: "CN=krbtgt,CN=Users,\(c.baseDN)", timeout: .seconds(20))
@@ -138,7 +138,7 @@ extension LiveKerberosTests {
     @Test(arguments: [false, true])
     func sambaRefusesATamperedMIC(_ tamper: Bool) async throws {
         let c = try LiveDC.config()
-        let host = try Self.dcHostName()
+        let host = try await Self.dcHostName()
         let password = try c.adminPassword
         let refused = try await Task.detached { () -> Bool in
             let s = Session(host: c.ip, port: nil, deadline: .now + .seconds(20), cancellation: CancellationSwitch())
@@ -177,9 +177,9 @@ extension LiveKerberosTests {
     /// dropped is replaced (the tickets still reused); one idle past `maxIdle` is not used again.
     @Test func aKeySessionReusesItsTicketsAndConnection() async throws {
         let c = try LiveDC.config()
-        let host = try Self.dcHostName()
+        let host = try await Self.dcHostName()
         let dn = "CN=krbtgt,CN=Users,\(c.baseDN)"
-        let oracle = try LiveDC.oracle("krbtgt")
+        let oracle = try await LiveDC.oracle("krbtgt")
         let session = DRSKeySession(host: c.ip, signIn: try Self.passwordSignIn(c, host: host), timeout: .seconds(20))
         func readMatches() async throws {
             let keys = try await session.readKeys(objectDN: dn)
@@ -201,7 +201,7 @@ extension LiveKerberosTests {
     /// A wrong password fails each read, and nothing is kept from the failed sign-in.
     @Test func aKeySessionWithAWrongPasswordFailsEachRead() async throws {
         let c = try LiveDC.config()
-        let host = try Self.dcHostName()
+        let host = try await Self.dcHostName()
         let session = DRSKeySession(host: c.ip, signIn: try Self.passwordSignIn(c, host: host, password: Secret(LiveDC.randomPassword())),
                                     timeout: .seconds(20))
         for _ in 0..<2 {

@@ -1,24 +1,25 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Issue "first contact", 2.1, 2.2 and 2.5: a failed connection names its real cause, found by a
 /// second look at the server (EndpointProbe), each with its exit code.
 @Suite struct ConnectionCauseTests {
-    func get(_ server: String, caFile: String?, dc: DomainController, extra: [String] = []) throws -> ProcessResult {
-        try aadkerb(["get", "--domain", dc.domain, "--server", server] + (caFile.map { ["--ca-file", $0] } ?? [])
+    func get(_ server: String, caFile: String?, dc: DomainController, extra: [String] = []) async throws -> ProcessResult {
+        try await aadkerb(["get", "--domain", dc.domain, "--server", server] + (caFile.map { ["--ca-file", $0] } ?? [])
                     + ["--user", "Administrator", "--password-file", dc.passwordFile] + extra)
     }
 
     @Test func ldapsToThePlainLDAPPortSaysSo() async throws {
         let dc = try await Fixture.shared.dc("contoso")
-        let result = try get("ldaps://\(dc.ip):389", caFile: dc.caFile, dc: dc)
+        let result = try await get("ldaps://\(dc.ip):389", caFile: dc.caFile, dc: dc)
         #expect(result.status == 13, "\(result.stderr)")
         #expect(result.stderr.contains("\(dc.ip):389 speaks plain LDAP, not TLS: use ldap://\(dc.ip):389 (StartTLS)"), "\(result.stderr)")
     }
 
     @Test func startTLSToTheLDAPSPortSaysSo() async throws {
         let dc = try await Fixture.shared.dc("contoso")
-        let result = try get("ldap://\(dc.ip):636", caFile: dc.caFile, dc: dc)
+        let result = try await get("ldap://\(dc.ip):636", caFile: dc.caFile, dc: dc)
         #expect(result.status == 13, "\(result.stderr)")
         #expect(result.stderr.contains("\(dc.ip):636 speaks TLS from the first byte (LDAPS), not StartTLS: use ldaps://\(dc.ip):636"), "\(result.stderr)")
     }
@@ -26,7 +27,7 @@ import Testing
     @Test func aPortThatIsNotLDAPClosesTheHandshake() async throws {
         let dc = try await Fixture.shared.dc("contoso")
         // the KDC's TCP port: it drops a TLS ClientHello without a word
-        let result = try get("ldaps://\(dc.ip):88", caFile: dc.caFile, dc: dc)
+        let result = try await get("ldaps://\(dc.ip):88", caFile: dc.caFile, dc: dc)
         #expect(result.status == 13, "\(result.stderr)")
         #expect(result.stderr.contains("\(dc.ip):88 closed the connection during the TLS handshake"), "\(result.stderr)")
     }
@@ -35,11 +36,11 @@ import Testing
         let contoso = try await Fixture.shared.dc("contoso")
         let fabrikam = try await Fixture.shared.dc("fabrikam")
         for uri in [contoso.uri, contoso.startTLSURI] {
-            let result = try get(uri, caFile: fabrikam.caFile, dc: contoso)
+            let result = try await get(uri, caFile: fabrikam.caFile, dc: contoso)
             #expect(result.status == 13, "\(uri): \(result.stderr)")
             #expect(result.stderr.contains("its issuer (CN=contoso test CA,O=aadkerb test CA) is not in the CA file \(fabrikam.caFile)"), "\(result.stderr)")
         }
-        let system = try get(contoso.uri, caFile: nil, dc: contoso)
+        let system = try await get(contoso.uri, caFile: nil, dc: contoso)
         #expect(system.status == 13)
         #expect(system.stderr.contains("is not in the system's CA certificates"), "\(system.stderr)")
     }
@@ -53,8 +54,8 @@ import Testing
     ])
     func eachCertificateFaultIsNamed(kind: String, words: String) async throws {
         let (server, directory) = try await tlsServer(kind: kind)
-        defer { server.kill(); _ = server.wait(); try? FileManager.default.removeItem(at: directory) }
-        let result = try aadkerb(["get", "--domain", "contoso.corp.com", "--server", "ldaps://127.0.0.63:\(Self.port(kind))",
+        defer { server.kill(); try? FileManager.default.removeItem(at: directory) }  // killed; the runner reaps it
+        let result = try await aadkerb(["get", "--domain", "contoso.corp.com", "--server", "ldaps://127.0.0.63:\(Self.port(kind))",
                                   "--ca-file", directory.appendingPathComponent("ca.pem").path, "--user", "a", "--password-stdin"], stdin: "x\n")
         #expect(result.status == 13, "\(kind): \(result.stderr)")
         #expect(result.stderr.contains(words), "\(kind): \(result.stderr)")
@@ -68,50 +69,50 @@ import Testing
     func tlsServer(kind: String) async throws -> (Spawned, URL) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let process = try spawn(URL(fileURLWithPath: "/usr/bin/python3"), [
+        let process = try await spawn(URL(fileURLWithPath: "/usr/bin/python3"), [
             Paths.packageRoot.path + "/Tests/Fixtures/tls_server.py", "127.0.0.63", String(Self.port(kind)), kind, directory.path])
         for _ in 0..<200 {
             if FileManager.default.fileExists(atPath: directory.appendingPathComponent("ready").path) { return (process, directory) }
             try await Task.sleep(for: .milliseconds(50))
         }
-        process.kill(); _ = process.wait()
+        process.kill(); _ = try await process.wait()
         throw FixtureError("the TLS test server did not start")
     }
 
     @Test func aCAFileThatIsADirectoryOrHoldsNoCertificateIsUnreadableInput() async throws {
         let dc = try await Fixture.shared.dc("contoso")
-        let directory = try get(dc.uri, caFile: "/etc", dc: dc)
+        let directory = try await get(dc.uri, caFile: "/etc", dc: dc)
         #expect(directory.status == 66, "\(directory.stderr)")
         #expect(directory.stderr == "aadkerb: error: the CA file /etc is a directory; name a PEM file of CA certificates\n", "\(directory.stderr)")
         let junk = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-junk-\(UUID().uuidString).pem")
         try Data("not a certificate\n-----BEGIN CERTIFICATE-----\nbm90IGJhc2U2NA==\n-----END CERTIFICATE-----\n".utf8).write(to: junk)
         defer { try? FileManager.default.removeItem(at: junk) }
-        let noCert = try get(dc.uri, caFile: junk.path, dc: dc)
+        let noCert = try await get(dc.uri, caFile: junk.path, dc: dc)
         #expect(noCert.status == 66, "\(noCert.stderr)")
         #expect(noCert.stderr.contains("holds no PEM certificate"), "\(noCert.stderr)")
-        let missing = try get(dc.uri, caFile: "/nonexistent/ca.pem", dc: dc)
+        let missing = try await get(dc.uri, caFile: "/nonexistent/ca.pem", dc: dc)
         #expect(missing.status == 66 && missing.stderr.contains("cannot read the CA file /nonexistent/ca.pem: No such file or directory"), "\(missing.stderr)")
     }
 
-    @Test func aNameThatDoesNotResolveNamesTheResolver() throws {
-        let result = try aadkerb(["get", "--domain", "contoso.corp.com", "--server", "ldaps://no-such-dc.invalid",
+    @Test func aNameThatDoesNotResolveNamesTheResolver() async throws {
+        let result = try await aadkerb(["get", "--domain", "contoso.corp.com", "--server", "ldaps://no-such-dc.invalid",
                                   "--user", "a", "--password-stdin"], stdin: "x\n")
         #expect(result.status == 12, "\(result.stderr)")
         #expect(result.stderr.contains("the name no-such-dc.invalid does not resolve ("), "\(result.stderr)")
         #expect(result.stderr.contains("/etc/hosts, then "), "\(result.stderr)")
     }
 
-    @Test func aRefusedConnectionSaysNothingListens() throws {
-        let result = try aadkerb(["get", "--domain", "contoso.corp.com", "--server", "ldaps://127.0.0.97:1",
+    @Test func aRefusedConnectionSaysNothingListens() async throws {
+        let result = try await aadkerb(["get", "--domain", "contoso.corp.com", "--server", "ldaps://127.0.0.97:1",
                                   "--user", "a", "--password-stdin"], stdin: "x\n")
         #expect(result.status == 12, "\(result.stderr)")
         #expect(result.stderr.contains("127.0.0.97:1 refused the connection: nothing listens on port 1"), "\(result.stderr)")
     }
 
     /// A StartTLS server that never answers is bounded by --connect-timeout, not by --timeout.
-    @Test func aSilentStartTLSServerHonoursTheConnectTimeout() throws {
+    @Test func aSilentStartTLSServerHonoursTheConnectTimeout() async throws {
         let listener = try SilentListener()
-        let result = try aadkerb(["get", "--domain", "contoso.corp.com", "--server", "ldap://\(listener.host):\(listener.port)",
+        let result = try await aadkerb(["get", "--domain", "contoso.corp.com", "--server", "ldap://\(listener.host):\(listener.port)",
                                   "--connect-timeout", "1", "--timeout", "60", "--user", "a", "--password-stdin"], stdin: "x\n")
         #expect(result.status == 15, "\(result.stderr)")
         #expect(result.stderr.contains("within 1 s"), "\(result.stderr)")
@@ -121,12 +122,12 @@ import Testing
 
     @Test func doctorsFixNamesTheCause() async throws {
         let dc = try await Fixture.shared.dc("contoso")
-        let result = try aadkerb(["doctor", "--domain", dc.domain, "--server", "ldap://\(dc.ip):636", "--ca-file", dc.caFile,
+        let result = try await aadkerb(["doctor", "--domain", dc.domain, "--server", "ldap://\(dc.ip):636", "--ca-file", dc.caFile,
                                   "--user", "Administrator", "--password-file", dc.passwordFile, "-o", "json"])
-        let checks = try #require(try jsonObject(result.stdout)["Checks"] as? [[String: Any]], "\(result.stdout)")
-        let connect = try #require(checks.first { $0["Name"] as? String == "connect" })
-        #expect((connect["Detail"] as? String)?.contains("speaks TLS from the first byte") == true, "\(connect)")
-        #expect(connect["Fix"] as? String == "use the URI the message gives", "\(connect)")
+        let checks = try decodeOutput(DoctorOutput.self, result.stdout).Checks
+        let connect = try #require(checks.first { $0.Name == "connect" }, "\(result.stdout)")
+        #expect(connect.Status == "Fail" && connect.Detail.contains("speaks TLS from the first byte"), "\(connect)")
+        #expect(connect.Fix == "use the URI the message gives", "\(connect)")
     }
 }
 
@@ -143,20 +144,20 @@ extension SharedServers {
             defer { try? FileManager.default.removeItem(at: wrong) }
             var arguments = server.arguments()
             arguments[arguments.firstIndex(of: "--client-secret-file")! + 1] = wrong.path
-            let result = try aadkerb(["get"] + dc.connectionArguments + arguments + ["--tenant-retries", "0", "-o", "json"])
+            let result = try await aadkerb(["get"] + dc.connectionArguments + arguments + ["--tenant-retries", "0", "-o", "json"])
             #expect(result.status == 10, "\(result.stdout)\n\(result.stderr)")
-            let json = try jsonObject(result.stdout)
-            #expect(json["DomainDnsName"] as? String == dc.domain)
-            #expect(json["Status"] is String, "the on-prem half: \(json)")
-            #expect(json["DomainController"] is String, "\(json)")
-            let cloudError = try #require(json["CloudError"] as? [String: Any], "\(json)")
-            #expect(cloudError["Error"] as? String == "authentication-failed")
-            #expect(cloudError["ExitCode"] as? Int == 10)
-            #expect((cloudError["Message"] as? String)?.contains("invalid_client") == true, "\(cloudError)")
-            #expect(json["SyncStatus"] is NSNull && json["Comparison"] is NSNull && json["CloudId"] is NSNull, "\(json)")
+            let json = try decodeOutput(GetOutput.self, result.stdout)
+            #expect(json.DomainDnsName == dc.domain)
+            #expect(json.Status != nil, "the on-prem half: \(result.stdout)")
+            #expect(json.DomainController != nil, "\(result.stdout)")
+            let cloudError = try #require(json.CloudError, "\(result.stdout)")
+            #expect(cloudError.Error == "authentication-failed")
+            #expect(cloudError.ExitCode == 10)
+            #expect(cloudError.Message.contains("invalid_client"), "\(cloudError)")
+            #expect(json.SyncStatus == nil && json.Comparison == nil && json.CloudId == nil && json.CloudKeyVersion == nil, "\(result.stdout)")
             #expect(result.stderr.contains("aadkerb: error: ") && result.stderr.contains("invalid_client"), "\(result.stderr)")
 
-            let table = try aadkerb(["get"] + dc.connectionArguments + arguments + ["--tenant-retries", "0"])
+            let table = try await aadkerb(["get"] + dc.connectionArguments + arguments + ["--tenant-retries", "0"])
             #expect(table.status == 10)
             #expect(table.stdout.contains("DomainController") && table.stdout.contains("CloudError"), "\(table.stdout)")
         }
@@ -170,13 +171,13 @@ extension SharedServers {
         @Test func thePromptListsTheObjectsAndNoChangesNothing() async throws {
             let dc = try await Fixture.shared.dc("contoso")
             let server = try await Fixture.shared.tenant()
-            let set = try aadkerb(["set"] + dc.connectionArguments + server.arguments())
+            let set = try await aadkerb(["set"] + dc.connectionArguments + server.arguments())
             #expect(set.status == 0, "\(set.stdout)\n\(set.stderr)")
 
             let command = ([Paths.aadkerb.path, "remove"] + dc.connectionArguments + server.arguments())
                 .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
             // a terminal of its own (script(1)), where remove asks; the answer is no
-            let result = try run(URL(fileURLWithPath: "/usr/bin/script"), ["-qec", command, "/dev/null"], stdin: "n\n")
+            let result = try await run(URL(fileURLWithPath: "/usr/bin/script"), ["-qec", command, "/dev/null"], stdin: "n\n")
             #expect(result.status == 20, "\(result.stdout)\n\(result.stderr)")
             for object in ["CN=AzureAD,CN=System,\(dc.baseDN)", "CN=AzureADKerberos,OU=Domain Controllers,\(dc.baseDN)",
                            "CN=krbtgt_AzureAD,CN=Users,\(dc.baseDN)"] {
@@ -186,12 +187,12 @@ extension SharedServers {
             #expect(result.stdout.contains("aadkerb: not removed: nothing was changed"), "\(result.stdout)")
             #expect(!result.stdout.contains("error:"), "\(result.stdout)")
 
-            let after = try aadkerb(["get"] + dc.connectionArguments + server.arguments() + ["-o", "json"])
+            let after = try await aadkerb(["get"] + dc.connectionArguments + server.arguments() + ["-o", "json"])
             #expect(after.status == 0, "nothing changed: \(after.stdout)\n\(after.stderr)")
-            #expect(try jsonObject(after.stdout)["SyncStatus"] as? String == "InSync")
+            #expect(try decodeOutput(GetOutput.self, after.stdout).SyncStatus == "InSync")
 
             // not on a terminal: --yes is required (64), nothing asked
-            let noTTY = try aadkerb(["remove"] + dc.connectionArguments)
+            let noTTY = try await aadkerb(["remove"] + dc.connectionArguments)
             #expect(noTTY.status == 64 && noTTY.stderr.contains("pass --yes"), "\(noTTY.stderr)")
         }
     }

@@ -1,5 +1,6 @@
 import AADKerbCore
 import Foundation
+import TestSupport
 import LDAPClient
 import Testing
 
@@ -18,9 +19,9 @@ extension SharedServers {
             let args = dc.connectionArguments + server.arguments()
             try await Seeder.remove(dc, try await dc.adminConnection())
             try await server.client().delete(domain: dc.domain)
-            #expect(try aadkerb(["set"] + args).status == 0)
+            #expect(try await aadkerb(["set"] + args).status == 0)
 
-            let healthy = try aadkerb(["doctor"] + args + ["-o", "json"])
+            let healthy = try await aadkerb(["doctor"] + args + ["-o", "json"])
             #expect(healthy.status == 0, "\(healthy.stdout)\n\(healthy.stderr)")
             let all = try checks(healthy)
             for name in ["connect", "clock", "objects", "reveal-policy", "key-age", "aes256", "replication", "tenant", "cloud-object"] {
@@ -30,7 +31,7 @@ extension SharedServers {
 
             // the same with --kerberos: the aes256 and cloud-object checks read the DC's key over
             // DRSUAPI with the ticket, and pass as with the password
-            let viaKerberos = try dc.aadkerbWithKerberos(["doctor"] + dc.kerberosConnectionArguments + server.arguments() + ["-o", "json"],
+            let viaKerberos = try await dc.aadkerbWithKerberos(["doctor"] + dc.kerberosConnectionArguments + server.arguments() + ["-o", "json"],
                                                          tickets: .tgt)
             #expect(viaKerberos.status == 0, "\(viaKerberos.stdout)\n\(viaKerberos.stderr)")
             let kerberosChecks = try checks(viaKerberos)
@@ -39,7 +40,7 @@ extension SharedServers {
             }
 
             // A key older than --max-key-age is a warning: exit 8.
-            let old = try aadkerb(["doctor", "--max-key-age", "0s"] + args + ["-o", "json"])
+            let old = try await aadkerb(["doctor", "--max-key-age", "0s"] + args + ["-o", "json"])
             #expect(old.status == 8, "\(old.stdout)")
             #expect(try checks(old)["key-age"]?.Status == "Warn")
 
@@ -49,28 +50,28 @@ extension SharedServers {
             let sid = try #require(formatSID(domainSID)) + "-512"
             try await c.modify("CN=AzureADKerberos,OU=Domain Controllers,\(dc.baseDN)",
                                [LDAPModification(.delete, "msDS-NeverRevealGroup", strings: ["<SID=\(sid)>"])])
-            let leaky = try aadkerb(["doctor"] + args + ["-o", "json"])
+            let leaky = try await aadkerb(["doctor"] + args + ["-o", "json"])
             #expect(leaky.status == 9)
             let policy = try #require(try checks(leaky)["reveal-policy"])
             #expect(policy.Status == "Fail")
             #expect(policy.Detail.contains("Domain Admins"), "\(policy)")
             #expect(policy.Fix?.isEmpty == false)
-            #expect(try aadkerb(["doctor"] + args).stdout.contains("fix:"))
+            #expect(try await aadkerb(["doctor"] + args).stdout.contains("fix:"))
 
             // The cloud object gone: flagged, with the command that repairs it.
             try await server.client().delete(domain: dc.domain)
-            let cloudless = try checks(try aadkerb(["doctor"] + args + ["-o", "json"]))
+            let cloudless = try checks(try await aadkerb(["doctor"] + args + ["-o", "json"]))
             #expect(cloudless["cloud-object"]?.Status == "Fail")
             #expect(cloudless["cloud-object"]?.Fix?.contains("aadkerb set") == true)
 
             // Nothing configured at all.
             try await Seeder.remove(dc, c)
-            let empty = try aadkerb(["doctor"] + dc.connectionArguments + ["-o", "json"])
+            let empty = try await aadkerb(["doctor"] + dc.connectionArguments + ["-o", "json"])
             #expect(empty.status == 9)
             #expect(try checks(empty)["objects"]?.Status == "Fail")
 
             // A DC that cannot be reached is a failed check, not a crash.
-            let gone = try aadkerb(["doctor", "--domain", dc.domain, "--server", "ldaps://\(dc.ip):1", "--ca-file", dc.caFile,
+            let gone = try await aadkerb(["doctor", "--domain", dc.domain, "--server", "ldaps://\(dc.ip):1", "--ca-file", dc.caFile,
                                     "--user", "Administrator", "--password-file", dc.passwordFile, "--connect-timeout", "2", "-o", "json"])
             #expect(gone.status == 9)
             #expect(try checks(gone)["connect"]?.Status == "Fail")

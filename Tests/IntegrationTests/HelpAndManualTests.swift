@@ -8,8 +8,8 @@ import Testing
     /// At 80 columns no line of --help is wider, and no example is broken in the middle of a
     /// command: every line of the Examples block is an indented command, continuation or comment.
     @Test(arguments: commands)
-    func helpFitsEightyColumnsWithWholeExamples(command: String) throws {
-        let help = try aadkerb([command, "--help"], environment: ["COLUMNS": "80"])
+    func helpFitsEightyColumnsWithWholeExamples(command: String) async throws {
+        let help = try await aadkerb([command, "--help"], environment: ["COLUMNS": "80"])
         #expect(help.status == 0)
         let lines = help.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         for line in lines { #expect(line.count <= 80, "\(command) --help: \(line.count) columns: \(line)") }
@@ -24,8 +24,8 @@ import Testing
 
     /// The man page sections scripts/man adds: the command's own exit codes, every environment
     /// variable, the files, the examples.
-    @Test func manualSectionsHoldExitCodesEnvironmentFilesAndExamples() throws {
-        let rotate = try aadkerb(["manual-sections", "rotate"])
+    @Test func manualSectionsHoldExitCodesEnvironmentFilesAndExamples() async throws {
+        let rotate = try await aadkerb(["manual-sections", "rotate"])
         #expect(rotate.status == 0)
         for code in [0, 6, 7, 18, 10, 12, 13, 64, 66] {
             #expect(rotate.stdout.contains("\n.It \(code)\n"), "rotate's EXIT STATUS lacks \(code)")
@@ -43,15 +43,15 @@ import Testing
         }
         #expect(read.count >= 10)
         for name in read { #expect(rotate.stdout.contains(".It Ev \(name)\n"), "\(name) is not in ENVIRONMENT") }
-        let top = try aadkerb(["manual-sections", "aadkerb"])
+        let top = try await aadkerb(["manual-sections", "aadkerb"])
         #expect(top.stdout.contains("\n.It 20\n") && top.stdout.contains("\n.It 19\n"))
         // hidden from --help: a tool for scripts/man
-        #expect(!(try aadkerb(["--help"])).stdout.contains("manual-sections"))
+        #expect(!(try await aadkerb(["--help"])).stdout.contains("manual-sections"))
     }
 
     /// Completions offer paths for file options and the config file's domains for --domain.
-    @Test func completionsOfferFilesAndConfiguredDomains() throws {
-        let bash = try aadkerb(["--generate-completion-script", "bash"])
+    @Test func completionsOfferFilesAndConfiguredDomains() async throws {
+        let bash = try await aadkerb(["--generate-completion-script", "bash"])
         for option in ["--ca-file", "--password-file", "--client-secret-file", "--log-file"] {
             #expect(bash.stdout.contains("'\(option)')\n        __aadkerb_add_completions -f"), "\(option) does not complete paths")
         }
@@ -62,11 +62,11 @@ import Testing
         try Data("[domains.\"contoso.corp.com\"]\nserver = \"ldaps://dc1.contoso.corp.com\"\n[domains.\"fabrikam.com\"]\nserver = \"dc1.fabrikam.com\"\n".utf8)
             .write(to: config)
         // as bash calls it: the command, the option, COMP_CWORD, the cursor, then the words typed
-        let asked = try aadkerb(["---completion", "get", "--", "--domain", "3", "2", "aadkerb", "get", "--domain", "co"],
+        let asked = try await aadkerb(["---completion", "get", "--", "--domain", "3", "2", "aadkerb", "get", "--domain", "co"],
                                 environment: ["AADKERB_CONFIG": config.path])
         #expect(asked.status == 0, "\(asked.stderr)")
         #expect(asked.stdout == "contoso.corp.com\n", "\(asked.stdout)")
-        let all = try aadkerb(["---completion", "rotate", "--", "--domain", "3", "0", "aadkerb", "rotate", "--domain", ""],
+        let all = try await aadkerb(["---completion", "rotate", "--", "--domain", "3", "0", "aadkerb", "rotate", "--domain", ""],
                               environment: ["AADKERB_CONFIG": config.path])
         #expect(all.stdout == "contoso.corp.com\nfabrikam.com\n", "\(all.stdout)")
     }

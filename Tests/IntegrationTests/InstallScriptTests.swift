@@ -16,7 +16,7 @@ import Testing
         return Set(script[start.upperBound..<end].split(whereSeparator: \.isWhitespace).map(String.init))
     }
 
-    @Test func everyPackageThePackageManifestNamesIsInstalledByTheScript() throws {
+    @Test func everyPackageThePackageManifestNamesIsInstalledByTheScript() async throws {
         let manifest = try text("Package.swift")
         let build = try array("BUILD", in: try text("scripts/install-deps"))
         // .apt(["libldap2-dev"]) and the like: what the system-library targets need
@@ -29,17 +29,17 @@ import Testing
     }
 
     @Test(arguments: ["scripts/demo", "scripts/test", ".ci/run", "bench/run", "bench/scale"])
-    func installsBeforeItBuilds(_ script: String) throws {
+    func installsBeforeItBuilds(_ script: String) async throws {
         let lines = try text(script).split(separator: "\n").map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }
         let install = try #require(lines.firstIndex { $0.contains("scripts/install-deps") }, "\(script) never runs scripts/install-deps")
         let build = lines.firstIndex { $0.contains("swift build") || $0.contains("swift test") || $0.contains("scripts/test") }
         #expect(build.map { install < $0 } ?? true, "\(script) builds before it installs the packages")
     }
 
-    @Test func theScriptFindsNothingMissingOnThisMachine() throws {
-        let check = try run(Paths.packageRoot.appendingPathComponent("scripts/install-deps"), ["--check"])
+    @Test func theScriptFindsNothingMissingOnThisMachine() async throws {
+        let check = try await run(Paths.packageRoot.appendingPathComponent("scripts/install-deps"), ["--check"])
         #expect(check.status == 0, "\(check.stderr)")
-        let bad = try run(Paths.packageRoot.appendingPathComponent("scripts/install-deps"), ["--bogus"])
+        let bad = try await run(Paths.packageRoot.appendingPathComponent("scripts/install-deps"), ["--bogus"])
         #expect(bad.status == 64 && bad.stderr.contains("unknown option"))
     }
 }

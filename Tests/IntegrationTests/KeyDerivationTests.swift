@@ -32,10 +32,10 @@ import Testing
         return Hex.string(UnsafeBufferPointer(start: key.contents, count: Int(key.length)))
     }
 
-    func storedKeys(_ dc: DomainController, _ sam: String) throws -> [String: Any] {
-        let oracle = try run(URL(fileURLWithPath: "/usr/bin/python3"), [Paths.packageRoot.path + "/scripts/oracle/samba-keys.py", dc.dir, sam])
+    func storedKeys(_ dc: DomainController, _ sam: String) async throws -> SambaKeysOracle {
+        let oracle = try await run(URL(fileURLWithPath: "/usr/bin/python3"), [Paths.packageRoot.path + "/scripts/oracle/samba-keys.py", dc.dir, sam])
         #expect(oracle.status == 0, "\(oracle.stderr)")
-        return try jsonObject(oracle.stdout)
+        return try JSONDecoder().decode(SambaKeysOracle.self, from: Data(oracle.stdout.utf8))
     }
 
     @Test func derivedKeysEqualTheKeysTheDCStoresForAnAccount() async throws {
@@ -50,12 +50,12 @@ import Testing
         for password in [first, second] {
             try await c.modify(dn, [LDAPModification(.replace, "unicodePwd", values: [Seeder.utf16Quoted(password)])])
         }
-        let stored = try storedKeys(dc, sam)
+        let stored = try await storedKeys(dc, sam)
         let salt = salt(dc, sam)
-        #expect(stored["salt"] as? String == salt)
-        #expect(stored["iterations"] as? Int == 4096)
-        #expect((stored["keys"] as? [String]) == [try hex(second, salt: salt)])
-        #expect((stored["old_keys"] as? [String]) == [try hex(first, salt: salt)])
+        #expect(stored.salt == salt)
+        #expect(stored.iterations == 4096)
+        #expect(stored.keys == [try hex(second, salt: salt)])
+        #expect(stored.old_keys == [try hex(first, salt: salt)])
         try await c.delete(ou, controls: [.treeDelete])
     }
 
@@ -74,10 +74,10 @@ import Testing
         let sam = try #require(try await c.read(dn, attributes: ["sAMAccountName"])?.string("sAMAccountName"))
         let password = Seeder.randomPassword()
         try await c.modify(dn, [LDAPModification(.replace, "unicodePwd", values: [Seeder.utf16Quoted(password)])])
-        let stored = try storedKeys(dc, sam)
+        let stored = try await storedKeys(dc, sam)
         let salt = salt(dc, sam)
-        #expect(stored["salt"] as? String == salt)
-        let keys = stored["keys"] as? [String] ?? []
+        #expect(stored.salt == salt)
+        let keys = stored.keys
         #expect(keys.count == 1)
         #expect(!keys.contains(try hex(password, salt: salt)))
         try await c.delete(ou, controls: [.treeDelete])

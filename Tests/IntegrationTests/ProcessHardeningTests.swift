@@ -9,7 +9,7 @@ import Testing
         let silent = try SilentListener()
         defer { close(silent.fd) }
         let marker = "pw-\(UUID().uuidString)"
-        let child = try spawn(Paths.aadkerb, ["get", "--domain", "contoso.corp.com", "--server", "ldaps://\(silent.host):\(silent.port)",
+        let child = try await spawn(Paths.aadkerb, ["get", "--domain", "contoso.corp.com", "--server", "ldaps://\(silent.host):\(silent.port)",
                                               "--user", "Administrator", "--connect-timeout", "15"],
                               environment: ["AADKERB_DOMAIN_PASSWORD": marker, "AADKERB_CLIENT_SECRET": marker + "-client"])
         // once it is connected to the silent server (secrets read, hardening applied), look at it
@@ -25,7 +25,7 @@ import Testing
             limits = String(decoding: l, as: UTF8.self)
             problem = "environ: \(environError ?? "empty"), limits: \(limitsError ?? "read")"
         }
-        let result = await child.wait(deadline: .seconds(30))
+        let result = try await child.wait(deadline: .seconds(30))
         #expect(!environ.isEmpty, "could not read the running process (\(problem)): \(result?.status ?? -1) \(result?.stderr ?? "")")
         #expect(!String(decoding: environ, as: UTF8.self).contains(marker), "the password is still in /proc/<pid>/environ")
         #expect(String(decoding: environ, as: UTF8.self).contains("PATH="), "the rest of the environment is kept")

@@ -1,5 +1,6 @@
 import AADKerbCore
 import Foundation
+import TestSupport
 import Testing
 
 extension SharedServers {
@@ -17,9 +18,9 @@ extension SharedServers {
             let host: String
             var log: [String] { ((try? String(contentsOf: dir.appendingPathComponent("log"), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
 
+            /// Kills it (no wait: a `defer` calls this; the runner reaps it) and removes its files.
             func stop() {
                 process.kill()
-                _ = process.wait()
                 try? FileManager.default.removeItem(at: dir)
             }
 
@@ -43,13 +44,13 @@ extension SharedServers {
             let key = dir.appendingPathComponent("key.pem").path, csr = dir.appendingPathComponent("req.csr").path
             let cert = dir.appendingPathComponent("cert.pem").path, ext = dir.appendingPathComponent("ext.cnf").path
             try "subjectAltName=DNS:\(host)\nextendedKeyUsage=serverAuth\n".write(toFile: ext, atomically: true, encoding: .utf8)
-            let request = try run(openssl, ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=\(host)", "-keyout", key, "-out", csr])
+            let request = try await run(openssl, ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=\(host)", "-keyout", key, "-out", csr])
             try #require(request.status == 0, "\(request.stderr)")
-            let signed = try run(openssl, ["x509", "-req", "-in", csr, "-CA", dc.caFile, "-CAkey", dc.dir + "/tls/ca.key",
+            let signed = try await run(openssl, ["x509", "-req", "-in", csr, "-CA", dc.caFile, "-CAkey", dc.dir + "/tls/ca.key",
                                            "-CAcreateserial", "-CAserial", dir.appendingPathComponent("serial").path,
                                            "-days", "1", "-extfile", ext, "-out", cert])
             try #require(signed.status == 0, "\(signed.stderr)")
-            let process = try spawn(URL(fileURLWithPath: "/usr/bin/python3"), [
+            let process = try await spawn(URL(fileURLWithPath: "/usr/bin/python3"), [
                 Paths.packageRoot.path + "/Tests/Fixtures/rogue_dc.py", "--dns-ip", Self.dnsIP, "--ldap-ip", Self.ldapIP,
                 "--domain", dc.domain, "--target", host, "--cert", cert, "--key", key, "--password-file", dc.passwordFile,
                 "--log", dir.appendingPathComponent("log").path] + (dnsFromOtherPort ? ["--dns-from-other-port"] : []))
@@ -62,8 +63,10 @@ extension SharedServers {
             return rogue
         }
 
-        func rows(_ result: ProcessResult) throws -> [[String: Any]] {
-            try #require(try jsonObject(result.stdout)["DomainControllers"] as? [[String: Any]], "\(result.stdout)\n\(result.stderr)")
+        func rows(_ result: ProcessResult) throws -> [DcsOutput.DC] {
+            let report = try decodeOutput(DcsOutput.self, result.stdout)
+            try #require(!report.DomainControllers.isEmpty, "\(result.stdout)\n\(result.stderr)")
+            return report.DomainControllers
         }
 
         @Test func dcsChecksAHostOnlyDNSNamesWithoutCredentials() async throws {
@@ -76,23 +79,23 @@ extension SharedServers {
             let args = ["--domain", dc.domain, "--server", dc.uri, "--ca-file", bundle, "--user", "Administrator",
                         "--password-file", dc.passwordFile, "--dns-server", Self.dnsIP]
 
-            let result = try aadkerb(["dcs"] + args + ["-o", "json"])
+            let result = try await aadkerb(["dcs"] + args + ["-o", "json"])
             rogue.expectNoCredentials()
             #expect(rogue.log.contains("dns _ldap._tcp.dc._msdcs.\(dc.domain)"), "the rogue DNS server was not asked: \(rogue.log)")
             #expect(result.status == 4, "\(result.stdout)\n\(result.stderr)")
             let list = try rows(result)
-            let row = try #require(list.first { $0["Name"] as? String == rogue.host }, "\(list)")
-            #expect(row["InDns"] as? Bool == true && row["InDirectory"] as? Bool == false && row["Trusted"] as? Bool == false, "\(row)")
+            let row = try #require(list.first { $0.Name == rogue.host }, "\(list)")
+            #expect(row.InDns && !row.InDirectory && !row.Trusted, "\(row)")
             // the anonymous check reached it (TLS + root DSE): reachable, but not trusted
-            #expect(row["Reachable"] as? Bool == true && row["Kvno"] is NSNull, "\(row)")
-            #expect((row["Error"] as? String)?.contains("not trusted") == true, "\(row)")
+            #expect(row.Reachable && row.Kvno == nil, "\(row)")
+            #expect(row.Error?.contains("not trusted") == true, "\(row)")
             #expect(rogue.log.contains("search"), "no anonymous check reached \(rogue.host): \(rogue.log)")
             // the directory's DCs are still signed in to and trusted
             for name in [dc.fqdn, second.fqdn] {
-                let trusted = try #require(list.first { $0["Name"] as? String == name }, "\(list)")
-                #expect(trusted["Trusted"] as? Bool == true && trusted["Reachable"] as? Bool == true, "\(trusted)")
+                let trusted = try #require(list.first { $0.Name == name }, "\(list)")
+                #expect(trusted.Trusted && trusted.InDirectory && trusted.Reachable, "\(trusted)")
             }
-            let table = try aadkerb(["dcs"] + args)
+            let table = try await aadkerb(["dcs"] + args)
             rogue.expectNoCredentials()
             #expect(table.stdout.contains("\(rogue.host)  [dns, ?") && table.stdout.contains("in DNS only: not trusted"), "\(table.stdout)")
         }
@@ -107,20 +110,21 @@ extension SharedServers {
             let args = ["--domain", ctx.dc.domain, "--server", ctx.dc.uri, "--ca-file", bundle, "--user", "Administrator",
                         "--password-file", ctx.dc.passwordFile] + ctx.server.arguments()
 
-            let rotated = try aadkerb(["rotate", "--force", "--wait", "90s", "--dns-server", Self.dnsIP] + args + ["-o", "json"])
+            let rotated = try await aadkerb(["rotate", "--force", "--wait", "90s", "--dns-server", Self.dnsIP] + args + ["-o", "json"])
             rogue.expectNoCredentials()
             #expect(rogue.log.contains { $0.hasPrefix("dns ") }, "the rogue DNS server was not asked: \(rogue.log)")
             #expect(!rogue.log.contains("tls"), "rotate connected to \(rogue.host): \(rogue.log)")
             #expect(rotated.status == 0, "\(rotated.stdout)\n\(rotated.stderr)")
-            let dcs = try #require(try jsonObject(rotated.stdout)["DomainControllers"] as? [[String: Any]])
-            let row = try #require(dcs.first { $0["Name"] as? String == rogue.host }, "\(dcs)")
-            #expect(row["Trusted"] as? Bool == false && row["Converged"] as? Bool == false && row["Kvno"] is NSNull, "\(row)")
-            #expect((row["Error"] as? String)?.contains("not trusted") == true, "\(row)")
+            let report = try decodeOutput(RotateOutput.self, rotated.stdout)
+            let dcs = report.DomainControllers
+            let row = try #require(dcs.first { $0.Name == rogue.host }, "\(dcs)")
+            #expect(!row.Trusted && !row.Converged && row.Kvno == nil, "\(row)")
+            #expect(row.Error?.contains("not trusted") == true, "\(row)")
             // the directory's two DCs were waited for and hold the new key
-            let after = try #require((try jsonObject(rotated.stdout)["After"] as? [String: Any])?["Kvno"] as? Int)
+            let after = try #require(report.After?.Kvno)
             for name in [ctx.dc.fqdn, second.fqdn] {
-                let state = try #require(dcs.first { $0["Name"] as? String == name }, "\(dcs)")
-                #expect(state["Trusted"] as? Bool == true && state["Kvno"] as? Int == after, "\(state)")
+                let state = try #require(dcs.first { $0.Name == name }, "\(dcs)")
+                #expect(state.Trusted && state.Converged && state.Kvno == after, "\(state)")
             }
         }
 
@@ -128,12 +132,12 @@ extension SharedServers {
             let dc = try await Fixture.shared.dc("westwind")
             let rogue = try await startRogue(for: dc, dnsFromOtherPort: true)
             defer { rogue.stop() }
-            let result = try aadkerb(["dcs", "--dns-server", Self.dnsIP, "--no-ldaps-check"] + dc.connectionArguments + ["-o", "json"])
+            let result = try await aadkerb(["dcs", "--dns-server", Self.dnsIP, "--no-ldaps-check"] + dc.connectionArguments + ["-o", "json"])
             #expect(rogue.log.contains { $0.hasPrefix("dns ") }, "the query did not reach the fake server: \(rogue.log)")
             #expect(!rogue.log.contains("tls"), "aadkerb took the spoofed answer and connected to \(rogue.host): \(rogue.log)")
-            let report = try jsonObject(result.stdout)
-            #expect((report["DnsError"] as? String)?.contains("no answer") == true, "\(result.stdout)")
-            #expect(try rows(result).allSatisfy { $0["Name"] as? String != rogue.host })
+            let report = try decodeOutput(DcsOutput.self, result.stdout)
+            #expect(report.DnsError?.contains("no answer") == true, "\(result.stdout)")
+            #expect(!report.DomainControllers.isEmpty && report.DomainControllers.allSatisfy { $0.Name != rogue.host }, "\(result.stdout)")
         }
     }
 }

@@ -43,44 +43,47 @@ extension SharedServers.RotateTests {
         let start = try await sambaKeys(ctx)
         let cloudBefore = try await cloud(ctx).currentKey
 
-        let stop = try run(Paths.sambaDC, ["stop", second.name])
+        let stop = try await run(Paths.sambaDC, ["stop", second.name])
         try #require(stop.status == 0, "\(stop.stderr)")
         var restarted = false
-        defer { if !restarted { _ = try? run(Paths.sambaDC, ["start", second.name]) } }
+        // only when the test failed midway (a defer cannot wait: the restart runs on its own)
+        defer { if !restarted { Task { _ = try? await run(Paths.sambaDC, ["start", second.name]) } } }
 
-        let pending = try aadkerb(["rotate", "--force", "--wait", "6s", "-v"] + args + ["-o", "json"])
+        let pending = try await aadkerb(["rotate", "--force", "--wait", "6s", "-v"] + args + ["-o", "json"])
         #expect(pending.status == 18, "\(pending.stdout)\n\(pending.stderr)")
-        let report = try jsonObject(pending.stdout)
-        #expect(report["Outcome"] as? String == "Pending", "\(pending.stdout)")
-        #expect((report["Reason"] as? String)?.contains(second.fqdn) == true, "\(pending.stdout)")
-        let dcs = try #require(report["DomainControllers"] as? [[String: Any]])
-        #expect(dcs.first { $0["Name"] as? String == second.fqdn }?["Converged"] as? Bool == false, "\(dcs)")
-        #expect(dcs.first { $0["Name"] as? String == ctx.dc.fqdn }?["Converged"] as? Bool == true, "\(dcs)")
+        let report = try decodeOutput(RotateOutput.self, pending.stdout)
+        #expect(report.Outcome == "Pending", "\(pending.stdout)")
+        // the DC moved on (After is the state after the run), the cloud kept the key every DC holds
+        #expect(report.After?.Kvno == Int(start.kvno) + 1 && report.After?.CloudKeyKvno == Int(start.kvno), "\(pending.stdout)")
+        #expect(report.Reason.contains(second.fqdn), "\(pending.stdout)")
+        let dcs = report.DomainControllers
+        #expect(dcs.first { $0.Name == second.fqdn }?.Converged == false, "\(dcs)")
+        #expect(dcs.first { $0.Name == ctx.dc.fqdn }?.Converged == true, "\(dcs)")
         #expect(pending.stderr.contains("waiting for the DCs: ") && pending.stderr.contains(second.fqdn), "progress: \(pending.stderr)")
         // the DC made the new key; the tenant still holds the old one, which every DC holds
         #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)
         #expect(try await cloud(ctx).currentKey == cloudBefore)
         try await expectInvariant(ctx)
         // get tells the truth: the DC is ahead, a rotation unfinished
-        let get = try aadkerb(["get"] + args + ["-o", "json"])
-        let rotation = try jsonObject(get.stdout)["CloudRotation"] as? [String: Any]
-        #expect(get.status == 4 && rotation != nil, "\(get.stdout)")
+        let get = try await aadkerb(["get"] + args + ["-o", "json"])
+        let rotation = try decodeOutput(GetOutput.self, get.stdout).CloudRotation
+        #expect(get.status == 4 && rotation?.FromKvno == Int(start.kvno), "\(get.stdout)")
 
         // a re-run while westwind2 is still down: pending again, no third key, nothing published
-        let again = try aadkerb(["rotate", "--wait", "3s"] + args + ["-o", "json"])
+        let again = try await aadkerb(["rotate", "--wait", "3s"] + args + ["-o", "json"])
         #expect(again.status == 18, "\(again.stdout)\n\(again.stderr)")
         #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)
         #expect(try await cloud(ctx).currentKey == cloudBefore)
 
         // westwind2 back: once it has the new key, a plain re-run publishes it
-        let started = try run(Paths.sambaDC, ["start", second.name])
+        let started = try await run(Paths.sambaDC, ["start", second.name])
         restarted = true
         try #require(started.status == 0, "\(started.stderr)")
         try #require(try await waitForReplication(of: krbtgt, attribute: "msDS-KeyVersionNumber", from: ctx.dc, to: second),
                      "westwind2 never replicated the new key")
-        let finished = try aadkerb(["rotate", "--wait", "60s"] + args + ["-o", "json"])
+        let finished = try await aadkerb(["rotate", "--wait", "60s"] + args + ["-o", "json"])
         #expect(finished.status == 0, "\(finished.stdout)\n\(finished.stderr)")
-        #expect(try jsonObject(finished.stdout)["Outcome"] as? String == "Completed", "\(finished.stdout)")
+        #expect(try decodeOutput(RotateOutput.self, finished.stdout).Outcome == "Completed", "\(finished.stdout)")
         #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)
         try await expectInSync(ctx)
         let onSecond = try await sambaKeys(Context(dc: second, server: ctx.server))
@@ -98,19 +101,21 @@ extension SharedServers.RotateTests {
         defer { try? FileManager.default.removeItem(atPath: bundle) }
         let krbtgt = "CN=krbtgt_AzureAD,CN=Users,\(ctx.dc.baseDN)"
         let start = try await sambaKeys(ctx)
-        func signInEverywhere(_ when: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-            let verify = try aadkerb(["verify"] + args + ["--sign-in", Self.probeUser, "-o", "json"])
-            let results = (try jsonObject(verify.stdout)["Results"] as? [[String: Any]]) ?? []
-            #expect(verify.status == 0 && results.count == 2, "\(when): \(verify.stdout)\n\(verify.stderr)", sourceLocation: sourceLocation)
+        func signInEverywhere(_ when: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            let verify = try await aadkerb(["verify"] + args + ["--sign-in", Self.probeUser, "-o", "json"])
+            let results = try decodeOutput(VerifyOutput.self, verify.stdout).Results
+            #expect(verify.status == 0 && results.count == 2 && results.allSatisfy { $0.Outcome == "Accepted" },
+                    "\(when): \(verify.stdout)\n\(verify.stderr)", sourceLocation: sourceLocation)
         }
 
-        let off = try run(Paths.sambaDC, ["replication", second.name, "off"])
+        let off = try await run(Paths.sambaDC, ["replication", second.name, "off"])
         try #require(off.status == 0, "\(off.stderr)")
         var replicating = false
-        defer { if !replicating { _ = try? run(Paths.sambaDC, ["replication", second.name, "on"]) } }
+        // only when the test failed midway (a defer cannot wait: this runs on its own)
+        defer { if !replicating { Task { _ = try? await run(Paths.sambaDC, ["replication", second.name, "on"]) } } }
 
         // killed while it waits for westwind2 (after the reset): the tenant still has the key both hold
-        let killed = try spawn(Paths.aadkerb, ["rotate", "--force", "--wait", "60s"] + args)
+        let killed = try await spawn(Paths.aadkerb, ["rotate", "--force", "--wait", "60s"] + args)
         var reset = false
         for _ in 0..<40 where !reset {
             try await Task.sleep(for: .milliseconds(250))
@@ -118,29 +123,29 @@ extension SharedServers.RotateTests {
         }
         try await Task.sleep(for: .seconds(1))
         killed.kill(SIGKILL)
-        #expect(killed.wait().status == 128 + SIGKILL)
+        #expect(try await killed.wait().status == 128 + SIGKILL)
         try #require(reset, "the killed run never reset the key")
         try await expectInvariant(ctx)
-        try signInEverywhere("killed while waiting")
+        try await signInEverywhere("killed while waiting")
 
         // the next run (the lease of the dead one broken) finds the reset done and still waits: pending
-        let pending = try aadkerb(["rotate", "--break-lease", "--wait", "5s"] + args + ["-o", "json"])
+        let pending = try await aadkerb(["rotate", "--break-lease", "--wait", "5s"] + args + ["-o", "json"])
         #expect(pending.status == 18, "\(pending.stdout)\n\(pending.stderr)")
-        let dcs = try #require(try jsonObject(pending.stdout)["DomainControllers"] as? [[String: Any]])
-        let lagging = try #require(dcs.first { $0["Name"] as? String == second.fqdn })
-        #expect(lagging["Converged"] as? Bool == false && lagging["Kvno"] as? Int == Int(start.kvno), "it answers, with the old kvno: \(lagging)")
+        let dcs = try decodeOutput(RotateOutput.self, pending.stdout).DomainControllers
+        let lagging = try #require(dcs.first { $0.Name == second.fqdn })
+        #expect(!lagging.Converged && lagging.Kvno == Int(start.kvno), "it answers, with the old kvno: \(lagging)")
         #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)
-        try signInEverywhere("pending, westwind2 without the new key")
+        try await signInEverywhere("pending, westwind2 without the new key")
 
-        let on = try run(Paths.sambaDC, ["replication", second.name, "on"])
+        let on = try await run(Paths.sambaDC, ["replication", second.name, "on"])
         replicating = true
         try #require(on.status == 0, "\(on.stderr)")
         try #require(try await waitForReplication(of: krbtgt, attribute: "msDS-KeyVersionNumber", from: ctx.dc, to: second),
                      "westwind2 never replicated the new key")
-        let finished = try aadkerb(["rotate", "--wait", "60s"] + args + ["-o", "json"])
-        let outcome = try jsonObject(finished.stdout)["Outcome"] as? String
+        let finished = try await aadkerb(["rotate", "--wait", "60s"] + args + ["-o", "json"])
+        let outcome = try decodeOutput(RotateOutput.self, finished.stdout).Outcome
         #expect(finished.status == 0 && outcome == "Completed", "\(finished.stdout)")
         try await expectInSync(ctx)
-        try signInEverywhere("after the re-run published")
+        try await signInEverywhere("after the re-run published")
     }
 }

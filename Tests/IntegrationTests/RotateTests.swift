@@ -20,10 +20,10 @@ extension SharedServers {
         /// A fresh Kerberos server on both sides, made by `set` (which publishes the DC's key).
         func freshlySet(on dcName: String = "northwind") async throws -> Context {
             let ctx = Context(dc: try await Fixture.shared.dc(dcName), server: try await Fixture.shared.tenant())
-            try ctx.server.clearFaults()
+            try await ctx.server.clearFaults()
             try await Seeder.remove(ctx.dc, try await ctx.dc.adminConnection())
             _ = try await ctx.server.client().delete(domain: ctx.dc.domain)
-            let set = try aadkerb(["set"] + ctx.args + ["-o", "json"])
+            let set = try await aadkerb(["set"] + ctx.args + ["-o", "json"])
             try #require(set.status == 0, "\(set.stdout)\n\(set.stderr)")
             try await ctx.dc.addUser(try await ctx.dc.adminConnection(), in: "CN=Users,\(ctx.dc.baseDN)", Self.probeUser)
             return ctx
@@ -36,15 +36,14 @@ extension SharedServers {
             let entry = try #require(try await ctx.dc.adminConnection().read(
                 "CN=krbtgt_AzureAD,CN=Users,\(ctx.dc.baseDN)", attributes: ["sAMAccountName", "msDS-KeyVersionNumber"]))
             let sam = try #require(entry.string("sAMAccountName"))
-            let oracle = try run(URL(fileURLWithPath: "/usr/bin/python3"),
+            let oracle = try await run(URL(fileURLWithPath: "/usr/bin/python3"),
                                  [Paths.packageRoot.path + "/scripts/oracle/samba-keys.py", ctx.dc.dir, sam])
             try #require(oracle.status == 0, "\(oracle.stderr)")
-            let keys = try jsonObject(oracle.stdout)
+            let keys = try JSONDecoder().decode(SambaKeysOracle.self, from: Data(oracle.stdout.utf8))
             func check(_ hex: String) -> String { KeyEnvelope.checkValue(Secret(bytes: Hex.bytes(hex)!)) }
-            let current = try #require((keys["keys"] as? [String])?.first)
+            let current = try #require(keys.keys.first)
             return SambaKeys(kvno: try #require(entry.integer("msDS-KeyVersionNumber")), current: check(current),
-                             previous: (keys["old_keys"] as? [String])?.first.map(check),
-                             raw: ((keys["keys"] as? [String]) ?? []) + ((keys["old_keys"] as? [String]) ?? []))
+                             previous: keys.old_keys.first.map(check), raw: keys.keys + keys.old_keys)
         }
 
         func cloud(_ ctx: Context) async throws -> KerberosDomain {
@@ -64,8 +63,9 @@ extension SharedServers {
                     sourceLocation: sourceLocation)
             var outcomes: [String] = []
             for _ in 0..<5 {  // a DC just restarted may need a moment before its KDC answers
-                let verify = try aadkerb(["verify"] + ctx.args + ["--sign-in", Self.probeUser, "-o", "json"])
-                outcomes = ((try? jsonObject(verify.stdout))?["Results"] as? [[String: Any]] ?? []).compactMap { $0["Outcome"] as? String }
+                let verify = try await aadkerb(["verify"] + ctx.args + ["--sign-in", Self.probeUser, "-o", "json"])
+                // a DC just restarted may not answer yet: then no report, and another try
+                outcomes = (try? decodeOutput(VerifyOutput.self, verify.stdout))?.Results.map(\.Outcome) ?? []
                 if outcomes.contains("Accepted") { break }
                 try await Task.sleep(for: .seconds(1))
             }
@@ -80,48 +80,50 @@ extension SharedServers {
             #expect(twin.currentKey?.checkValue == samba.current, sourceLocation: sourceLocation)
             #expect(twin.currentKey?.kvno == samba.kvno, sourceLocation: sourceLocation)
             #expect(twin.rotation == nil, sourceLocation: sourceLocation)
-            let get = try aadkerb(["get"] + ctx.args + ["-o", "json"])
+            let get = try await aadkerb(["get"] + ctx.args + ["-o", "json"])
             #expect(get.status == 0, "\(get.stdout)", sourceLocation: sourceLocation)
-            #expect(try jsonObject(get.stdout)["SyncStatus"] as? String == "InSync", sourceLocation: sourceLocation)
+            #expect(try decodeOutput(GetOutput.self, get.stdout).SyncStatus == "InSync", sourceLocation: sourceLocation)
         }
 
         @Test func setPublishesTheKeyTheDCMade() async throws {
             let ctx = try await freshlySet()
             try await expectInSync(ctx)
-            let get = try jsonObject(try aadkerb(["get"] + ctx.args + ["-o", "json"]).stdout)
-            #expect(get["CloudKeyKvno"] as? Int == get["Kvno"] as? Int)
-            #expect((get["Comparison"] as? [String: String])?["Kvno"] == "Match")
+            let get = try decodeOutput(GetOutput.self, try await aadkerb(["get"] + ctx.args + ["-o", "json"]).stdout)
+            #expect(get.Kvno != nil && get.CloudKeyKvno == get.Kvno)
+            #expect(get.Comparison?["Kvno"] == "Match")
         }
 
         @Test func refusedWithinTicketLifetimeSkippedWhenNotDueRotatedWithForce() async throws {
             let ctx = try await freshlySet()
             let start = try await sambaKeys(ctx)
 
-            let refused = try aadkerb(["rotate"] + ctx.args + ["-o", "json"])
+            let refused = try await aadkerb(["rotate"] + ctx.args + ["-o", "json"])
             #expect(refused.status == 7, "\(refused.stdout)\n\(refused.stderr)")
-            #expect(try jsonObject(refused.stdout)["Outcome"] as? String == "Refused")
-            #expect((try jsonObject(refused.stdout)["Reason"] as? String)?.contains("ticket lifetime") == true)
+            let refusal = try decodeOutput(RotateOutput.self, refused.stdout)
+            #expect(refusal.Outcome == "Refused" && refusal.After == nil)
+            #expect(refusal.Reason.contains("ticket lifetime"), "\(refusal.Reason)")
 
-            let skipped = try aadkerb(["rotate"] + ctx.args + ["--min-age", "30d", "-o", "json"])
+            let skipped = try await aadkerb(["rotate"] + ctx.args + ["--min-age", "30d", "-o", "json"])
             #expect(skipped.status == 6, "\(skipped.stdout)\n\(skipped.stderr)")
-            #expect(try jsonObject(skipped.stdout)["Outcome"] as? String == "Skipped")
+            #expect(try decodeOutput(RotateOutput.self, skipped.stdout).Outcome == "Skipped")
 
-            let dry = try aadkerb(["rotate", "--force", "--dry-run"] + ctx.args + ["-o", "json"])
+            let dry = try await aadkerb(["rotate", "--force", "--dry-run"] + ctx.args + ["-o", "json"])
             #expect(dry.status == 0, "\(dry.stderr)")
-            #expect(try jsonObject(dry.stdout)["DryRun"] as? Bool == true)
+            let plan = try decodeOutput(RotateOutput.self, dry.stdout)
+            #expect(plan.DryRun && plan.Outcome == "Rotated" && !plan.Steps.isEmpty, "\(dry.stdout)")
             #expect(try await sambaKeys(ctx).kvno == start.kvno)  // nothing refused, skipped or dry changed the DC
             #expect(try await sambaKeys(ctx).current == start.current)
 
-            let rotated = try aadkerb(["rotate", "--force"] + ctx.args + ["-o", "json"])
+            let rotated = try await aadkerb(["rotate", "--force"] + ctx.args + ["-o", "json"])
             #expect(rotated.status == 0, "\(rotated.stdout)\n\(rotated.stderr)")
-            let report = try jsonObject(rotated.stdout)
-            #expect(report["Outcome"] as? String == "Rotated")
-            let before = try #require(report["Before"] as? [String: Any]), after = try #require(report["After"] as? [String: Any])
-            #expect(before["Kvno"] as? Int == Int(start.kvno))
-            #expect(after["Kvno"] as? Int == Int(start.kvno) + 1)
-            #expect(after["CloudKeyKvno"] as? Int == Int(start.kvno) + 1)
-            let dcs = try #require(report["DomainControllers"] as? [[String: Any]])
-            #expect(dcs.count == 1 && dcs.first?["Converged"] as? Bool == true, "\(dcs)")
+            let report = try decodeOutput(RotateOutput.self, rotated.stdout)
+            #expect(report.Outcome == "Rotated" && !report.DryRun)
+            let after = try #require(report.After)
+            #expect(report.Before.Kvno == Int(start.kvno))
+            #expect(after.Kvno == Int(start.kvno) + 1)
+            #expect(after.CloudKeyKvno == Int(start.kvno) + 1)
+            let dcs = report.DomainControllers
+            #expect(dcs.count == 1 && dcs.first?.Converged == true && dcs.first?.Trusted == true, "\(dcs)")
 
             let end = try await sambaKeys(ctx)
             #expect(end.kvno == start.kvno + 1)
@@ -136,10 +138,10 @@ extension SharedServers {
         @Test func rotateWithKerberosPublishesTheKeyTheDCMade() async throws {
             let ctx = try await freshlySet()
             let start = try await sambaKeys(ctx)
-            let rotated = try ctx.dc.aadkerbWithKerberos(["rotate", "--force"] + ctx.dc.kerberosConnectionArguments + ctx.server.arguments() + ["-o", "json"],
+            let rotated = try await ctx.dc.aadkerbWithKerberos(["rotate", "--force"] + ctx.dc.kerberosConnectionArguments + ctx.server.arguments() + ["-o", "json"],
                                                           tickets: .tgt)
             #expect(rotated.status == 0, "\(rotated.stdout)\n\(rotated.stderr)")
-            #expect(try jsonObject(rotated.stdout)["Outcome"] as? String == "Rotated")
+            #expect(try decodeOutput(RotateOutput.self, rotated.stdout).Outcome == "Rotated")
             let end = try await sambaKeys(ctx)
             #expect(end.kvno == start.kvno + 1)
             #expect(end.current != start.current)
@@ -151,10 +153,10 @@ extension SharedServers {
         /// set --kerberos --tenant on a domain with nothing: creates the objects and publishes the key the DC made.
         @Test func setWithKerberosPublishesTheKeyTheDCMade() async throws {
             let ctx = Context(dc: try await Fixture.shared.dc("northwind"), server: try await Fixture.shared.tenant())
-            try ctx.server.clearFaults()
+            try await ctx.server.clearFaults()
             try await Seeder.remove(ctx.dc, try await ctx.dc.adminConnection())
             _ = try await ctx.server.client().delete(domain: ctx.dc.domain)
-            let set = try ctx.dc.aadkerbWithKerberos(["set"] + ctx.dc.kerberosConnectionArguments + ctx.server.arguments() + ["-o", "json"],
+            let set = try await ctx.dc.aadkerbWithKerberos(["set"] + ctx.dc.kerberosConnectionArguments + ctx.server.arguments() + ["-o", "json"],
                                                       tickets: .tgt)
             #expect(set.status == 0, "\(set.stdout)\n\(set.stderr)")
             try await expectInSync(ctx)
@@ -165,7 +167,7 @@ extension SharedServers {
         @Test func rotateWithKerberosButNoTicketForTheDCIsAnAuthenticationFailureThatSaysKinit() async throws {
             let ctx = try await freshlySet()
             let start = try await sambaKeys(ctx)
-            let result = try ctx.dc.aadkerbWithKerberos(["rotate", "--force"] + ctx.dc.kerberosConnectionArguments + ctx.server.arguments(),
+            let result = try await ctx.dc.aadkerbWithKerberos(["rotate", "--force"] + ctx.dc.kerberosConnectionArguments + ctx.server.arguments(),
                                                          tickets: .ldapOnly)
             #expect(result.status == 10, "\(result.stdout)\n\(result.stderr)")
             #expect(result.stderr.contains("run kinit first"))
@@ -176,7 +178,7 @@ extension SharedServers {
             try await expectInSync(ctx)
 
             // No ticket at all: LDAP says so first, with the same exit code.
-            let none = try ctx.dc.aadkerbWithKerberos(["rotate", "--force"] + ctx.dc.kerberosConnectionArguments + ctx.server.arguments(),
+            let none = try await ctx.dc.aadkerbWithKerberos(["rotate", "--force"] + ctx.dc.kerberosConnectionArguments + ctx.server.arguments(),
                                                        tickets: .none)
             #expect(none.status == 10, "\(none.stdout)\n\(none.stderr)")
             #expect(none.stderr.contains("kinit"))
@@ -200,9 +202,9 @@ extension SharedServers {
             // The lease write gets through; the publish fails.
             var injected: [String: Any] = ["method": "PUT", "pathPrefix": ctx.domainPath, "skip": 1, "times": 10]
             for (k, v) in rule { injected[k] = v }
-            try ctx.server.inject(injected)
-            let failed = try aadkerb(["rotate", "--force", "--lease", "1s"] + ctx.args + ["--tenant-retries", "1"] + extra)
-            try ctx.server.clearFaults()
+            try await ctx.server.inject(injected)
+            let failed = try await aadkerb(["rotate", "--force", "--lease", "1s"] + ctx.args + ["--tenant-retries", "1"] + extra)
+            try await ctx.server.clearFaults()
             #expect(failed.status == exit, "\(fault): \(failed.stdout)\n\(failed.stderr)")
             #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)  // the DC has the new key
             try await expectInvariant(ctx)                             // the tenant's is its previous
@@ -215,33 +217,34 @@ extension SharedServers {
             }
 
             // get tells the truth: drifted, and a rotation unfinished
-            let get = try aadkerb(["get"] + ctx.args + ["-o", "json"])
+            let get = try await aadkerb(["get"] + ctx.args + ["-o", "json"])
             #expect(get.status == 4, "\(get.stdout)")
-            let state = try jsonObject(get.stdout)
-            #expect(state["SyncStatus"] as? String == "Drifted")
-            #expect((state["CloudRotation"] as? [String: Any])?["FromKvno"] as? Int == Int(start.kvno))
-            #expect(try aadkerb(["get"] + ctx.args).stdout.contains("A rotation is unfinished"))
+            let state = try decodeOutput(GetOutput.self, get.stdout)
+            #expect(state.SyncStatus == "Drifted")
+            #expect(state.CloudRotation?.FromKvno == Int(start.kvno))
+            #expect(try await aadkerb(["get"] + ctx.args).stdout.contains("A rotation is unfinished"))
 
             // the lease (1 s) has expired: a plain re-run, no --force, completes it
             try await Task.sleep(for: .seconds(1.5))
-            let rerun = try aadkerb(["rotate"] + ctx.args + ["-o", "json"])
+            let rerun = try await aadkerb(["rotate"] + ctx.args + ["-o", "json"])
             #expect(rerun.status == 0, "\(rerun.stdout)\n\(rerun.stderr)")
-            #expect(try jsonObject(rerun.stdout)["Outcome"] as? String == "Completed")
+            #expect(try decodeOutput(RotateOutput.self, rerun.stdout).Outcome == "Completed")
             #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)  // no third key
             try await expectInSync(ctx)
         }
 
         @Test func anUnexpiredLeaseKeepsOtherRunsOffUntilBroken() async throws {
             let ctx = try await freshlySet()
-            try ctx.server.inject(["method": "PUT", "pathPrefix": ctx.domainPath, "skip": 1, "times": 10, "status": 503])
-            _ = try aadkerb(["rotate", "--force"] + ctx.args + ["--tenant-retries", "0"])  // leaves a 15-minute lease
-            try ctx.server.clearFaults()
-            let kept = try aadkerb(["rotate", "--force"] + ctx.args + ["-o", "json"])
+            try await ctx.server.inject(["method": "PUT", "pathPrefix": ctx.domainPath, "skip": 1, "times": 10, "status": 503])
+            _ = try await aadkerb(["rotate", "--force"] + ctx.args + ["--tenant-retries", "0"])  // leaves a 15-minute lease
+            try await ctx.server.clearFaults()
+            let kept = try await aadkerb(["rotate", "--force"] + ctx.args + ["-o", "json"])
             #expect(kept.status == 7, "\(kept.stdout)\n\(kept.stderr)")
-            #expect((try jsonObject(kept.stdout)["Reason"] as? String)?.contains("holds the lease") == true)
+            let refusal = try decodeOutput(RotateOutput.self, kept.stdout)
+            #expect(refusal.Outcome == "Refused" && refusal.Reason.contains("holds the lease"), "\(kept.stdout)")
             try await expectInvariant(ctx)
             // `set` repairs at once: it publishes the DC's current key and clears the lease
-            let set = try aadkerb(["set"] + ctx.args + ["-o", "json"])
+            let set = try await aadkerb(["set"] + ctx.args + ["-o", "json"])
             #expect(set.status == 0, "\(set.stderr)")
             try await expectInSync(ctx)
         }
@@ -249,17 +252,17 @@ extension SharedServers {
         @Test func killedAtEachTenantWriteAReRunConverges() async throws {
             for (step, skip) in [("lease", 0), ("publish", 1)] {
                 let ctx = try await freshlySet()
-                try ctx.server.inject(["method": "PUT", "pathPrefix": ctx.domainPath, "skip": skip, "times": 1, "delayMs": 3000])
-                let child = try spawn(Paths.aadkerb, ["rotate", "--force"] + ctx.args)
+                try await ctx.server.inject(["method": "PUT", "pathPrefix": ctx.domainPath, "skip": skip, "times": 1, "delayMs": 3000])
+                let child = try await spawn(Paths.aadkerb, ["rotate", "--force"] + ctx.args)
                 try await Task.sleep(for: .seconds(1.5))
                 child.kill(SIGKILL)
-                #expect(child.wait().status == 128 + SIGKILL, "killed during the \(step) write")
+                #expect(try await child.wait().status == 128 + SIGKILL, "killed during the \(step) write")
                 try await Task.sleep(for: .seconds(2.5))  // the delayed write lands (or not) meanwhile
-                try ctx.server.clearFaults()
+                try await ctx.server.clearFaults()
                 try await expectInvariant(ctx)
-                let rerun = try aadkerb(["rotate", "--force", "--break-lease"] + ctx.args + ["-o", "json"])
+                let rerun = try await aadkerb(["rotate", "--force", "--break-lease"] + ctx.args + ["-o", "json"])
                 #expect(rerun.status == 0, "after a kill during the \(step) write: \(rerun.stdout)\n\(rerun.stderr)")
-                #expect(["Rotated", "Completed"].contains(try jsonObject(rerun.stdout)["Outcome"] as? String))
+                #expect(["Rotated", "Completed"].contains(try decodeOutput(RotateOutput.self, rerun.stdout).Outcome))
                 try await expectInSync(ctx)
             }
         }
@@ -268,12 +271,12 @@ extension SharedServers {
             let ctx = try await freshlySet()
             let start = try await sambaKeys(ctx)
             // Hold the first run's publish for 3 s so the second surely runs while it is at work.
-            try ctx.server.inject(["method": "PUT", "pathPrefix": ctx.domainPath, "skip": 1, "times": 1, "delayMs": 3000])
-            let first = try spawn(Paths.aadkerb, ["rotate", "--force"] + ctx.args + ["-o", "json"])
+            try await ctx.server.inject(["method": "PUT", "pathPrefix": ctx.domainPath, "skip": 1, "times": 1, "delayMs": 3000])
+            let first = try await spawn(Paths.aadkerb, ["rotate", "--force"] + ctx.args + ["-o", "json"])
             try await Task.sleep(for: .seconds(1))
-            let second = try aadkerb(["rotate", "--force"] + ctx.args + ["-o", "json"])
-            let firstResult = first.wait()
-            try ctx.server.clearFaults()
+            let second = try await aadkerb(["rotate", "--force"] + ctx.args + ["-o", "json"])
+            let firstResult = try await first.wait()
+            try await ctx.server.clearFaults()
             #expect(firstResult.status == 0, "\(firstResult.stdout)\n\(firstResult.stderr)")
             #expect(second.status == 7, "\(second.stdout)\n\(second.stderr)")
             #expect(try await sambaKeys(ctx).kvno == start.kvno + 1)
@@ -284,19 +287,19 @@ extension SharedServers {
             let ctx = try await freshlySet()
             let start = try await sambaKeys(ctx)
             // Stop the DC while the lease write is held (stopping takes ~3 s): the reset cannot happen.
-            try ctx.server.inject(["method": "PUT", "pathPrefix": ctx.domainPath, "skip": 0, "times": 1, "delayMs": 6000])
-            let child = try spawn(Paths.aadkerb, ["rotate", "--force", "--lease", "1s"] + ctx.args + ["--timeout", "5", "--connect-timeout", "3"])
+            try await ctx.server.inject(["method": "PUT", "pathPrefix": ctx.domainPath, "skip": 0, "times": 1, "delayMs": 6000])
+            let child = try await spawn(Paths.aadkerb, ["rotate", "--force", "--lease", "1s"] + ctx.args + ["--timeout", "5", "--connect-timeout", "3"])
             try await Task.sleep(for: .seconds(0.7))
-            let stop = try run(Paths.sambaDC, ["stop", ctx.dc.name])
+            let stop = try await run(Paths.sambaDC, ["stop", ctx.dc.name])
             try #require(stop.status == 0, "\(stop.stderr)")
-            let result = child.wait()
-            _ = try run(Paths.sambaDC, ["start", ctx.dc.name])
-            try ctx.server.clearFaults()
+            let result = try await child.wait()
+            _ = try await run(Paths.sambaDC, ["start", ctx.dc.name])
+            try await ctx.server.clearFaults()
             #expect([12, 15, 1].contains(result.status), "\(result.stdout)\n\(result.stderr)")
             #expect(try await sambaKeys(ctx).kvno == start.kvno)
             try await expectInvariant(ctx)
             try await Task.sleep(for: .seconds(1.2))  // the 1 s lease expires
-            let rerun = try aadkerb(["rotate", "--force"] + ctx.args + ["-o", "json"])
+            let rerun = try await aadkerb(["rotate", "--force"] + ctx.args + ["-o", "json"])
             #expect(rerun.status == 0, "\(rerun.stdout)\n\(rerun.stderr)")
             try await expectInSync(ctx)
         }
@@ -324,39 +327,39 @@ extension SharedServers {
             try #require(replicated, "westwind2 never received the objects set made on westwind")
 
             // DNS (Samba's own) names westwind only; the directory names both: rotate waits for both
-            let rotated = try aadkerb(["rotate", "--force", "--wait", "90s", "--dns-server", ctx.dc.ip] + args + ["-o", "json"])
+            let rotated = try await aadkerb(["rotate", "--force", "--wait", "90s", "--dns-server", ctx.dc.ip] + args + ["-o", "json"])
             #expect(rotated.status == 0, "\(rotated.stdout)\n\(rotated.stderr)")
-            let report = try jsonObject(rotated.stdout)
-            let after = try #require((report["After"] as? [String: Any])?["Kvno"] as? Int)
-            let dcs = try #require(report["DomainControllers"] as? [[String: Any]])
-            #expect(Set(dcs.compactMap { $0["Name"] as? String }) == [ctx.dc.fqdn, second.fqdn], "\(dcs)")
+            let report = try decodeOutput(RotateOutput.self, rotated.stdout)
+            let after = try #require(report.After?.Kvno)
+            let dcs = report.DomainControllers
+            #expect(Set(dcs.map(\.Name)) == [ctx.dc.fqdn, second.fqdn], "\(dcs)")
             for dc in dcs {
-                #expect(dc["Converged"] as? Bool == true && dc["Kvno"] as? Int == after, "\(dc)")
+                #expect(dc.Converged && dc.Trusted && dc.Kvno == after && dc.Error == nil, "\(dc)")
             }
 
-            let all = try aadkerb(["get", "--all-dcs"] + args + ["-o", "json"])
+            let all = try await aadkerb(["get", "--all-dcs"] + args + ["-o", "json"])
             #expect(all.status == 0, "\(all.stdout)\n\(all.stderr)")
-            let listed = try #require(try jsonObject(all.stdout)["DomainControllers"] as? [[String: Any]])
-            #expect(listed.count == 2 && listed.allSatisfy { $0["Kvno"] as? Int == after }, "\(listed)")
+            let listed = try #require(try decodeOutput(GetOutput.self, all.stdout).DomainControllers)
+            #expect(listed.count == 2 && listed.allSatisfy { $0.Kvno == after }, "\(listed)")
 
             // read through the second DC, the key was written by the first: named from its server object
-            let viaSecond = try aadkerb(["get", "--domain", ctx.dc.domain, "--server", second.uri, "--ca-file", bundle,
+            let viaSecond = try await aadkerb(["get", "--domain", ctx.dc.domain, "--server", second.uri, "--ca-file", bundle,
                                          "--user", "Administrator", "--password-file", ctx.dc.passwordFile, "-o", "json"])
-            let seen = try jsonObject(viaSecond.stdout)
-            #expect(seen["DomainController"] as? String == second.fqdn, "\(viaSecond.stdout)\n\(viaSecond.stderr)")
-            #expect(seen["KeyUpdatedFrom"] as? String == ctx.dc.fqdn, "\(viaSecond.stdout)")
+            let seen = try decodeOutput(GetOutput.self, viaSecond.stdout)
+            #expect(seen.DomainController == second.fqdn, "\(viaSecond.stdout)\n\(viaSecond.stderr)")
+            #expect(seen.KeyUpdatedFrom == ctx.dc.fqdn, "\(viaSecond.stdout)")
 
             // the key on the second DC (read from its own database) is the tenant's current key
             let onSecond = try await sambaKeys(Context(dc: second, server: ctx.server))
             #expect(onSecond.current == (try await cloud(ctx)).currentKey?.checkValue)
 
             // with the second DC stopped, get --all-dcs says which DC could not be asked (exit 4)
-            _ = try run(Paths.sambaDC, ["stop", second.name])
-            let partial = try aadkerb(["get", "--all-dcs", "--connect-timeout", "3"] + args + ["-o", "json"])
-            _ = try run(Paths.sambaDC, ["start", second.name])
+            _ = try await run(Paths.sambaDC, ["stop", second.name])
+            let partial = try await aadkerb(["get", "--all-dcs", "--connect-timeout", "3"] + args + ["-o", "json"])
+            _ = try await run(Paths.sambaDC, ["start", second.name])
             #expect(partial.status == 4, "\(partial.stdout)")
-            let states = try #require(try jsonObject(partial.stdout)["DomainControllers"] as? [[String: Any]])
-            #expect(states.first { $0["Name"] as? String == second.fqdn }?["Error"] is String)
+            let states = try #require(try decodeOutput(GetOutput.self, partial.stdout).DomainControllers)
+            #expect(states.first { $0.Name == second.fqdn }?.Error != nil, "\(states)")
         }
 
         /// The trace of a rotation (-vv and --log-file) holds the requests, never a secret: not the
@@ -364,7 +367,7 @@ extension SharedServers {
         @Test func theTraceOfARotationHoldsNoSecret() async throws {
             let ctx = try await freshlySet()
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-trace-\(UUID().uuidString).log").path
-            let rotated = try aadkerb(["rotate", "--force", "-vv", "--log-file", log] + ctx.args)
+            let rotated = try await aadkerb(["rotate", "--force", "-vv", "--log-file", log] + ctx.args)
             #expect(rotated.status == 0, "\(rotated.stderr)")
             let trace = try String(contentsOfFile: log, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: log) }
@@ -389,11 +392,11 @@ extension SharedServers {
 
         @Test func usageAndPermissionFailuresAreClear() async throws {
             let ctx = try await freshlySet()
-            let noTenant = try aadkerb(["rotate"] + ctx.dc.connectionArguments)
+            let noTenant = try await aadkerb(["rotate"] + ctx.dc.connectionArguments)
             #expect(noTenant.status == 64)
             #expect(noTenant.stderr.contains("--tenant"))
             // (--kerberos is no usage error any more: rotateWithKerberos... and setWithKerberos... cover it.)
-            #expect(try aadkerb(["rotate", "--min-age", "soon"] + ctx.args).status == 64)
+            #expect(try await aadkerb(["rotate", "--min-age", "soon"] + ctx.args).status == 64)
 
             // An ordinary account may read the objects but not the DC's keys: exit 11, naming the object.
             let c = try await ctx.dc.adminConnection()
@@ -405,7 +408,7 @@ extension SharedServers {
                 LDAPModification(.add, "unicodePwd", values: [Seeder.utf16Quoted(password)]),
                 LDAPModification(.add, "userAccountControl", strings: ["512"]),
             ])
-            let denied = try aadkerb(["rotate", "--force", "--domain", ctx.dc.domain, "--server", ctx.dc.uri, "--ca-file", ctx.dc.caFile,
+            let denied = try await aadkerb(["rotate", "--force", "--domain", ctx.dc.domain, "--server", ctx.dc.uri, "--ca-file", ctx.dc.caFile,
                                       "--user", user, "--password-stdin"] + ctx.server.arguments(), stdin: password + "\n")
             try await c.delete("CN=\(user),CN=Users,\(ctx.dc.baseDN)")
             #expect(denied.status == 11, "\(denied.stderr)")

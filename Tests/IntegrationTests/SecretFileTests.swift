@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Files that hold secrets or decide where they go (security issue, item 8): read through one
@@ -24,40 +25,40 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let dc = try await Fixture.shared.dc("fabrikam")
         let password = try String(contentsOfFile: dc.passwordFile, encoding: .utf8)
-        func get(_ passwordFile: String, environment: [String: String] = [:]) throws -> ProcessResult {
-            try aadkerb(["get", "--domain", dc.domain, "--server", dc.uri, "--ca-file", dc.caFile, "--user", "Administrator",
+        func get(_ passwordFile: String, environment: [String: String] = [:]) async throws -> ProcessResult {
+            try await aadkerb(["get", "--domain", dc.domain, "--server", dc.uri, "--ca-file", dc.caFile, "--user", "Administrator",
                          "--password-file", passwordFile, "-o", "json"], environment: environment)
         }
         let loose = try file("loose.pass", password, mode: 0o644)
-        let refused = try get(loose)
+        let refused = try await get(loose)
         #expect(refused.status == 66 && refused.stderr.contains("readable by other users (mode 644)") && refused.stderr.contains("chmod 600"),
                 "\(refused.stderr)")
-        #expect(try get(loose, environment: ["AADKERB_ALLOW_READABLE_SECRET_FILES": "1"]).status != 66)
+        #expect(try await get(loose, environment: ["AADKERB_ALLOW_READABLE_SECRET_FILES": "1"]).status != 66)
 
         let tight = try file("tight.pass", password, mode: 0o600)
-        #expect([0, 3, 4, 5].contains(try get(tight).status))
+        #expect([0, 3, 4, 5].contains(try await get(tight).status))
         let link = dir.appendingPathComponent("link.pass").path
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: tight)
-        let viaLink = try get(link)
+        let viaLink = try await get(link)
         #expect(viaLink.status == 66 && viaLink.stderr.contains("symbolic link"), "\(viaLink.stderr)")
-        let directory = try get(dir.path)
+        let directory = try await get(dir.path)
         #expect(directory.status == 66 && directory.stderr.contains("not a regular file (a directory)"), "\(directory.stderr)")
         #expect(!directory.stderr.contains("NSCocoaErrorDomain"))
-        let missing = try get(dir.appendingPathComponent("nope").path)
+        let missing = try await get(dir.appendingPathComponent("nope").path)
         #expect(missing.status == 66 && missing.stderr.contains("No such file"), "\(missing.stderr)")
         for result in [refused, viaLink, directory] { #expect(!result.stderr.contains(password.trimmingCharacters(in: .newlines))) }
     }
 
-    @Test func configFileOthersCanWriteIsRefusedAndTheLogFileIsNotFollowed() throws {
+    @Test func configFileOthersCanWriteIsRefusedAndTheLogFileIsNotFollowed() async throws {
         defer { try? FileManager.default.removeItem(at: dir) }
         let config = try file("config.toml", "user = \"Administrator\"\n", mode: 0o666)
-        let refused = try aadkerb(["get", "--domain", "fabrikam.com"], environment: ["AADKERB_CONFIG": config])
+        let refused = try await aadkerb(["get", "--domain", "fabrikam.com"], environment: ["AADKERB_CONFIG": config])
         #expect(refused.status == 66 && refused.stderr.contains("writable by other users"), "\(refused.stderr)")
 
         let target = try file("elsewhere", "", mode: 0o600)
         let link = dir.appendingPathComponent("trace.log").path
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
-        let logged = try aadkerb(["get", "--domain", "fabrikam.com", "--log-file", link, "--user", "x", "--password-stdin"], stdin: "x\n")
+        let logged = try await aadkerb(["get", "--domain", "fabrikam.com", "--log-file", link, "--user", "x", "--password-stdin"], stdin: "x\n")
         #expect(logged.status == 66 && logged.stderr.contains("cannot open the log file"), "\(logged.stderr)")
         #expect(try String(contentsOfFile: target, encoding: .utf8).isEmpty)
     }

@@ -10,8 +10,8 @@ import Testing
 enum Seeder {
     /// What `aadkerb get` reads from `dc`, and the KerberosDomain that mirrors it (what `set`
     /// publishes, without the key): for tests that put a twin in the tenant themselves.
-    static func cloudTwin(_ dc: DomainController) throws -> (onPrem: GetOutput, twin: KerberosDomain) {
-        let onPrem = try decodeOutput(GetOutput.self, try aadkerb(["get"] + dc.connectionArguments + ["-o", "json"]).stdout)
+    static func cloudTwin(_ dc: DomainController) async throws -> (onPrem: GetOutput, twin: KerberosDomain) {
+        let onPrem = try decodeOutput(GetOutput.self, try await aadkerb(["get"] + dc.connectionArguments + ["-o", "json"]).stdout)
         let twin = KerberosDomain(domainDnsName: dc.domain, id: Int64(try #require(onPrem.Id)), displayName: try #require(onPrem.DisplayName),
                                   keyVersion: Int64(try #require(onPrem.KeyVersion)), keyUpdatedOn: onPrem.KeyUpdatedOn,
                                   keyUpdatedFrom: onPrem.KeyUpdatedFrom)

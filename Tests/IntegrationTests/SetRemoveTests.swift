@@ -26,13 +26,13 @@ extension SharedServers {
         @Test func fromNothingToInSyncAndThenNothingToDo() async throws {
             let (dc, server, args) = try await context()
             try await clean(dc, server)
-            let first = try aadkerb(["set"] + args + ["-o", "json"])
+            let first = try await aadkerb(["set"] + args + ["-o", "json"])
             #expect(first.status == 0, "\(first.stderr)")
             let report = try decodeOutput(StepsOutput.self, first.stdout)
             #expect(report.Changed && report.Command == "set" && !report.DryRun)
             #expect(report.Steps.map { "\($0.Side) \($0.Action)" } == ["OnPrem Add", "OnPrem Add", "OnPrem Add", "OnPrem Add", "Cloud Create"])
 
-            let get = try aadkerb(["get"] + args + ["-o", "json"])
+            let get = try await aadkerb(["get"] + args + ["-o", "json"])
             #expect(get.status == 0, "\(get.stderr)")
             let state = try decodeOutput(GetOutput.self, get.stdout)
             #expect(state.SyncStatus == "InSync")
@@ -40,7 +40,7 @@ extension SharedServers {
             // the tenant holds the key the DC made (read back over DRSUAPI), at the DC's kvno
             #expect(state.CloudKeyKvno != nil && state.CloudKeyKvno == state.Kvno)
             #expect(state.Comparison?["Kvno"] == "Match")
-            #expect(!(try aadkerb(["get"] + args).stdout.contains("the tenant holds no key")))
+            #expect(!(try await aadkerb(["get"] + args).stdout.contains("the tenant holds no key")))
 
             // the read-only DC object as documented: RODC bits, deny-by-default policy
             let c = try await dc.adminConnection()
@@ -57,16 +57,16 @@ extension SharedServers {
 
             // a second run writes nothing at all
             let usn = try await highestUSN(dc)
-            let second = try aadkerb(["set"] + args + ["-o", "json"])
+            let second = try await aadkerb(["set"] + args + ["-o", "json"])
             #expect(second.status == 0)
             #expect(try decodeOutput(StepsOutput.self, second.stdout).Changed == false)
             #expect(try await highestUSN(dc) == usn)
-            #expect(try aadkerb(["set"] + args).stdout.contains("Nothing to do"))
+            #expect(try await aadkerb(["set"] + args).stdout.contains("Nothing to do"))
         }
 
         @Test func eachMissingOrDamagedPieceIsRepaired() async throws {
             let (dc, server, args) = try await context()
-            _ = try aadkerb(["set"] + args)
+            _ = try await aadkerb(["set"] + args)
             let base = dc.baseDN
             let breakages: [(String, (LDAPConnection, TenantClient) async throws -> Void)] = [
                 ("service connection point", { c, _ in try await c.delete("CN=900274c4-b7d2-43c8-90ee-00a9f650e335,CN=AzureAD,CN=System,\(base)") }),
@@ -85,12 +85,12 @@ extension SharedServers {
             ]
             for (name, breakIt) in breakages {
                 try await breakIt(try await dc.adminConnection(), try server.client())
-                let broken = try aadkerb(["get"] + args)
+                let broken = try await aadkerb(["get"] + args)
                 #expect(broken.status != 0, "\(name): get should report the damage")
-                let repair = try aadkerb(["set"] + args + ["-o", "json"])
+                let repair = try await aadkerb(["set"] + args + ["-o", "json"])
                 #expect(repair.status == 0, "\(name): \(repair.stderr)")
                 #expect(try decodeOutput(StepsOutput.self, repair.stdout).Changed == true, "\(name)")
-                let after = try aadkerb(["get"] + args + ["-o", "json"])
+                let after = try await aadkerb(["get"] + args + ["-o", "json"])
                 #expect(after.status == 0, "\(name): \(after.stdout)")
                 #expect(try decodeOutput(GetOutput.self, after.stdout).SyncStatus == "InSync", "\(name)")
             }
@@ -100,7 +100,7 @@ extension SharedServers {
             let (dc, server, args) = try await context()
             try await clean(dc, server)
             let usn = try await highestUSN(dc)
-            let plan = try aadkerb(["set"] + args + ["--dry-run", "-o", "json"])
+            let plan = try await aadkerb(["set"] + args + ["--dry-run", "-o", "json"])
             #expect(plan.status == 0, "\(plan.stderr)")
             let report = try decodeOutput(StepsOutput.self, plan.stdout)
             #expect(report.DryRun)
@@ -109,30 +109,30 @@ extension SharedServers {
             #expect(try await highestUSN(dc) == usn)
             #expect(try await server.client().get(domain: dc.domain) == nil)
 
-            _ = try aadkerb(["set"] + args)
+            _ = try await aadkerb(["set"] + args)
             let usn2 = try await highestUSN(dc)
-            let removal = try aadkerb(["remove"] + args + ["--dry-run"])
+            let removal = try await aadkerb(["remove"] + args + ["--dry-run"])
             #expect(removal.status == 0)
             #expect(removal.stdout.contains("Would do"))
             #expect(try await highestUSN(dc) == usn2)
-            #expect(try aadkerb(["get"] + args).status == 0)
+            #expect(try await aadkerb(["get"] + args).status == 0)
         }
 
         @Test func removeDeletesBothSidesAndIsIdempotent() async throws {
             let (dc, _, args) = try await context()
-            _ = try aadkerb(["set"] + args)
-            let refused = try aadkerb(["remove"] + args)  // no terminal, no --yes
+            _ = try await aadkerb(["set"] + args)
+            let refused = try await aadkerb(["remove"] + args)  // no terminal, no --yes
             #expect(refused.status == 64)
             #expect(refused.stderr.contains("--yes"))
-            #expect(try aadkerb(["get"] + args).status == 0)
+            #expect(try await aadkerb(["get"] + args).status == 0)
 
-            let removed = try aadkerb(["remove"] + args + ["--yes", "-o", "json"])
+            let removed = try await aadkerb(["remove"] + args + ["--yes", "-o", "json"])
             #expect(removed.status == 0, "\(removed.stderr)")
             #expect(try decodeOutput(StepsOutput.self, removed.stdout).Steps.count == 4)
-            let gone = try aadkerb(["get"] + args + ["-o", "json"])
+            let gone = try await aadkerb(["get"] + args + ["-o", "json"])
             #expect(gone.status == 3)
             #expect(try decodeOutput(GetOutput.self, gone.stdout).SyncStatus == "NotConfigured")
-            let again = try aadkerb(["remove"] + args + ["--yes"])
+            let again = try await aadkerb(["remove"] + args + ["--yes"])
             #expect(again.status == 0)
             #expect(again.stdout.contains("Nothing to remove"))
             _ = dc
@@ -151,13 +151,13 @@ extension SharedServers {
                 LDAPModification(.add, "userAccountControl", strings: ["512"]),
             ])
             defer { Task { try? await c.delete("CN=\(user),CN=Users,\(dc.baseDN)") } }
-            let result = try aadkerb(["set", "--domain", dc.domain, "--server", dc.uri, "--ca-file", dc.caFile,
+            let result = try await aadkerb(["set", "--domain", dc.domain, "--server", dc.uri, "--ca-file", dc.caFile,
                                       "--user", user, "--password-stdin"], stdin: password + "\n")
             #expect(result.status == 11, "\(result.stderr)")
             #expect(result.stderr.contains("CN=krbtgt_AzureAD,CN=Users,\(dc.baseDN)"))
             #expect(result.stderr.contains("Insufficient access (50)"))
             #expect(!result.stderr.contains(password))
-            #expect(try aadkerb(["get"] + dc.connectionArguments).status == 3)
+            #expect(try await aadkerb(["get"] + dc.connectionArguments).status == 3)
         }
     }
 }

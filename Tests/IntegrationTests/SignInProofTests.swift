@@ -47,10 +47,10 @@ extension SharedServers {
             }
             try #require(code == 0)
             let service = "ldap/\(ctx.dc.fqdn)@\(ctx.dc.realm)"
-            let kvno = try run(URL(fileURLWithPath: "/usr/bin/kvno"), ["-c", cache, service], environment: ["KRB5_CONFIG": ctx.dc.dir + "/krb5.conf"])
+            let kvno = try await run(URL(fileURLWithPath: "/usr/bin/kvno"), ["-c", cache, service], environment: ["KRB5_CONFIG": ctx.dc.dir + "/krb5.conf"])
             #expect(kvno.status == 0, "kvno: \(kvno.stderr)")
             #expect(kvno.stdout.contains("\(service): kvno = "), "\(kvno.stdout)")
-            let klist = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-c", cache], environment: ["KRB5_CONFIG": ctx.dc.dir + "/krb5.conf"])
+            let klist = try await run(URL(fileURLWithPath: "/usr/bin/klist"), ["-c", cache], environment: ["KRB5_CONFIG": ctx.dc.dir + "/krb5.conf"])
             #expect(klist.stdout.contains(service) && klist.stdout.contains("krbtgt/\(ctx.dc.realm)@\(ctx.dc.realm)"), "\(klist.stdout)")
         }
 
@@ -70,7 +70,7 @@ extension SharedServers {
             let before = try await tenantTicket(ctx, "rot-alice")
             let args = ["--domain", ctx.dc.domain, "--server", ctx.dc.uri, "--ca-file", bundle, "--user", "Administrator",
                         "--password-file", ctx.dc.passwordFile] + ctx.server.arguments()
-            let rotated = try aadkerb(["rotate", "--force", "--wait", "90s"] + args + ["-o", "json"])
+            let rotated = try await aadkerb(["rotate", "--force", "--wait", "90s"] + args + ["-o", "json"])
             try #require(rotated.status == 0, "\(rotated.stdout)\n\(rotated.stderr)")
             let after = try await tenantTicket(ctx, "rot-alice")
             #expect(after.keyVersion == before.keyVersion + 1 && after.rodcNumber == before.rodcNumber)
@@ -93,43 +93,43 @@ extension SharedServers {
             let user = "pol-alice"
             try await ctx.dc.addUser(c, in: "CN=Users,\(ctx.dc.baseDN)", user)
             let computer = "CN=AzureADKerberos,OU=Domain Controllers,\(ctx.dc.baseDN)"
-            func verify() throws -> (Int32, [String: Any]) {
-                let r = try aadkerb(["verify"] + ctx.args + ["--sign-in", user, "-o", "json"])
-                let results = try #require(try jsonObject(r.stdout)["Results"] as? [[String: Any]], "\(r.stdout)\n\(r.stderr)")
-                return (r.status, try #require(results.first))
+            func verify() async throws -> (Int32, VerifyOutput.Result) {
+                let r = try await aadkerb(["verify"] + ctx.args + ["--sign-in", user, "-o", "json"])
+                let results = try decodeOutput(VerifyOutput.self, r.stdout).Results
+                return (r.status, try #require(results.first, "\(r.stdout)\n\(r.stderr)"))
             }
-            var (status, result) = try verify()
-            #expect(status == 0 && result["Outcome"] as? String == "Accepted", "\(result)")
+            var (status, result) = try await verify()
+            #expect(status == 0 && result.Outcome == "Accepted" && result.User == user, "\(result)")
 
             // Domain Users (the allowed group) removed from msDS-RevealOnDemandGroup
             let allowed = try #require(try await c.read(computer, attributes: ["msDS-RevealOnDemandGroup"])?.values("msDS-RevealOnDemandGroup"))
             try await c.modify(computer, [LDAPModification(.delete, "msDS-RevealOnDemandGroup", values: allowed)])
-            (status, result) = try verify()
-            #expect(status == 19 && result["Outcome"] as? String == "DeniedByPolicy", "\(result)")
-            #expect((result["DeniedBy"] as? [String])?.first?.contains("not in the allowed list") == true, "\(result)")
+            (status, result) = try await verify()
+            #expect(status == 19 && result.Outcome == "DeniedByPolicy", "\(result)")
+            #expect(result.DeniedBy.first?.contains("not in the allowed list") == true, "\(result)")
 
             // allowed again, but the user on msDS-NeverRevealGroup
-            _ = try aadkerb(["policy", "reset"] + ctx.dc.connectionArguments)
+            _ = try await aadkerb(["policy", "reset"] + ctx.dc.connectionArguments)
             try await c.modify(computer, [LDAPModification(.add, "msDS-NeverRevealGroup", strings: ["CN=\(user),CN=Users,\(ctx.dc.baseDN)"])])
-            (status, result) = try verify()
-            #expect(status == 19 && result["Outcome"] as? String == "DeniedByPolicy", "\(result)")
-            #expect((result["DeniedBy"] as? [String])?.contains(user) == true, "\(result)")
+            (status, result) = try await verify()
+            #expect(status == 19 && result.Outcome == "DeniedByPolicy", "\(result)")
+            #expect(result.DeniedBy.contains(user), "\(result)")
 
-            let reset = try aadkerb(["policy", "reset"] + ctx.dc.connectionArguments)
+            let reset = try await aadkerb(["policy", "reset"] + ctx.dc.connectionArguments)
             #expect(reset.status == 0, "\(reset.stderr)")
-            (status, result) = try verify()
-            #expect(status == 0 && result["Outcome"] as? String == "Accepted", "\(result)")
+            (status, result) = try await verify()
+            #expect(status == 0 && result.Outcome == "Accepted", "\(result)")
 
             // doctor --sign-in runs the same check
-            let doctor = try aadkerb(["doctor"] + ctx.args + ["--sign-in", user, "--sign-in", "Administrator", "-o", "json"])
-            let checks = try #require(try jsonObject(doctor.stdout)["Checks"] as? [[String: Any]], "\(doctor.stdout)")
-            let signIn = try #require(checks.first { $0["Name"] as? String == "sign-in" }, "\(checks)")
-            #expect(signIn["Status"] as? String == "Fail" && (signIn["Detail"] as? String)?.contains("Administrator @ ") == true, "\(signIn)")
-            #expect((signIn["Fix"] as? String)?.contains("privileged") == true, "\(signIn)")
+            let doctor = try await aadkerb(["doctor"] + ctx.args + ["--sign-in", user, "--sign-in", "Administrator", "-o", "json"])
+            let checks = try decodeOutput(DoctorOutput.self, doctor.stdout).Checks
+            let signIn = try #require(checks.first { $0.Name == "sign-in" }, "\(checks)")
+            #expect(signIn.Status == "Fail" && signIn.Detail.contains("Administrator @ "), "\(signIn)")
+            #expect(signIn.Fix?.contains("privileged") == true, "\(signIn)")
             #expect(doctor.status == 9, "\(doctor.stdout)")
-            let fine = try aadkerb(["doctor"] + ctx.args + ["--sign-in", user, "-o", "json"])
-            let fineCheck = try #require((try jsonObject(fine.stdout)["Checks"] as? [[String: Any]])?.first { $0["Name"] as? String == "sign-in" })
-            #expect(fineCheck["Status"] as? String == "Pass", "\(fineCheck)")
+            let fine = try await aadkerb(["doctor"] + ctx.args + ["--sign-in", user, "-o", "json"])
+            let fineCheck = try #require(try decodeOutput(DoctorOutput.self, fine.stdout).Checks.first { $0.Name == "sign-in" }, "\(fine.stdout)")
+            #expect(fineCheck.Status == "Pass", "\(fineCheck)")
         }
     }
 }

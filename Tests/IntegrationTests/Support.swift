@@ -30,124 +30,23 @@ enum Paths {
     static let oracle = packageRoot.appendingPathComponent("scripts/oracle/onprem-oracle.py")
 }
 
-struct ProcessResult: Sendable {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-    var elapsed: Duration
-}
-
-/// Runs a program with its output in temporary files (no pipe can fill up and block it).
-/// The child gets this process's environment minus aadkerb's own inputs (AADKERB_* except the
-/// fixture's AADKERB_DC_* and AADKERB_TENANT_*), plus `environment`: no credential leaks in.
-///
-/// posix_spawn + waitpid rather than Foundation's Process: on Linux, Process learns of a child's
-/// exit through a socket the child inherits, so a script that leaves a server running in the
-/// background (scripts/tenant-server start) was never seen to exit. Here the child gets only
-/// descriptors 0-2 (addclosefrom), so nothing of the test process leaks into servers it starts.
+/// Runs a program to its end through the tests' one runner (TestSupport's `ChildProcess`:
+/// swift-subprocess; the child gets descriptors 0-2 only, the filtered environment of
+/// `ChildProcess.environment` plus `environment`, stdin from `stdin`, and both outputs are
+/// collected whole, so none can block it).
 func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
-         stdin: String? = nil) throws -> ProcessResult {
-    try spawn(executable, arguments, environment: environment, stdin: stdin).wait()
+         stdin: String? = nil) async throws -> ProcessResult {
+    try await ChildProcess.run(executable.path, arguments, environment: environment, stdin: stdin)
 }
 
-/// A child started by `spawn`: wait for it, or kill it first.
-struct Spawned {
-    let pid: pid_t
-    let directory: URL
-    let start: ContinuousClock.Instant
-
-    func kill(_ signal: Int32 = SIGKILL) { _ = Glibc.kill(pid, signal) }
-
-    /// Waits at most `deadline`; a child still running then is killed and reported as nil.
-    func wait(deadline: Duration) async -> ProcessResult? {
-        let end = ContinuousClock.now + deadline
-        while ContinuousClock.now < end {
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid { return result(status) }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        kill()
-        _ = wait()
-        return nil
-    }
-
-    func wait() -> ProcessResult {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return result(status)
-    }
-
-    /// The reaped child's result: exit status (128 + signal when killed) and its output.
-    private func result(_ status: Int32) -> ProcessResult {
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let exited = (status & 0x7f) == 0
-        return ProcessResult(
-            status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f),
-            stdout: (try? String(contentsOf: directory.appendingPathComponent("out"), encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOf: directory.appendingPathComponent("err"), encoding: .utf8)) ?? "",
-            elapsed: ContinuousClock.now - start)
-    }
-}
-
-/// A directory of this test process for aadkerb's state files.
-let testStateDirectory: String = {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-test-state-\(getpid())").path
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-    return path
-}()
-
+/// Starts a program and returns once it runs: to wait for, or to kill first.
 func spawn(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
-           stdin: String? = nil) throws -> Spawned {
-    var env = ProcessInfo.processInfo.environment.filter {
-        !$0.key.hasPrefix("AADKERB_") || $0.key.hasPrefix("AADKERB_DC_") || $0.key.hasPrefix("AADKERB_TENANT_")
-            || $0.key == "AADKERB_LOG_FILE"  // scripts/test collects every run's trace and searches it for secrets
-    }
-    // No config file of the machine's user leaks in: tests that want one pass AADKERB_CONFIG.
-    env["XDG_CONFIG_HOME"] = "/nonexistent/aadkerb-tests"
-    // tenant key pins: one file for the whole test run (the fixture tenant keeps its key), not the user's
-    env["AADKERB_TENANT_KEYS"] = testStateDirectory + "/tenant-keys"
-    env.merge(environment) { $1 }
-    let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-test-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-    let out = tmp.appendingPathComponent("out"), err = tmp.appendingPathComponent("err"), inp = tmp.appendingPathComponent("in")
-    try Data((stdin ?? "").utf8).write(to: inp)
-
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, inp.path, O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, out.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, err.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    _ = addCloseFrom(&actions, 3)
-    let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
-    let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { (argv + envp).forEach { free($0) } }
-    let start = ContinuousClock.now
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, executable.path, &actions, nil, argv, envp)
-    guard rc == 0 else {
-        try? FileManager.default.removeItem(at: tmp)
-        throw FixtureError("cannot run \(executable.path): \(String(cString: strerror(rc)))")
-    }
-    return Spawned(pid: pid, directory: tmp, start: start)
+           stdin: String? = nil) async throws -> Spawned {
+    try await ChildProcess.start(executable.path, arguments, environment: environment, stdin: stdin)
 }
 
-/// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), which Swift's Glibc module does not
-/// export (it needs _GNU_SOURCE).
-private let addCloseFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
-        fatalError("glibc 2.34 or later is needed (posix_spawn_file_actions_addclosefrom_np)")
-    }
-    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
-}()
-
-func aadkerb(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> ProcessResult {
-    try run(Paths.aadkerb, arguments, environment: environment, stdin: stdin)
-}
-
-func jsonObject(_ text: String) throws -> [String: Any] {
-    let value = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
-    return try #require(value as? [String: Any], "not a JSON object: \(text)")
+func aadkerb(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) async throws -> ProcessResult {
+    try await run(Paths.aadkerb, arguments, environment: environment, stdin: stdin)
 }
 
 /// A Samba AD DC of the test fixture (scripts/samba-dc), started on first use.
@@ -230,36 +129,49 @@ actor Fixture {
         "westwind2": ("westwind", "127.0.0.26"),
     ]
 
-    private var started: [String: DomainController] = [:]
+    /// The DCs started or being started: the actor suspends while a script runs, so a second
+    /// caller waits for the first one's start instead of running `scripts/samba-dc start` beside it.
+    private var started: [String: Task<DomainController, any Error>] = [:]
+    /// The last `tenant()` call: each waits for the one before (they start and stop the same server).
+    private var tenantCall: Task<TenantServerInstance, any Error>?
     let dcRoot = ProcessInfo.processInfo.environment["AADKERB_DC_ROOT"] ?? "/tmp/aadkerb-dc"
 
     /// Starts (provisioning on first use) the named DC; a no-op when it is already running.
-    func dc(_ name: String) throws -> DomainController {
-        if let dc = started[name] { return dc }
+    func dc(_ name: String) async throws -> DomainController {
+        if let starting = started[name] { return try await starting.value }
+        let starting = Task { try await self.start(name) }
+        started[name] = starting
+        do {
+            return try await starting.value
+        } catch {
+            started[name] = nil  // the next caller tries again
+            throw error
+        }
+    }
+
+    private func start(_ name: String) async throws -> DomainController {
         let start: ProcessResult
         if let (primary, ip) = Self.joined[name] {
-            _ = try dc(primary)
+            _ = try await dc(primary)
             if !FileManager.default.fileExists(atPath: dcRoot + "/\(name)/dc.conf") {
-                let join = try run(Paths.sambaDC, ["join", name, primary, ip])
+                let join = try await run(Paths.sambaDC, ["join", name, primary, ip])
                 guard join.status == 0 else { throw FixtureError("scripts/samba-dc join \(name) failed (\(join.status)): \(join.stderr)") }
             }
-            start = try run(Paths.sambaDC, ["start", name])
+            start = try await run(Paths.sambaDC, ["start", name])
         } else {
             let (realm, ip) = Self.known[name]!
-            start = try run(Paths.sambaDC, ["start", name, realm, ip])
+            start = try await run(Paths.sambaDC, ["start", name, realm, ip])
         }
         guard start.status == 0 else {
             throw FixtureError("scripts/samba-dc start \(name) failed (\(start.status)): \(start.stderr)")
         }
-        let dc = DomainController(name: name, env: parseExports(try run(Paths.sambaDC, ["env", name]).stdout))
-        started[name] = dc
-        return dc
+        return DomainController(name: name, env: parseExports(try await run(Paths.sambaDC, ["env", name]).stdout))
     }
 
     /// The DC with no Azure AD Kerberos server objects: for tests that expect "not configured",
     /// whatever an earlier test or run left behind.
     func emptyDC(_ name: String) async throws -> DomainController {
-        let dc = try dc(name)
+        let dc = try await dc(name)
         try await Seeder.remove(dc, try await dc.adminConnection())
         return dc
     }
@@ -291,9 +203,9 @@ struct TenantServerInstance: Sendable {
     }
 
     /// Adds a fault-injection rule (docs/tenant-api.md).
-    func inject(_ rule: [String: Any]) throws {
+    func inject(_ rule: [String: Any]) async throws {
         let body = try JSONSerialization.data(withJSONObject: rule)
-        let r = try run(URL(fileURLWithPath: "/usr/bin/curl"),
+        let r = try await run(URL(fileURLWithPath: "/usr/bin/curl"),
                         ["-sf", "--cacert", env["TENANT_CA"]!, "-H", "@" + env["TENANT_EMULATOR_HEADER_FILE"]!, "-X", "POST", "-H", "Content-Type: application/json",
                          "--data-binary", String(decoding: body, as: UTF8.self), url.absoluteString + "/_emulator/faults"])
         guard r.status == 0 else { throw FixtureError("fault injection failed: \(r.stderr)") }
@@ -302,31 +214,30 @@ struct TenantServerInstance: Sendable {
     /// Plays the person of the device code flow: waits for a pending code, then approves it as
     /// `user` (or declines it). Returns the user code.
     @discardableResult
-    func decideNextDeviceCode(as user: String, deny: Bool = false) throws -> String {
+    func decideNextDeviceCode(as user: String, deny: Bool = false) async throws -> String {
         for _ in 0..<100 {
-            let pending = try run(URL(fileURLWithPath: "/usr/bin/curl"),
+            let pending = try await run(URL(fileURLWithPath: "/usr/bin/curl"),
                                   ["-sf", "--cacert", env["TENANT_CA"]!, "-H", "@" + env["TENANT_EMULATOR_HEADER_FILE"]!, url.absoluteString + "/_emulator/device/pending"])
-            if let obj = try? JSONSerialization.jsonObject(with: Data(pending.stdout.utf8)) as? [String: [String]],
-               let code = obj["userCodes"]?.first {
+            if let code = (try? JSONDecoder().decode(PendingDeviceCodes.self, from: Data(pending.stdout.utf8)))?.userCodes.first {
                 let body = try JSONSerialization.data(withJSONObject: deny ? ["userCode": code, "deny": true] as [String: Any]
                                                                               : ["userCode": code, "userPrincipalName": user])
-                let r = try run(URL(fileURLWithPath: "/usr/bin/curl"),
+                let r = try await run(URL(fileURLWithPath: "/usr/bin/curl"),
                                 ["-sf", "--cacert", env["TENANT_CA"]!, "-H", "@" + env["TENANT_EMULATOR_HEADER_FILE"]!, "-X", "POST", "-H", "Content-Type: application/json",
                                  "--data-binary", String(decoding: body, as: UTF8.self), url.absoluteString + "/_emulator/device/approve"])
                 guard r.status == 0 else { throw FixtureError("approve failed: \(r.stderr)") }
                 return code
             }
-            usleep(100_000)
+            try await Task.sleep(for: .milliseconds(100))
         }
         throw FixtureError("no device code became pending")
     }
 
-    func clearFaults() throws {
-        _ = try run(URL(fileURLWithPath: "/usr/bin/curl"),
+    func clearFaults() async throws {
+        _ = try await run(URL(fileURLWithPath: "/usr/bin/curl"),
                     ["-sf", "--cacert", env["TENANT_CA"]!, "-H", "@" + env["TENANT_EMULATOR_HEADER_FILE"]!, "-X", "DELETE", url.absoluteString + "/_emulator/faults"])
     }
 
-    func stop() throws { _ = try run(Paths.tenantServerScript, ["stop", name]) }
+    func stop() async throws { _ = try await run(Paths.tenantServerScript, ["stop", name]) }
 
     /// SIGKILL: the server dies mid-whatever, as in a crash.
     func kill() throws {
@@ -340,19 +251,30 @@ struct TenantServerInstance: Sendable {
         }
     }
 
-    func start() throws {
-        let r = try run(Paths.tenantServerScript, ["start", name], environment: ["AADKERB_TENANT_SERVER": Paths.tenantServer.path])
+    func start() async throws {
+        let r = try await run(Paths.tenantServerScript, ["start", name], environment: ["AADKERB_TENANT_SERVER": Paths.tenantServer.path])
         guard r.status == 0 else { throw FixtureError("scripts/tenant-server start \(name) failed: \(r.stderr)") }
     }
 }
 
 extension Fixture {
     /// The tenant server "tenant" on 127.0.0.40:8443 whose CA scripts/test puts in the bundle.
-    func tenant() throws -> TenantServerInstance {
-        let r = try run(Paths.tenantServerScript, ["start", "tenant", "127.0.0.40", "8443"],
+    /// Calls run one after the other, as they did when this was synchronous on the actor.
+    func tenant() async throws -> TenantServerInstance {
+        let previous = tenantCall
+        let call = Task {
+            _ = try? await previous?.value
+            return try await self.startTenant()
+        }
+        tenantCall = call
+        return try await call.value
+    }
+
+    private func startTenant() async throws -> TenantServerInstance {
+        let r = try await run(Paths.tenantServerScript, ["start", "tenant", "127.0.0.40", "8443"],
                         environment: ["AADKERB_TENANT_SERVER": Paths.tenantServer.path])
         guard r.status == 0 else { throw FixtureError("scripts/tenant-server start tenant failed: \(r.stderr)") }
-        let env = parseExports(try run(Paths.tenantServerScript, ["env", "tenant"]).stdout)
+        let env = parseExports(try await run(Paths.tenantServerScript, ["env", "tenant"]).stdout)
         let instance = TenantServerInstance(name: "tenant", env: env)
         // URLSession trusts only the system bundle: scripts/test bind-mounts one with the test CA.
         let bundle = (try? String(contentsOfFile: "/etc/ssl/certs/ca-certificates.crt", encoding: .utf8)) ?? ""
@@ -360,7 +282,7 @@ extension Fixture {
         guard bundle.contains(ca.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw FixtureError("the test CA is not in the system bundle: run the tests with scripts/test")
         }
-        try instance.clearFaults()
+        try await instance.clearFaults()
         return instance
     }
 }
@@ -451,7 +373,7 @@ extension DomainController {
 
     /// Runs `aadkerb arguments` in a private mount namespace whose /etc/hosts names this DC, with the
     /// DC's krb5.conf and a fresh FILE ccache holding `tickets` (the password goes to kinit on stdin).
-    func aadkerbWithKerberos(_ arguments: [String], tickets: KerberosTickets) throws -> ProcessResult {
+    func aadkerbWithKerberos(_ arguments: [String], tickets: KerberosTickets) async throws -> ProcessResult {
         let ccache = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-cc-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: ccache) }
         let script = """
@@ -471,7 +393,7 @@ extension DomainController {
         case .tgt: env["TICKETS"] = "tgt"
         case .ldapOnly: env["TICKETS"] = "ldap"
         }
-        return try run(URL(fileURLWithPath: "/usr/bin/unshare"), ["-m", "--propagation", "private", "--", "sh", "-c", script, "sh"] + arguments,
+        return try await run(URL(fileURLWithPath: "/usr/bin/unshare"), ["-m", "--propagation", "private", "--", "sh", "-c", script, "sh"] + arguments,
                        environment: env)
     }
 }

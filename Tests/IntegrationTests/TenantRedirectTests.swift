@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 extension SharedServers {
@@ -10,13 +11,13 @@ extension SharedServers {
 
         func catcher() async throws -> (Spawned, URL) {
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-catcher-\(UUID().uuidString)")
-            let process = try spawn(URL(fileURLWithPath: "/usr/bin/python3"), [
+            let process = try await spawn(URL(fileURLWithPath: "/usr/bin/python3"), [
                 Paths.packageRoot.path + "/Tests/Fixtures/catcher.py", Self.catcherIP, Self.catcherPort, log.path])
             for _ in 0..<100 {
                 if (try? String(contentsOf: log, encoding: .utf8))?.contains("ready") == true { return (process, log) }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            process.kill(); _ = process.wait()
+            process.kill(); _ = try await process.wait()
             throw FixtureError("the redirect catcher did not start on \(Self.catcherIP):\(Self.catcherPort)")
         }
 
@@ -24,18 +25,19 @@ extension SharedServers {
         func aRedirectIsNotFollowed(method: String, path: String, status: Int) async throws {
             let dc = try await Fixture.shared.dc("contoso")
             let server = try await Fixture.shared.tenant()
-            try server.clearFaults()
+            try await server.clearFaults()
             let (process, log) = try await catcher()
-            defer { process.kill(); _ = process.wait(); try? FileManager.default.removeItem(at: log) }
+            defer { process.kill(); try? FileManager.default.removeItem(at: log) }  // killed; the runner reaps it
             let target = "http://\(Self.catcherIP):\(Self.catcherPort)/stolen"
-            try server.inject(["method": method, "pathPrefix": path, "status": status, "location": target, "times": 10])
-            defer { try? server.clearFaults() }
+            try await server.inject(["method": method, "pathPrefix": path, "status": status, "location": target, "times": 10])
+            // cleared at the end (a defer cannot wait); after a failure, the next Fixture.tenant() clears them
 
-            let result = try aadkerb(["get", "--cloud-only"] + dc.connectionArguments + server.arguments() + ["--tenant-retries", "0"])
+            let result = try await aadkerb(["get", "--cloud-only"] + dc.connectionArguments + server.arguments() + ["--tenant-retries", "0"])
             let reached = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").filter { $0 != "ready" }
             #expect(reached.isEmpty, "the redirect target got: \(reached)")
             #expect(result.status == 17, "\(result.stdout)\n\(result.stderr)")
             #expect(result.stderr.contains("redirected to \(target)") && result.stderr.contains("not followed"), "\(result.stderr)")
+            try await server.clearFaults()
         }
     }
 }

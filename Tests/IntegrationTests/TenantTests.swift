@@ -81,7 +81,7 @@ extension SharedServers {
             #expect(try await client.get(domain: domain)?.value.id == 7080)
 
             // The right certificate with another key: refused, and the message says why.
-            let otherKey = try run(URL(fileURLWithPath: "/usr/bin/openssl"), ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+            let otherKey = try await run(URL(fileURLWithPath: "/usr/bin/openssl"), ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
             let impostor = TenantClient(endpoint: TenantEndpoint(tenant: server.tenant, apiURL: server.url, authority: server.url),
                                         credentials: .clientCertificate(clientID: "certapp", certificatePEM: Array(cert), privateKeyPEM: Secret(otherKey.stdout)))
             let error = await #expect(throws: TenantError.self) { try await impostor.list() }
@@ -91,13 +91,13 @@ extension SharedServers {
 
         @Test func theCLISignsInWithACertificate() async throws {
             let server = try await Fixture.shared.tenant()
-            let result = try aadkerb(["get", "--domain", "nothing-here.example.test", "--cloud-only", "--tenant", server.tenant,
+            let result = try await aadkerb(["get", "--domain", "nothing-here.example.test", "--cloud-only", "--tenant", server.tenant,
                                       "--tenant-endpoint", server.url.absoluteString, "--authority", server.url.absoluteString,
                                       "--client-id", "certapp", "--client-certificate", server.env["TENANT_CLIENT_CERT"]!,
                                       "--client-key", server.env["TENANT_CLIENT_KEY"]!, "-o", "json"])
             #expect(result.status == 3, "\(result.stderr)")
-            #expect(try jsonObject(result.stdout)["CloudId"] is NSNull)
-            let half = try aadkerb(["get", "--domain", "x.example.test", "--cloud-only", "--tenant", server.tenant,
+            #expect(try decodeOutput(GetOutput.self, result.stdout).CloudId == nil)
+            let half = try await aadkerb(["get", "--domain", "x.example.test", "--cloud-only", "--tenant", server.tenant,
                                     "--tenant-endpoint", server.url.absoluteString, "--client-id", "certapp",
                                     "--client-certificate", server.env["TENANT_CLIENT_CERT"]!])
             #expect(half.status == 64)
@@ -120,7 +120,7 @@ extension SharedServers {
             let server = try await Fixture.shared.tenant()
             let prompts = Prompts()
             let client = deviceCodeClient(server, prompts: prompts)
-            let approver = Task.detached { try server.decideNextDeviceCode(as: "admin@contoso.corp.com") }
+            let approver = Task.detached { try await server.decideNextDeviceCode(as: "admin@contoso.corp.com") }
             let domain = freshDomain()
             _ = try await client.put(Self.sample(domain), ifMatch: nil)
             let code = try await approver.value
@@ -135,14 +135,14 @@ extension SharedServers {
         @Test func aDeclinedSignInAndAReadOnlyPersonAreRefused() async throws {
             let server = try await Fixture.shared.tenant()
             let declined = deviceCodeClient(server, prompts: Prompts())
-            let decline = Task.detached { try server.decideNextDeviceCode(as: "", deny: true) }
+            let decline = Task.detached { try await server.decideNextDeviceCode(as: "", deny: true) }
             let error = await #expect(throws: TenantError.self) { try await declined.list() }
             _ = try await decline.value
             #expect(error?.kind == .authentication)
             #expect(error?.description.contains("access_denied") == true)
 
             let helpdesk = deviceCodeClient(server, prompts: Prompts())
-            let approve = Task.detached { try server.decideNextDeviceCode(as: "helpdesk@contoso.corp.com") }
+            let approve = Task.detached { try await server.decideNextDeviceCode(as: "helpdesk@contoso.corp.com") }
             _ = try await helpdesk.list()
             _ = try await approve.value
             let denied = await #expect(throws: TenantError.self) { try await helpdesk.delete(domain: "x.example.test") }
@@ -151,8 +151,8 @@ extension SharedServers {
 
         @Test func theCLIShowsTheDeviceCodeOnStderr() async throws {
             let server = try await Fixture.shared.tenant()
-            let approver = Task.detached { try server.decideNextDeviceCode(as: "helpdesk@contoso.corp.com") }
-            let result = try aadkerb(["get", "--domain", "nothing-here.example.test", "--cloud-only", "--tenant", server.tenant,
+            let approver = Task.detached { try await server.decideNextDeviceCode(as: "helpdesk@contoso.corp.com") }
+            let result = try await aadkerb(["get", "--domain", "nothing-here.example.test", "--cloud-only", "--tenant", server.tenant,
                                       "--tenant-endpoint", server.url.absoluteString, "--authority", server.url.absoluteString,
                                       "--client-id", "aadkerb-cli", "--device-code", "-o", "json"])
             let code = try await approver.value
@@ -239,7 +239,7 @@ extension SharedServers {
             let server = try await Fixture.shared.tenant()
             let client = try server.client()
             _ = try await client.list()  // token fetched
-            try server.inject(["method": "GET", "pathPrefix": "/v1/", "status": 429, "retryAfter": 1, "times": 1])
+            try await server.inject(["method": "GET", "pathPrefix": "/v1/", "status": 429, "retryAfter": 1, "times": 1])
             let before = await client.requestCount
             let start = ContinuousClock.now
             _ = try await client.list()
@@ -252,15 +252,15 @@ extension SharedServers {
             let server = try await Fixture.shared.tenant()
             let client = try server.client(maxRetries: 2)
             _ = try await client.list()
-            try server.inject(["method": "GET", "pathPrefix": "/v1/", "status": 503, "retryAfter": 0, "times": 5])
+            try await server.inject(["method": "GET", "pathPrefix": "/v1/", "status": 503, "retryAfter": 0, "times": 5])
             let before = await client.requestCount
             let error = await #expect(throws: TenantError.self) { try await client.list() }
             #expect(error?.kind == .server)
             #expect(error?.status == 503)
             #expect(await client.requestCount - before == 3)
-            try server.clearFaults()
+            try await server.clearFaults()
             // and a transient error below the retry limit is absorbed
-            try server.inject(["method": "GET", "pathPrefix": "/v1/", "status": 502, "retryAfter": 0, "times": 2])
+            try await server.inject(["method": "GET", "pathPrefix": "/v1/", "status": 502, "retryAfter": 0, "times": 2])
             _ = try await client.list()
         }
 
@@ -270,18 +270,18 @@ extension SharedServers {
             let server = try await Fixture.shared.tenant()
             let client = try server.client(maxRetries: 3)
             _ = try await client.list()
-            try server.inject(["method": "GET", "pathPrefix": "/v1/", "drop": true, "times": 2])
+            try await server.inject(["method": "GET", "pathPrefix": "/v1/", "drop": true, "times": 2])
             let before = await client.requestCount
             _ = try await client.list()
             #expect(await client.requestCount - before >= 2)
 
             let strict = try server.client(maxRetries: 0)
             _ = try await strict.list()
-            try server.inject(["method": "GET", "pathPrefix": "/v1/", "drop": true, "times": 2])
+            try await server.inject(["method": "GET", "pathPrefix": "/v1/", "drop": true, "times": 2])
             let error = await #expect(throws: TenantError.self) { try await strict.list() }
             #expect(error?.kind == .unreachable)
             #expect(error?.description.contains("/v1/tenants/contoso/kerberosDomains") == true)
-            try server.clearFaults()
+            try await server.clearFaults()
         }
 
         @Test func dataAndTokensSurviveARestart() async throws {
@@ -289,8 +289,8 @@ extension SharedServers {
             let client = try server.client()
             let domain = freshDomain()
             let written = try await client.put(Self.sample(domain), ifMatch: nil)
-            try server.stop()
-            try server.start()
+            try await server.stop()
+            try await server.start()
             // the cached token was signed before the restart and still verifies
             let read = try #require(try await client.get(domain: domain))
             #expect(read.value == written.value)
@@ -302,7 +302,7 @@ extension SharedServers {
             let client = try server.client(maxRetries: 1, timeout: .seconds(5))
             let domain = freshDomain()
             let written = try await client.put(Self.sample(domain), ifMatch: nil)
-            try server.inject(["method": "GET", "pathPrefix": "/v1/", "delayMs": 3000, "times": 1])
+            try await server.inject(["method": "GET", "pathPrefix": "/v1/", "delayMs": 3000, "times": 1])
             let pending = Task { try await client.get(domain: domain) }
             try await Task.sleep(for: .milliseconds(500))
             try server.kill()
@@ -310,7 +310,7 @@ extension SharedServers {
             let error = await #expect(throws: TenantError.self) { _ = try await pending.value }
             #expect([.unreachable, .timeout].contains(error?.kind))
             #expect((ContinuousClock.now - start).seconds < 20)
-            try server.start()
+            try await server.start()
             #expect(try await client.get(domain: domain)?.value == written.value)
         }
 
@@ -345,44 +345,44 @@ extension SharedServers {
             try await client.delete(domain: dc.domain)
 
             // Publish what the DC holds, as `set` will.
-            let (onPrem, cloud) = try Seeder.cloudTwin(dc)
+            let (onPrem, cloud) = try await Seeder.cloudTwin(dc)
             let published = try await client.put(cloud, ifMatch: nil)
 
             let both = dc.connectionArguments + server.arguments()
-            let inSync = try aadkerb(["get"] + both + ["-o", "json"])
+            let inSync = try await aadkerb(["get"] + both + ["-o", "json"])
             #expect(inSync.status == 0, "\(inSync.stderr)")
-            let a = try jsonObject(inSync.stdout)
-            #expect(a["SyncStatus"] as? String == "InSync")
-            #expect(a["CloudId"] as? Int == onPrem.Id)
-            #expect(a["CloudKeyVersion"] as? Int == onPrem.KeyVersion)
-            #expect((a["Comparison"] as? [String: String])?.values.allSatisfy { $0 == "Match" } == true)
+            let a = try decodeOutput(GetOutput.self, inSync.stdout)
+            #expect(a.SyncStatus == "InSync")
+            #expect(a.CloudId == onPrem.Id)
+            #expect(a.CloudKeyVersion == onPrem.KeyVersion)
+            #expect(a.Comparison.map { !$0.isEmpty && $0.values.allSatisfy { $0 == "Match" } } == true, "\(inSync.stdout)")
 
             var drifted = cloud
             drifted.keyVersion += 7
             _ = try await client.put(drifted, ifMatch: published.etag)
-            let d = try aadkerb(["get"] + both + ["-o", "json"])
+            let d = try await aadkerb(["get"] + both + ["-o", "json"])
             #expect(d.status == 4)
-            let dj = try jsonObject(d.stdout)
-            #expect(dj["SyncStatus"] as? String == "Drifted")
-            #expect((dj["Comparison"] as? [String: String])?["KeyVersion"] == "Differ")
-            #expect((dj["Comparison"] as? [String: String])?["Id"] == "Match")
-            let table = try aadkerb(["get"] + both)
+            let dj = try decodeOutput(GetOutput.self, d.stdout)
+            #expect(dj.SyncStatus == "Drifted")
+            #expect(dj.Comparison?["KeyVersion"] == "Differ")
+            #expect(dj.Comparison?["Id"] == "Match")
+            let table = try await aadkerb(["get"] + both)
             #expect(table.status == 4)
             #expect(table.stdout.contains("Drift:"))
             #expect(table.stdout.contains("KeyVersion: on-prem \(onPrem.KeyVersion!), cloud \((onPrem.KeyVersion!) + 7)"))
 
             // split networks: each side alone
-            let onPremOnly = try aadkerb(["get"] + both + ["--on-prem-only", "-o", "json"])
+            let onPremOnly = try await aadkerb(["get"] + both + ["--on-prem-only", "-o", "json"])
             #expect(onPremOnly.status == 0)
-            #expect(try jsonObject(onPremOnly.stdout)["CloudId"] is NSNull)
-            let cloudOnly = try aadkerb(["get", "--domain", dc.domain, "--cloud-only", "-o", "json"] + server.arguments(client: "reader"))
+            #expect(try decodeOutput(GetOutput.self, onPremOnly.stdout).CloudId == nil)
+            let cloudOnly = try await aadkerb(["get", "--domain", dc.domain, "--cloud-only", "-o", "json"] + server.arguments(client: "reader"))
             #expect(cloudOnly.status == 0, "\(cloudOnly.stderr)")
-            #expect(try jsonObject(cloudOnly.stdout)["CloudKeyVersion"] as? Int == (onPrem.KeyVersion!) + 7)
+            #expect(try decodeOutput(GetOutput.self, cloudOnly.stdout).CloudKeyVersion == (onPrem.KeyVersion!) + 7)
 
             try await client.delete(domain: dc.domain)
-            let missing = try aadkerb(["get"] + both + ["-o", "json"])
+            let missing = try await aadkerb(["get"] + both + ["-o", "json"])
             #expect(missing.status == 5)
-            #expect(try jsonObject(missing.stdout)["SyncStatus"] as? String == "MissingInCloud")
+            #expect(try decodeOutput(GetOutput.self, missing.stdout).SyncStatus == "MissingInCloud")
         }
 
         @Test func cloudOnlyObjectIsMissingOnPrem() async throws {
@@ -391,13 +391,13 @@ extension SharedServers {
             let client = try server.client()
             try await client.delete(domain: dc.domain)
             _ = try await client.put(SharedServers.TenantTests.sample(dc.domain), ifMatch: nil)
-            let result = try aadkerb(["get"] + dc.connectionArguments + server.arguments() + ["-o", "json"])
+            let result = try await aadkerb(["get"] + dc.connectionArguments + server.arguments() + ["-o", "json"])
             #expect(result.status == 5)
-            #expect(try jsonObject(result.stdout)["SyncStatus"] as? String == "MissingOnPrem")
+            #expect(try decodeOutput(GetOutput.self, result.stdout).SyncStatus == "MissingOnPrem")
             try await client.delete(domain: dc.domain)
-            let neither = try aadkerb(["get"] + dc.connectionArguments + server.arguments() + ["-o", "json"])
+            let neither = try await aadkerb(["get"] + dc.connectionArguments + server.arguments() + ["-o", "json"])
             #expect(neither.status == 3)
-            #expect(try jsonObject(neither.stdout)["SyncStatus"] as? String == "NotConfigured")
+            #expect(try decodeOutput(GetOutput.self, neither.stdout).SyncStatus == "NotConfigured")
         }
 
         @Test func cloudFailuresHaveTheirOwnExitCodes() async throws {
@@ -409,14 +409,14 @@ extension SharedServers {
             defer { try? FileManager.default.removeItem(atPath: badSecret) }
             var args = server.arguments()
             args[args.count - 1] = badSecret
-            let auth = try aadkerb(["get", "--domain", dc.domain, "--cloud-only"] + args)
+            let auth = try await aadkerb(["get", "--domain", dc.domain, "--cloud-only"] + args)
             #expect(auth.status == 10)
             #expect(auth.stderr.contains("invalid_client"))
             #expect(!auth.stderr.contains("nope"))
-            let noCreds = try aadkerb(["get", "--domain", dc.domain, "--cloud-only", "--tenant", "contoso",
+            let noCreds = try await aadkerb(["get", "--domain", dc.domain, "--cloud-only", "--tenant", "contoso",
                                        "--tenant-endpoint", server.url.absoluteString])
             #expect(noCreds.status == 64)
-            let http = try aadkerb(["get", "--domain", dc.domain, "--cloud-only", "--tenant", "contoso",
+            let http = try await aadkerb(["get", "--domain", dc.domain, "--cloud-only", "--tenant", "contoso",
                                     "--tenant-endpoint", "http://127.0.0.40:8443", "--client-id", "admin",
                                     "--client-secret-file", server.adminSecretFile])
             #expect(http.status == 64)

@@ -8,10 +8,10 @@ extension SharedServers {
     /// that are tier 0 by rights (adminCount=1, the right to replicate secrets) but allowed by the
     /// reveal policy are named; Print Operators is denied by default.
     @Suite struct TierZeroTests {
-        func check(_ ctx: RotateTests.Context) throws -> [String: Any] {
-            let doctor = try aadkerb(["doctor"] + ctx.dc.connectionArguments + ["-o", "json"])
-            let checks = try #require(try jsonObject(doctor.stdout)["Checks"] as? [[String: Any]], "\(doctor.stdout)\n\(doctor.stderr)")
-            return try #require(checks.first { $0["Name"] as? String == "tier0-allowed" }, "\(checks)")
+        func check(_ ctx: RotateTests.Context) async throws -> DoctorOutput.Check {
+            let doctor = try await aadkerb(["doctor"] + ctx.dc.connectionArguments + ["-o", "json"])
+            let checks = try decodeOutput(DoctorOutput.self, doctor.stdout).Checks
+            return try #require(checks.first { $0.Name == "tier0-allowed" }, "\(checks)\n\(doctor.stderr)")
         }
 
         @Test func tierZeroAccountsTheReplicationRightAndAdminCountMarkAreNamed() async throws {
@@ -22,12 +22,12 @@ extension SharedServers {
                                           attributes: ["sAMAccountName"]) where old.string("sAMAccountName")?.hasPrefix("t0-") == true {
                 try await c.delete(old.dn)
             }
-            let fresh = try check(ctx)
-            #expect(fresh["Status"] as? String == "Pass", "a fresh domain has no allowed tier-0 account: \(fresh)")
+            let fresh = try await check(ctx)
+            #expect(fresh.Status == "Pass", "a fresh domain has no allowed tier-0 account: \(fresh)")
 
             // Print Operators is denied by default
-            let policy = try aadkerb(["policy", "show"] + ctx.dc.connectionArguments + ["-o", "json"])
-            let denied = try #require(try jsonObject(policy.stdout)["Denied"] as? [[String: Any]]).compactMap { $0["Sid"] as? String }
+            let policy = try await aadkerb(["policy", "show"] + ctx.dc.connectionArguments + ["-o", "json"])
+            let denied = try decodeOutput(PolicyShowOutput.self, policy.stdout).Denied.compactMap(\.Sid)
             #expect(denied.contains("S-1-5-32-550"), "\(denied)")
 
             let tag = UUID().uuidString.prefix(6).lowercased()
@@ -43,18 +43,18 @@ extension SharedServers {
             try await c.modify(ctx.dc.baseDN, [LDAPModification(.replace, "nTSecurityDescriptor", values: [Self.granting(original, sid: sid)])],
                                controls: [sdFlags])
 
-            let warned = try check(ctx)
-            #expect(warned["Status"] as? String == "Warn", "\(warned)")
-            let detail = try #require(warned["Detail"] as? String)
+            let warned = try await check(ctx)
+            #expect(warned.Status == "Warn", "\(warned)")
+            let detail = warned.Detail
             #expect(detail.contains("\(marked) (adminCount=1)") && detail.contains("\(syncer) (may replicate secrets)"), "\(detail)")
 
             // denied by the policy: no longer named
             for user in [marked, syncer] {
-                let deny = try aadkerb(["policy", "deny"] + ctx.dc.connectionArguments + [user])
+                let deny = try await aadkerb(["policy", "deny"] + ctx.dc.connectionArguments + [user])
                 #expect(deny.status == 0, "\(deny.stderr)")
             }
-            let afterDeny = try check(ctx)
-            #expect(afterDeny["Status"] as? String == "Pass", "\(afterDeny)")
+            let afterDeny = try await check(ctx)
+            #expect(afterDeny.Status == "Pass", "\(afterDeny)")
             try await c.modify(ctx.dc.baseDN, [LDAPModification(.replace, "nTSecurityDescriptor", values: [original])], controls: [sdFlags])
             for user in [marked, syncer] { try await c.delete("CN=\(user),CN=Users,\(ctx.dc.baseDN)") }
         }

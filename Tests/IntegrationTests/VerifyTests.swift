@@ -26,41 +26,40 @@ extension SharedServers {
             let args = ["--domain", ctx.dc.domain, "--server", ctx.dc.uri, "--ca-file", bundle, "--user", "Administrator",
                         "--password-file", ctx.dc.passwordFile] + ctx.server.arguments()
 
-            let all = try aadkerb(["verify"] + args + ["--sign-in", alice, "--sign-in", "Administrator", "--sign-in", off,
+            let all = try await aadkerb(["verify"] + args + ["--sign-in", alice, "--sign-in", "Administrator", "--sign-in", off,
                                                        "--sign-in", "nobody-\(tag)", "-o", "json"])
             #expect(all.status == 19, "\(all.stdout)\n\(all.stderr)")
-            let report = try jsonObject(all.stdout)
-            #expect(report["TicketSource"] as? String == "Tenant" && report["CloudKeyTested"] as? Bool == true)
-            let results = try #require(report["Results"] as? [[String: Any]])
+            let report = try decodeOutput(VerifyOutput.self, all.stdout)
+            #expect(report.TicketSource == "Tenant" && report.CloudKeyTested && report.Note == nil)
+            let results = report.Results
             func outcomes(_ user: String) -> [String: String] {
-                Dictionary(uniqueKeysWithValues: results.filter { $0["User"] as? String == user }
-                    .map { ($0["DomainController"] as! String, $0["Outcome"] as! String) })
+                Dictionary(uniqueKeysWithValues: results.filter { $0.User == user }.map { ($0.DomainController, $0.Outcome) })
             }
             let both = [ctx.dc.fqdn, second.fqdn]
             #expect(outcomes(alice) == Dictionary(uniqueKeysWithValues: both.map { ($0, "Accepted") }), "\(results)")
             #expect(outcomes("Administrator") == Dictionary(uniqueKeysWithValues: both.map { ($0, "DeniedByPolicy") }), "\(results)")
             #expect(outcomes(off) == Dictionary(uniqueKeysWithValues: both.map { ($0, "UserDisabled") }), "\(results)")
             #expect(outcomes("nobody-\(tag)").values.allSatisfy { $0 == "UserUnknown" } && outcomes("nobody-\(tag)").count == 2, "\(results)")
-            let denied = try #require(results.first { $0["User"] as? String == "Administrator" })
-            let deniedBy = try #require(denied["DeniedBy"] as? [String])
-            #expect(deniedBy.contains("Domain Admins") || deniedBy.contains("Administrators"), "\(denied)")
+            let denied = try #require(results.first { $0.User == "Administrator" })
+            #expect(denied.DeniedBy.contains("Domain Admins") || denied.DeniedBy.contains("Administrators"), "\(denied)")
             // the full TGT is the domain krbtgt's (kvno 1 on a fresh domain, not the RODC's)
-            let accepted = try #require(results.first { $0["User"] as? String == alice })
-            #expect((accepted["IssuedKvno"] as? Int).map { $0 < 0x10000 } == true, "\(accepted)")
+            let accepted = try #require(results.first { $0.User == alice })
+            #expect(accepted.IssuedKvno.map { $0 < 0x10000 } == true && accepted.DeniedBy.isEmpty, "\(accepted)")
             // Samba 4.17 has no KERB-KEY-LIST-REQ
-            let keyList = try #require(report["KeyList"] as? [[String: Any]])
-            #expect(keyList.count == 2 && keyList.allSatisfy { $0["Supported"] as? Bool == false }, "\(keyList)")
+            let keyList = report.KeyList
+            #expect(Set(keyList.map(\.DomainController)) == Set(both) && keyList.allSatisfy { $0.Supported == false }, "\(keyList)")
 
             // only users who should get in: exit 0; the table says the cloud's key was tested
-            let ok = try aadkerb(["verify"] + args + ["--sign-in", alice])
+            let ok = try await aadkerb(["verify"] + args + ["--sign-in", alice])
             #expect(ok.status == 0, "\(ok.stdout)\n\(ok.stderr)")
             #expect(ok.stdout.contains("\(alice) @ \(second.fqdn): Accepted") && ok.stdout.contains("its copy of the key is tested"), "\(ok.stdout)")
             // minted here from the DC's key: also accepted, and said not to test the cloud
-            let local = try aadkerb(["verify", "--local-ticket"] + args + ["--sign-in", alice, "-o", "json"])
+            let local = try await aadkerb(["verify", "--local-ticket"] + args + ["--sign-in", alice, "-o", "json"])
             #expect(local.status == 0, "\(local.stdout)\n\(local.stderr)")
-            #expect(try jsonObject(local.stdout)["CloudKeyTested"] as? Bool == false)
+            let localReport = try decodeOutput(VerifyOutput.self, local.stdout)
+            #expect(localReport.TicketSource == "Local" && !localReport.CloudKeyTested)
             // a client without the ticket role cannot have tickets minted: 403, exit 11
-            let reader = try aadkerb(["verify"] + ctx.dc.connectionArguments + ctx.server.arguments(client: "reader") + ["--sign-in", alice])
+            let reader = try await aadkerb(["verify"] + ctx.dc.connectionArguments + ctx.server.arguments(client: "reader") + ["--sign-in", alice])
             #expect(reader.status == 11, "\(reader.stdout)\n\(reader.stderr)")
             #expect(reader.stderr.contains("KerberosTicket.Issue.All"), "\(reader.stderr)")
         }
@@ -76,17 +75,18 @@ extension SharedServers {
             for _ in 0..<3 {
                 try await c.modify(krbtgt, [LDAPModification(.replace, "unicodePwd", values: [Seeder.utf16Quoted(Seeder.randomPassword())])])
             }
-            let result = try aadkerb(["verify"] + ctx.args + ["--sign-in", "Guest", "--sign-in", "Administrator", "-o", "json"])
+            let result = try await aadkerb(["verify"] + ctx.args + ["--sign-in", "Guest", "--sign-in", "Administrator", "-o", "json"])
             #expect(result.status == 19, "\(result.stdout)\n\(result.stderr)")
-            let outcomes = Set(try #require(try jsonObject(result.stdout)["Results"] as? [[String: Any]]).compactMap { $0["Outcome"] as? String })
+            let outcomes = Set(try decodeOutput(VerifyOutput.self, result.stdout).Results.map(\.Outcome))
             #expect(outcomes == ["KeyVersionNotHeld"], "\(result.stdout)")
             // the same tickets minted from the DC's own key are fine as far as the key goes
-            let local = try aadkerb(["verify", "--local-ticket"] + ctx.args + ["--sign-in", "Administrator", "-o", "json"])
-            #expect(try jsonObject(local.stdout)["Results"].map { "\($0)" }?.contains("DeniedByPolicy") == true, "\(local.stdout)")
+            let local = try await aadkerb(["verify", "--local-ticket"] + ctx.args + ["--sign-in", "Administrator", "-o", "json"])
+            let localOutcomes = try decodeOutput(VerifyOutput.self, local.stdout).Results.map(\.Outcome)
+            #expect(!localOutcomes.isEmpty && localOutcomes.allSatisfy { $0 == "DeniedByPolicy" }, "\(local.stdout)")
         }
 
-        @Test func usage() throws {
-            let none = try aadkerb(["verify", "--domain", "contoso.corp.com"])
+        @Test func usage() async throws {
+            let none = try await aadkerb(["verify", "--domain", "contoso.corp.com"])
             #expect(none.status == 64 && none.stderr.contains("--sign-in"), "\(none.stderr)")
         }
     }

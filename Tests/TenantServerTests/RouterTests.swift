@@ -3,12 +3,16 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import OpenSSLSupport
+import TestSupport
+import TenantAPI
 import Testing
 @testable import aadkerb_tenant_server
 import Basics
 
 /// A data directory, a clients file, a TLS certificate and an emulator secret in a fresh
 /// temporary directory: the arguments `buildApplication` takes from the command line.
+struct TestArgumentsFailure: Error, CustomStringConvertible { let description: String }
+
 struct TestArguments: AppArguments {
     let root: URL
     var host = "127.0.0.1"
@@ -31,18 +35,15 @@ struct TestArguments: AppArguments {
     static let readerSecret = "reader-" + UUID().uuidString
     static let emulatorSecret = UUID().uuidString
 
-    init(faults: Bool = false) throws {
+    init(faults: Bool = false) async throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-router-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        p.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                       "-keyout", root.appendingPathComponent("key.pem").path, "-out", root.appendingPathComponent("cert.pem").path]
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
+        let openssl = try await ChildProcess.run("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+            "-keyout", root.appendingPathComponent("key.pem").path, "-out", root.appendingPathComponent("cert.pem").path])
+        guard openssl.status == 0 else { throw TestArgumentsFailure(description: "openssl req: \(openssl.stderr)") }
         func hash(_ s: String) -> String { Digest.sha256(Array(s.utf8)).hex }
-        let clients: [String: Any] = ["clients": [
+        let clients: [String: Any] = ["clients": [  // written, not read: the clients file the server loads
             ["tenant": "contoso", "clientId": "admin", "secretSHA256": hash(Self.adminSecret),
              "roles": ["KerberosDomain.ReadWrite.All", "KerberosTicket.Issue.All"]],
             ["tenant": "contoso", "clientId": "reader", "secretSHA256": hash(Self.readerSecret), "roles": ["KerberosDomain.Read.All"]],
@@ -66,8 +67,9 @@ extension TestClientProtocol {
         try await execute(uri: "/\(tenant)/oauth2/v2.0/token", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
                           body: ByteBuffer(string: "grant_type=client_credentials&client_id=\(client)&client_secret=\(secret)")) { response in
             #expect(response.status == .ok)
-            let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
-            return try #require(json?["access_token"] as? String)
+            let answer = try JSONDecoder().decode(TokenResponse.self, from: Data(buffer: response.body))
+            #expect(answer.token_type == "Bearer" && answer.expires_in > 0)
+            return answer.access_token
         }
     }
 }
@@ -78,9 +80,18 @@ func bearer(_ token: String, _ more: HTTPFields = [:]) -> HTTPFields {
     return fields
 }
 
-func problem(_ response: TestResponse) throws -> [String: Any] {
+/// A problem+json answer (RFC 9457) through the tenant API's wire type; its status is the response's.
+func problem(_ response: TestResponse) throws -> Problem {
     #expect(response.headers[.contentType] == "application/problem+json")
-    return try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+    let problem = try JSONDecoder().decode(Problem.self, from: Data(buffer: response.body))
+    #expect(problem.status == Int(response.status.code), "\(problem)")
+    return problem
+}
+
+/// An OAuth2 error answer of the token endpoint (RFC 6749 5.2).
+struct OAuthError: Decodable {
+    let error: String
+    let error_description: String?
 }
 
 /// The router in process (HummingbirdTesting's `.router`: no socket, no TLS), built by the same
@@ -90,7 +101,7 @@ func problem(_ response: TestResponse) throws -> [String: Any] {
     let domainURI = "/v1/tenants/contoso/kerberosDomains/contoso.corp.com"
 
     @Test func healthzAnswersOk() async throws {
-        let arguments = try TestArguments()
+        let arguments = try await TestArguments()
         defer { arguments.remove() }
         try await buildApplication(arguments).test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
@@ -101,44 +112,44 @@ func problem(_ response: TestResponse) throws -> [String: Any] {
     }
 
     @Test func theTokenEndpointRefusesAWrongSecretAsOAuth2Does() async throws {
-        let arguments = try TestArguments()
+        let arguments = try await TestArguments()
         defer { arguments.remove() }
         try await buildApplication(arguments).test(.router) { client in
             try await client.execute(uri: "/contoso/oauth2/v2.0/token", method: .post,
                                      body: ByteBuffer(string: "grant_type=client_credentials&client_id=admin&client_secret=wrong")) { response in
                 #expect(response.status == .unauthorized)
-                let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
-                #expect(json?["error"] as? String == "invalid_client")
+                let answer = try JSONDecoder().decode(OAuthError.self, from: Data(buffer: response.body))
+                #expect(answer.error == "invalid_client")
             }
             try await client.execute(uri: "/contoso/oauth2/v2.0/token", method: .post, body: ByteBuffer(string: "grant_type=password")) { response in
                 #expect(response.status == .badRequest)
-                let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
-                #expect(json?["error"] as? String == "unsupported_grant_type")
+                let answer = try JSONDecoder().decode(OAuthError.self, from: Data(buffer: response.body))
+                #expect(answer.error == "unsupported_grant_type")
             }
         }
     }
 
     @Test func theBearerTokenMiddlewareAnswers401And403AsProblems() async throws {
-        let arguments = try TestArguments()
+        let arguments = try await TestArguments()
         defer { arguments.remove() }
         try await buildApplication(arguments).test(.router) { client in
             let list = "/v1/tenants/contoso/kerberosDomains"
             try await client.execute(uri: list, method: .get) { response in
                 #expect(response.status == .unauthorized)
                 #expect(response.headers[.wwwAuthenticate] == #"Bearer error="invalid_token""#)
-                let detail = try problem(response)["detail"] as? String
+                let detail = try problem(response).detail
                 #expect(detail == "a Bearer access token is required")
             }
             try await client.execute(uri: list, method: .get, headers: bearer("not.a.token")) { response in
                 #expect(response.status == .unauthorized)
-                let detail = try problem(response)["detail"] as? String
+                let detail = try problem(response).detail
                 #expect(detail == TokenIssuer.Failure.malformed.description)
             }
             // a token of another tenant does not open this one
             let fabrikam = try await client.token(tenant: "fabrikam")
             try await client.execute(uri: list, method: .get, headers: bearer(fabrikam)) { response in
                 #expect(response.status == .unauthorized)
-                let detail = try problem(response)["detail"] as? String
+                let detail = try problem(response).detail
                 #expect(detail == TokenIssuer.Failure.wrongTenant.description)
             }
             let reader = try await client.token("reader", secret: TestArguments.readerSecret)
@@ -148,26 +159,26 @@ func problem(_ response: TestResponse) throws -> [String: Any] {
             }
             try await client.execute(uri: domainURI, method: .put, headers: bearer(reader, [.ifNoneMatch: "*"]), body: domainBody) { response in
                 #expect(response.status == .forbidden)
-                let detail = try problem(response)["detail"] as? String
+                let detail = try problem(response).detail
                 #expect(detail == "client reader lacks the role KerberosDomain.ReadWrite.All")
             }
         }
     }
 
     @Test func aBadDomainNameIs400BeforeAMissingTokenIs401() async throws {
-        let arguments = try TestArguments()
+        let arguments = try await TestArguments()
         defer { arguments.remove() }
         try await buildApplication(arguments).test(.router) { client in
             try await client.execute(uri: "/v1/tenants/contoso/kerberosDomains/not_a-dns..name", method: .get) { response in
                 #expect(response.status == .badRequest)
-                let status = try problem(response)["status"] as? Int
+                let status = try problem(response).status
                 #expect(status == 400)
             }
         }
     }
 
     @Test func aDomainIsCreatedReadReplacedAndDeletedUnderItsETag() async throws {
-        let arguments = try TestArguments()
+        let arguments = try await TestArguments()
         defer { arguments.remove() }
         try await buildApplication(arguments).test(.router) { client in
             let token = try await client.token()
@@ -189,12 +200,12 @@ func problem(_ response: TestResponse) throws -> [String: Any] {
             try await client.execute(uri: domainURI, method: .get, headers: bearer(token)) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.eTag] == "\"2\"")
-                let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
-                #expect(json?["domainDnsName"] as? String == "contoso.corp.com")
+                let domain = try JSONDecoder().decode(KerberosDomain.self, from: Data(buffer: response.body))
+                #expect(domain.domainDnsName == "contoso.corp.com")
             }
             try await client.execute(uri: domainURI, method: .delete, headers: bearer(token, [.ifMatch: "\"1\""])) { response in
                 #expect(response.status == .preconditionFailed)
-                let detail = try problem(response)["detail"] as? String
+                let detail = try problem(response).detail
                 #expect(detail == "contoso.corp.com changed since it was read (now version 2)")
             }
             try await client.execute(uri: domainURI, method: .delete, headers: bearer(token, [.ifMatch: "\"2\""])) { response in
@@ -208,7 +219,7 @@ func problem(_ response: TestResponse) throws -> [String: Any] {
     }
 
     @Test func aKnownPathWithAnotherMethodIs405WithAllowAndAnUnknownPathIs404() async throws {
-        let arguments = try TestArguments()
+        let arguments = try await TestArguments()
         defer { arguments.remove() }
         try await buildApplication(arguments).test(.router) { client in
             try await client.execute(uri: domainURI, method: .patch) { response in
@@ -232,7 +243,7 @@ func problem(_ response: TestResponse) throws -> [String: Any] {
     }
 
     @Test func injectedFaultsNeedTheSecretAndApplyBeforeTheRoute() async throws {
-        let arguments = try TestArguments(faults: true)
+        let arguments = try await TestArguments(faults: true)
         defer { arguments.remove() }
         try await buildApplication(arguments).test(.router) { client in
             let rule = ByteBuffer(string: #"{"method": "GET", "pathPrefix": "/v1/tenants/contoso/kerberosDomains", "status": 503, "retryAfter": 7}"#)

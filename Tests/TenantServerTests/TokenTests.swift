@@ -1,5 +1,6 @@
 import Foundation
 import OpenSSLSupport
+import TestSupport
 import Testing
 @testable import aadkerb_tenant_server
 import Basics
@@ -72,20 +73,18 @@ import Basics
 
 @Suite struct AssertionTests {
     /// A throw-away RSA key and self-signed certificate, made with the openssl command.
-    static func keyAndCertificate() throws -> (key: [UInt8], cert: [UInt8]) {
+    static func keyAndCertificate() async throws -> (key: [UInt8], cert: [UInt8]) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-assert-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        p.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test",
-                       "-keyout", dir.appendingPathComponent("k").path, "-out", dir.appendingPathComponent("c").path]
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
+        let openssl = try await ChildProcess.run("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test",
+            "-keyout", dir.appendingPathComponent("k").path, "-out", dir.appendingPathComponent("c").path])
+        try #require(openssl.status == 0, "openssl req: \(openssl.stderr)")
         return (Array(try Data(contentsOf: dir.appendingPathComponent("k"))), Array(try Data(contentsOf: dir.appendingPathComponent("c"))))
     }
 
+    /// Untyped on purpose: the claims written are whatever a test needs, wrong ones included.
     static func sign(_ header: [String: Any], _ payload: [String: Any], key: [UInt8]) throws -> String {
         let input = Base64URL.encode(Array(try JSONSerialization.data(withJSONObject: header)))
             + "." + Base64URL.encode(Array(try JSONSerialization.data(withJSONObject: payload)))
@@ -93,7 +92,7 @@ import Basics
     }
 
     @Test func acceptsOnceThenRefusesAReplay() async throws {
-        let (key, cert) = try Self.keyAndCertificate()
+        let (key, cert) = try await Self.keyAndCertificate()
         let registry = ClientRegistry(clients: [.init(tenant: "t", clientId: "app", certificatePEM: String(decoding: cert, as: UTF8.self), roles: [])])
         let verifier = AssertionVerifier()
         let now = Date()
@@ -109,7 +108,7 @@ import Basics
 
     @Test(arguments: ["aud", "exp", "sub", "nbf", "long-lived"])
     func refusesWrongClaims(_ claim: String) async throws {
-        let (key, cert) = try Self.keyAndCertificate()
+        let (key, cert) = try await Self.keyAndCertificate()
         let registry = ClientRegistry(clients: [.init(tenant: "t", clientId: "app", certificatePEM: String(decoding: cert, as: UTF8.self), roles: [])])
         let t = Int(Date().timeIntervalSince1970)
         var payload: [String: Any] = ["iss": "app", "sub": "app", "aud": "https://x/t/oauth2/v2.0/token", "jti": UUID().uuidString, "exp": t + 300]

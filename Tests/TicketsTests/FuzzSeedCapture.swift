@@ -13,11 +13,11 @@ extension TicketsSuites {
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["AADKERB_FUZZ_SEED_DIR"] != nil
                     && ProcessInfo.processInfo.environment[LiveDC.variable] != nil, "only for scripts/fuzz --capture"))
 struct TicketsFuzzSeedCapture {
-    @Test func captureTGSReply() throws {
+    @Test func captureTGSReply() async throws {
         let out = URL(fileURLWithPath: try #require(ProcessInfo.processInfo.environment["AADKERB_FUZZ_SEED_DIR"]))
             .appendingPathComponent("kdc-reply")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let f = try LiveDC.fixture.get()
+        let f = try await LiveDC.fixture.value
         let tgt = try PartialTGT.mint(realm: f.config.realm, userName: f.alice.name, userSID: f.alice.sid, rodcNumber: f.rodcNumber,
                                       keyVersion: f.keyVersion, key: f.key)
         let krb = try Krb5()

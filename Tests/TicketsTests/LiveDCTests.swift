@@ -61,26 +61,26 @@ enum LiveDC {
     }
 
     /// Set up once for all tests (users created if missing, keys read).
-    static let fixture: Result<Fixture, any Error> = Result { try makeFixture() }
+    static let fixture = Task<Fixture, any Error> { try await makeFixture() }
 
-    static func makeFixture() throws -> Fixture {
+    static func makeFixture() async throws -> Fixture {
         let c = try config()
         let krbtgtDN = "CN=krbtgt_AzureAD,CN=Users,\(c.baseDN)"
-        guard let number = try attribute("msDS-SecondaryKrbTgtNumber", of: krbtgtDN, c).flatMap(Int.init),
-              let version = try attribute("msDS-KeyVersionNumber", of: krbtgtDN, c).flatMap(Int.init),
-              let sam = try attribute("sAMAccountName", of: krbtgtDN, c)
+        guard let number = try await attribute("msDS-SecondaryKrbTgtNumber", of: krbtgtDN, c).flatMap(Int.init),
+              let version = try await attribute("msDS-KeyVersionNumber", of: krbtgtDN, c).flatMap(Int.init),
+              let sam = try await attribute("sAMAccountName", of: krbtgtDN, c)
         else { throw TestFailure("\(krbtgtDN) is missing or incomplete: run `aadkerb set` against the DC first") }
-        let key = try azureADKey(sam, c)
-        let domainKvno = try attribute("msDS-KeyVersionNumber", of: "CN=krbtgt,CN=Users,\(c.baseDN)", c).flatMap(Int.init) ?? -1
+        let key = try await azureADKey(sam, c)
+        let domainKvno = try await attribute("msDS-KeyVersionNumber", of: "CN=krbtgt,CN=Users,\(c.baseDN)", c).flatMap(Int.init) ?? -1
 
-        let alice = try user("tkt-alice", uac: 512, c)
-        let bob = try user("tkt-bob", uac: 512, c)
+        let alice = try await user("tkt-alice", uac: 512, c)
+        let bob = try await user("tkt-bob", uac: 512, c)
         let admins = "CN=Domain Admins,CN=Users,\(c.baseDN)"
-        let members = try ldap("ldapsearch", ["-LLL", "-o", "ldif-wrap=no", "-b", admins, "-s", "base", "(objectClass=*)", "member"], c)
+        let members = try await ldap("ldapsearch", ["-LLL", "-o", "ldif-wrap=no", "-b", admins, "-s", "base", "(objectClass=*)", "member"], c)
         if !members.contains("CN=tkt-bob,") {
-            try ldap("ldapmodify", [], c, ldif: "dn: \(admins)\nchangetype: modify\nadd: member\nmember: CN=tkt-bob,CN=Users,\(c.baseDN)\n")
+            try await ldap("ldapmodify", [], c, ldif: "dn: \(admins)\nchangetype: modify\nadd: member\nmember: CN=tkt-bob,CN=Users,\(c.baseDN)\n")
         }
-        let disabled = try user("tkt-disabled", uac: 514, c)
+        let disabled = try await user("tkt-disabled", uac: 514, c)
         let domainSID = alice.sid.split!.domain
         return Fixture(config: c, rodcNumber: number, keyVersion: version, key: key, domainKrbtgtKvno: domainKvno,
                        alice: alice, bob: bob, disabled: disabled, domainSID: domainSID)
@@ -88,22 +88,12 @@ enum LiveDC {
 
     /// krbtgt_AzureAD's current AES-256 key, read from the DC's sam.ldb by scripts/oracle/samba-keys.py
     /// (Samba's own Python bindings). Its output comes through a pipe, never a file.
-    static func azureADKey(_ sam: String, _ c: Config) throws -> Secret {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = [packageRoot.appendingPathComponent("scripts/oracle/samba-keys.py").path, c.dir, sam]
-        let out = Pipe(), err = Pipe()
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        var data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        defer { data.resetBytes(in: 0..<data.count) }
-        guard p.terminationStatus == 0 else { throw TestFailure("samba-keys.py \(sam) exited \(p.terminationStatus) (root needed?): \(errors)") }
+    static func azureADKey(_ sam: String, _ c: Config) async throws -> Secret {
+        var r = try await ChildProcess.run("/usr/bin/python3", [packageRoot.appendingPathComponent("scripts/oracle/samba-keys.py").path, c.dir, sam])
+        defer { for i in r.output.indices { r.output[i] = 0 } }
+        guard r.status == 0 else { throw TestFailure("samba-keys.py \(sam) exited \(r.status) (root needed?): \(r.stderr)") }
         struct Keys: Decodable { var keys: [String] }
-        guard let hex = try JSONDecoder().decode(Keys.self, from: data).keys.first, hex.count == 64 else {
+        guard let hex = try JSONDecoder().decode(Keys.self, from: Data(r.output)).keys.first, hex.count == 64 else {
             throw TestFailure("samba-keys.py found no AES-256 key for \(sam)")
         }
         guard var bytes = Hex.bytes(hex) else { throw TestFailure("samba-keys.py printed a key that is not hex") }
@@ -112,14 +102,14 @@ enum LiveDC {
     }
 
     /// `CN=<name>,CN=Users` with sAMAccountName <name>, created if missing; its objectSid.
-    static func user(_ name: String, uac: Int, _ c: Config) throws -> User {
+    static func user(_ name: String, uac: Int, _ c: Config) async throws -> User {
         let dn = "CN=\(name),CN=Users,\(c.baseDN)"
-        if try attribute("objectSid", of: dn, c) == nil {
+        if try await attribute("objectSid", of: dn, c) == nil {
             let password = "Aa1." + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16)
             let pwd = Data(Array("\"\(password)\"".utf16).flatMap { [UInt8($0 & 0xff), UInt8($0 >> 8)] }).base64EncodedString()
-            try ldap("ldapadd", [], c, ldif: "dn: \(dn)\nobjectClass: user\nsAMAccountName: \(name)\nuserAccountControl: \(uac)\nunicodePwd:: \(pwd)\n")
+            try await ldap("ldapadd", [], c, ldif: "dn: \(dn)\nobjectClass: user\nsAMAccountName: \(name)\nuserAccountControl: \(uac)\nunicodePwd:: \(pwd)\n")
         }
-        guard let b64 = try attribute("objectSid", of: dn, c), let raw = Data(base64Encoded: b64), raw.count >= 8 else {
+        guard let b64 = try await attribute("objectSid", of: dn, c), let raw = Data(base64Encoded: b64), raw.count >= 8 else {
             throw TestFailure("no objectSid for \(dn)")
         }
         let bytes = Array(raw)
@@ -131,9 +121,9 @@ enum LiveDC {
     }
 
     /// One attribute of `dn` (base64 for binary ones), nil when the object or attribute is missing.
-    static func attribute(_ name: String, of dn: String, _ c: Config) throws -> String? {
+    static func attribute(_ name: String, of dn: String, _ c: Config) async throws -> String? {
         let out: String
-        do { out = try ldap("ldapsearch", ["-LLL", "-o", "ldif-wrap=no", "-b", dn, "-s", "base", "(objectClass=*)", name], c) } catch {
+        do { out = try await ldap("ldapsearch", ["-LLL", "-o", "ldif-wrap=no", "-b", dn, "-s", "base", "(objectClass=*)", name], c) } catch {
             if "\(error)".contains("No such object") { return nil }
             throw error
         }
@@ -147,7 +137,7 @@ enum LiveDC {
     /// ldapadd / ldapmodify / ldapsearch as Administrator over LDAPS (password from the DC's
     /// 0600 file, never argv); LDIF goes through a 0600 file in a private directory.
     @discardableResult
-    static func ldap(_ tool: String, _ arguments: [String], _ c: Config, ldif: String? = nil) throws -> String {
+    static func ldap(_ tool: String, _ arguments: [String], _ c: Config, ldif: String? = nil) async throws -> String {
         var args = ["-x", "-H", "ldaps://\(c.ip)", "-D", "Administrator@\(c.dnsDomain)", "-y", c.adminPasswordFile] + arguments
         let dir = try Support.privateDirectory("tickets-ldif")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -156,7 +146,7 @@ enum LiveDC {
             _ = FileManager.default.createFile(atPath: f.path, contents: Data(ldif.utf8), attributes: [.posixPermissions: 0o600])
             args += ["-f", f.path]
         }
-        let r = try Support.run("/usr/bin/" + tool, args, environment: ["LDAPTLS_CACERT": c.dir + "/tls/ca.pem", "LDAPTLS_REQCERT": "demand"])
+        let r = try await Support.run("/usr/bin/" + tool, args, environment: ["LDAPTLS_CACERT": c.dir + "/tls/ca.pem", "LDAPTLS_REQCERT": "demand"])
         guard r.status == 0 else { throw TestFailure("\(tool) exited \(r.status): \(r.stderr)") }
         return r.stdout
     }
@@ -164,7 +154,7 @@ enum LiveDC {
 
 extension TicketsSuites {
 @Suite struct LiveDCTests {
-    func fixture() throws -> LiveDC.Fixture { try LiveDC.fixture.get() }
+    func fixture() async throws -> LiveDC.Fixture { try await LiveDC.fixture.value }
 
     func mint(_ f: LiveDC.Fixture, _ user: LiveDC.User, rodcNumber: Int? = nil, keyVersion: Int? = nil, key: Secret? = nil) throws -> PartialTGT {
         try PartialTGT.mint(realm: f.config.realm, userName: user.name, userSID: user.sid, rodcNumber: rodcNumber ?? f.rodcNumber,
@@ -175,13 +165,13 @@ extension TicketsSuites {
         try TicketExchange(kdc: f.config.ip, timeout: .seconds(10)).exchange(tgt, for: service ?? .krbtgt(realm: f.config.realm))
     }
 
-    @Test func theDCIsNamed() throws {
+    @Test func theDCIsNamed() async throws {
         _ = try LiveDC.config()
-        _ = try fixture()
+        _ = try await fixture()
     }
 
-    @Test func aliceGetsAFullTGTAndAnLDAPTicket() throws {
-        let f = try fixture()
+    @Test func aliceGetsAFullTGTAndAnLDAPTicket() async throws {
+        let f = try await fixture()
         let tgt = try mint(f, f.alice)
         #expect(try exchange(f, tgt) == .issued(kvno: f.domainKrbtgtKvno, etype: 18, server: .krbtgt(realm: f.config.realm)))
         let ldap = try exchange(f, tgt, for: PrincipalName("ldap/\(f.config.fqdn)"))
@@ -189,48 +179,48 @@ extension TicketsSuites {
         #expect(etype == 18 && server == PrincipalName("ldap/\(f.config.fqdn)"))
     }
 
-    @Test func bobADomainAdminIsRevoked() throws {
-        let f = try fixture()
+    @Test func bobADomainAdminIsRevoked() async throws {
+        let f = try await fixture()
         guard case .refused(let code, _) = try exchange(f, try mint(f, f.bob)) else { Issue.record("bob was issued a ticket"); return }
         #expect(code == .tgtRevoked)
     }
 
-    @Test func aDisabledUserIsPolicy() throws {
-        let f = try fixture()
+    @Test func aDisabledUserIsPolicy() async throws {
+        let f = try await fixture()
         guard case .refused(let code, _) = try exchange(f, try mint(f, f.disabled)) else { Issue.record("issued"); return }
         #expect(code == .policy)
     }
 
-    @Test func anUnknownUserIsClientPrincipalUnknown() throws {
-        let f = try fixture()
+    @Test func anUnknownUserIsClientPrincipalUnknown() async throws {
+        let f = try await fixture()
         let ghost = LiveDC.User(name: "tkt-nobody", sid: SecurityIdentifier(authority: 5, subAuthorities: f.domainSID.subAuthorities + [987_654]))
         guard case .refused(let code, _) = try exchange(f, try mint(f, ghost)) else { Issue.record("issued"); return }
         #expect(code == .clientPrincipalUnknown)
     }
 
-    @Test func theWrongKeyIsBadIntegrity() throws {
-        let f = try fixture()
+    @Test func theWrongKeyIsBadIntegrity() async throws {
+        let f = try await fixture()
         let wrong = Secret(bytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
         guard case .refused(let code, _) = try exchange(f, try mint(f, f.alice, key: wrong)) else { Issue.record("issued"); return }
         #expect(code == .badIntegrity)
     }
 
-    @Test func aWrongKeyVersionIsBadKeyVersion() throws {
-        let f = try fixture()
+    @Test func aWrongKeyVersionIsBadKeyVersion() async throws {
+        let f = try await fixture()
         guard case .refused(let code, _) = try exchange(f, try mint(f, f.alice, keyVersion: f.keyVersion + 7)) else { Issue.record("issued"); return }
         #expect(code == .badKeyVersion)
     }
 
-    @Test func anUnknownRODCNumberIsNotUs() throws {
-        let f = try fixture()
+    @Test func anUnknownRODCNumberIsNotUs() async throws {
+        let f = try await fixture()
         let other = f.rodcNumber == 0xffff ? 1 : f.rodcNumber + 1
         guard case .refused(let code, _) = try exchange(f, try mint(f, f.alice, rodcNumber: other)) else { Issue.record("issued"); return }
         #expect(code == .notUs)
     }
 
     /// Samba 4.17 does not implement KERB-KEY-LIST-REQ: it issues the full TGT without padata 162.
-    @Test func sambaAnswersNoKeyList() throws {
-        let f = try fixture()
+    @Test func sambaAnswersNoKeyList() async throws {
+        let f = try await fixture()
         let probe = try TicketExchange(kdc: f.config.ip).probeKeyList(try mint(f, f.alice))
         #expect(probe.outcome == .issued(kvno: f.domainKrbtgtKvno, etype: 18, server: .krbtgt(realm: f.config.realm)))
         #expect(!probe.supported && probe.keyTypes.isEmpty)
@@ -238,8 +228,8 @@ extension TicketsSuites {
 
     /// MIT's own client uses the minted ticket: it is put in a credential cache FILE in a 0700
     /// directory (here only; the library writes nothing) and `kvno` asks the DC for ldap/<dc>.
-    @Test func mitKvnoAcceptsTheTicket() throws {
-        let f = try fixture()
+    @Test func mitKvnoAcceptsTheTicket() async throws {
+        let f = try await fixture()
         let tgt = try mint(f, f.alice)
         let dir = try Support.privateDirectory("tickets-ccache")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -257,11 +247,11 @@ extension TicketsSuites {
         }
         #expect(code == 0)
         let service = "ldap/\(f.config.fqdn)@\(f.config.realm)"
-        let r = try Support.run("/usr/bin/kvno", ["-c", cache, service], environment: ["KRB5_CONFIG": f.config.krb5Config])
+        let r = try await Support.run("/usr/bin/kvno", ["-c", cache, service], environment: ["KRB5_CONFIG": f.config.krb5Config])
         #expect(r.status == 0, "kvno: \(r.stderr)")
         #expect(r.stdout.contains("\(service): kvno = "), "kvno printed: \(r.stdout)")
         // klist sees both: the partial TGT and the service ticket the DC gave for it.
-        let l = try Support.run("/usr/bin/klist", ["-c", cache], environment: ["KRB5_CONFIG": f.config.krb5Config])
+        let l = try await Support.run("/usr/bin/klist", ["-c", cache], environment: ["KRB5_CONFIG": f.config.krb5Config])
         #expect(l.stdout.contains("krbtgt/\(f.config.realm)@\(f.config.realm)") && l.stdout.contains(service))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Basics
+import TestSupport
 import Testing
 @testable import Tickets
 
@@ -19,36 +20,11 @@ enum Support {
         return dir
     }
 
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Runs `program` with `arguments`; `input` (e.g. a key, hex) goes through a pipe, never a
-    /// file; stdout and stderr go to files in a private directory, so no pipe can fill up.
-    static func run(_ program: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:]) throws -> Run {
-        let dir = try privateDirectory("tickets-run")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: program)
-        p.arguments = arguments
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        p.standardInput = input == nil ? FileHandle.nullDevice : pipe
-        p.standardOutput = try FileHandle(forWritingTo: out)
-        p.standardError = try FileHandle(forWritingTo: err)
-        try p.run()
-        if let input {
-            pipe.fileHandleForWriting.write(Data(input.utf8))
-            try pipe.fileHandleForWriting.close()
-        }
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
-                   stderr: try String(contentsOf: err, encoding: .utf8))
+    /// Runs `program` with `arguments` through the tests' one runner (TestSupport's
+    /// `ChildProcess`); `input` (e.g. a key, hex) goes through a pipe, never a file, and so do
+    /// stdout and stderr, collected whole while it runs, so no pipe can fill up.
+    static func run(_ program: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:]) async throws -> ProcessResult {
+        try await ChildProcess.run(program, arguments, environment: environment, stdin: input)
     }
 
     /// The Python that has impacket: AADKERB_PYTHON, else `python3` on PATH.
@@ -60,22 +36,57 @@ enum Support {
 
     /// Runs the impacket oracle (mode "ticket" with the krbtgt key, or "asrep" with the session
     /// key) on `der`; fails the test loudly when impacket is missing.
-    static func oracle(_ mode: String, der: [UInt8], key: Secret) throws -> [String: Any] {
+    static func oracle<Report: Decodable>(_ mode: String, der: [UInt8], key: Secret, as: Report.Type) async throws -> Report {
         let dir = try privateDirectory("tickets-oracle")
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("message.der")
         try Data(der).write(to: file)
         let hex = key.withUnsafeBytes { Hex.string($0) }
-        let r = try run(python, pythonArguments + [oracle, mode, file.path], input: hex)
+        let r = try await run(python, pythonArguments + [oracle, mode, file.path], input: hex)
         if r.status == 3 {
             throw TestFailure("the impacket oracle cannot run: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)). "
                               + "Install impacket (pip install impacket) for the python3 on PATH, or set AADKERB_PYTHON.")
         }
         guard r.status == 0 else { throw TestFailure("ticket-oracle.py \(mode) exited \(r.status): \(r.stderr)") }
-        guard let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] else {
-            throw TestFailure("ticket-oracle.py printed no JSON object: \(r.stdout)")
+        do {
+            return try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+        } catch {
+            throw TestFailure("ticket-oracle.py printed no \(Report.self): \(error)\n\(r.stdout)")
         }
-        return json
+    }
+
+    /// What ticket-oracle.py prints for mode "ticket": the ticket as impacket decrypts and parses it.
+    struct TicketReport: Decodable {
+        let realm: String, sname: String, etype: Int, kvno: Int
+        let crealm: String, cname: String
+        let session_key_type: Int, session_key_length: Int
+        let pac_count: Int
+        let pac: PAC?
+
+        struct PAC: Decodable {
+            let buffers: [Buffer]
+            let offsets_aligned: Bool
+            let logon_info_size: Int?
+            let logon: LogonInfo?
+            let client_info_name: String?
+            let requestor_sid: String?
+            let server_signature: Signature?
+            let kdc_signature: Signature?
+            let server_signature_valid: Bool?
+            let kdc_signature_valid: Bool?
+        }
+        struct Buffer: Decodable { let type: Int, size: Int, offset: Int }
+        struct LogonInfo: Decodable {
+            let effective_name: String, user_id: Int, primary_group_id: Int, group_count: Int, groups: [Int]
+            let logon_domain_name: String, logon_domain_id: String, user_sid: String, sid_count: Int
+        }
+        struct Signature: Decodable { let type: Int, length: Int, buffer_size: Int }
+    }
+
+    /// What ticket-oracle.py prints for mode "asrep": the AS-REP opened with the session key.
+    struct ASRepReport: Decodable {
+        let crealm: String, cname: String, ticket_sname: String, ticket_kvno: Int
+        let srealm: String, sname: String, key_type: Int, key_matches: Bool
     }
 
     /// A fixed test key (not a real one): 32 bytes.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import WCFBinary
 import Basics
@@ -35,24 +36,13 @@ import Basics
         }
     }
 
-    static func oracle(_ cases: [[String: String]]) throws -> [Result] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", fixtures]
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        p.standardError = errors
-        try p.run()
-        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: cases))
-        try input.fileHandleForWriting.close()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw OracleFailure(message: "wcf_oracle.py exited \(p.terminationStatus): \(err). Is `wcf==0.5.5` installed (scripts/install-deps)?")
+    static func oracle(_ cases: [[String: String]]) async throws -> [Result] {
+        let input = String(decoding: try JSONEncoder().encode(cases), as: UTF8.self)
+        let r = try await ChildProcess.run("/usr/bin/env", ["python3", fixtures], stdin: input)
+        guard r.status == 0 else {
+            throw OracleFailure(message: "wcf_oracle.py exited \(r.status): \(r.stderr). Is `wcf==0.5.5` installed (scripts/install-deps)?")
         }
-        return try JSONDecoder().decode([Result].self, from: out)
+        return try JSONDecoder().decode([Result].self, from: Data(r.output))
     }
 
     struct OracleFailure: Error, CustomStringConvertible { let message: String; var description: String { message } }
@@ -64,10 +54,10 @@ import Basics
         return try q.element()
     }
 
-    @Test func wcfReadsWhatWeWrite() throws {
+    @Test func wcfReadsWhatWeWrite() async throws {
         let trees = try Self.corpus.map(Self.parse)
         let encoded = trees.map { WCFBinaryEncoder().encode($0) }
-        let results = try Self.oracle(encoded.map { ["op": "decode", "hex": Hex.string($0)] }
+        let results = try await Self.oracle(encoded.map { ["op": "decode", "hex": Hex.string($0)] }
                                       + Self.corpus.map { ["op": "canon", "xml": $0] })
         for i in Self.corpus.indices {
             let wcf = results[i], original = results[Self.corpus.count + i]
@@ -77,21 +67,21 @@ import Basics
         }
     }
 
-    @Test func weReadWhatWcfWrites() throws {
-        let results = try Self.oracle(Self.corpus.map { ["op": "encode", "xml": $0] })
+    @Test func weReadWhatWcfWrites() async throws {
+        let results = try await Self.oracle(Self.corpus.map { ["op": "encode", "xml": $0] })
         for (i, r) in results.enumerated() {
             #expect(r.error == nil, "wcf could not write case \(i): \(r.error ?? "")")
             guard let h = r.hex else { continue }
             let ours = try WCFBinaryDecoder().decode(hex(h))
-            let check = try Self.oracle([["op": "canon", "xml": ours.xmlString()]])
+            let check = try await Self.oracle([["op": "canon", "xml": ours.xmlString()]])
             #expect(check[0].canon != nil && check[0].canon == r.canon, "case \(i): we read \(ours.xmlString())")
         }
     }
 
     /// wcf writes the text records WCFBinaryEncoder never emits (UnicodeChars8Text, the numeric
     /// and boolean ones, dictionary names the encoder spells out): the decoder must read them all.
-    @Test func wcfUsesOtherRecordTypesThanOurEncoder() throws {
-        let r = try Self.oracle([["op": "encode", "xml": Self.corpus[2]]])
+    @Test func wcfUsesOtherRecordTypesThanOurEncoder() async throws {
+        let r = try await Self.oracle([["op": "encode", "xml": Self.corpus[2]]])
         let bytes = hex(try #require(r[0].hex))
         #expect(bytes.contains(0xB6) || bytes.contains(0xB7) || bytes.contains(0x86) || bytes.contains(0x80))
     }
