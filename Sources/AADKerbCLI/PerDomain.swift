@@ -45,16 +45,19 @@ enum PerDomain {
             Terminal.writeOut(format == .json ? result.json : result.table)
             return result.status
         }
-        let outcomes = await withTaskGroup(of: (Int, Result<DomainResult, any Error>).self) { group in
+        // Each domain's outcome goes into its own slot, written by its task, rather than back
+        // through the task group as an (index, outcome) pair: in release builds (Swift 6.3.1,
+        // Linux) the index of such a pair arrived as 0 or garbage, and reports were printed
+        // under other domains' names (docs/performance.md, "Found by the WAN bench").
+        let slots = OutcomeSlots(count: targets.count)
+        await withTaskGroup(of: Void.self) { group in
             for (index, target) in targets.enumerated() {
                 group.addTask {
-                    do { return (index, .success(try await body(target))) } catch { return (index, .failure(error)) }
+                    do { slots.set(index, .success(try await body(target))) } catch { slots.set(index, .failure(error)) }
                 }
             }
-            var collected: [(Int, Result<DomainResult, any Error>)] = []
-            for await pair in group { collected.append(pair) }
-            return collected.sorted { $0.0 < $1.0 }.map(\.1)
         }
+        let outcomes = slots.outcomes
         if format.isMonitoring, let command {
             // every domain gives a sample, a failed one too: monitoring reads failures as states
             let samples = zip(targets, outcomes).map { target, outcome -> MonitorSample in
@@ -122,5 +125,22 @@ enum PerDomain {
         let Error: String
         let ExitCode: Int32
         let Message: String
+    }
+}
+
+/// One outcome per domain, each written once by the domain's own task.
+final class OutcomeSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<DomainResult, any Error>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ outcome: Result<DomainResult, any Error>) {
+        lock.withLock { slots[index] = outcome }
+    }
+
+    /// In the targets' order; a slot its task never wrote cannot happen (the group waits for every task).
+    var outcomes: [Result<DomainResult, any Error>] {
+        lock.withLock { slots.map { $0 ?? .failure(CLIError(status: .failure, message: "internal error: a domain's task left no outcome")) } }
     }
 }
