@@ -26,7 +26,7 @@ public enum Hex {
         var high: UInt8?
         for c in ascii {
             if ignoringWhitespace, c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d { continue }
-            guard let v = nibble(c) else { wipe(&out); return nil }
+            guard let v = digit(c) else { wipe(&out); return nil }
             if let h = high {
                 out.append(h << 4 | v)
                 high = nil
@@ -62,7 +62,8 @@ public enum Hex {
         return p0.reversed() + p1.reversed() + p2.reversed() + p3 + p4
     }
 
-    private static func nibble(_ c: UInt8) -> UInt8? {
+    /// The value of one ASCII hex digit (either case), or nil for any other byte.
+    public static func digit(_ c: UInt8) -> UInt8? {
         switch c {
         case 0x30...0x39: return c - 0x30
         case 0x61...0x66: return c - 0x57

@@ -135,14 +135,6 @@ public struct DistinguishedName: Sendable, Hashable, CustomStringConvertible {
             return String(decoding: s[at..<end], as: UTF8.self).first ?? "\u{FFFD}"
         }
 
-        static func isHexDigit(_ b: UInt8) -> Bool {
-            (0x30...0x39).contains(b) || (0x41...0x46).contains(b) || (0x61...0x66).contains(b)
-        }
-
-        static func hexValue(_ b: UInt8) -> UInt8 {
-            b <= 0x39 ? b - 0x30 : (b | 0x20) - 0x61 + 10
-        }
-
         mutating func skipSpaces() { while i < s.count, s[i] == Self.space { i += 1 } }
 
         mutating func parse() throws(ParseError) -> [RDN] {
@@ -181,7 +173,7 @@ public struct DistinguishedName: Sendable, Hashable, CustomStringConvertible {
             while end > start, s[end - 1] == Self.space { end -= 1 }
             let type = String(decoding: s[start..<end], as: UTF8.self)
             // the scan above stops at ';', so a type never carries attribute options
-            let bare = type.utf8.count > 4 && type.utf8.prefix(4).map({ $0 | 0x20 }) == Array("oid.".utf8) ? String(type.dropFirst(4)) : type
+            let bare = type.lowercased().hasPrefix("oid.") ? String(type.dropFirst(4)) : type
             guard LDAPFilter.isValidAttribute(bare) else { throw .invalidAttributeType(type) }
             i += 1  // '='
             skipSpaces()
@@ -193,7 +185,7 @@ public struct DistinguishedName: Sendable, Hashable, CustomStringConvertible {
                 // hexstring form of a BER encoding: kept as written
                 let start = i
                 i += 1
-                while i < s.count, Self.isHexDigit(s[i]) { i += 1 }
+                while i < s.count, Hex.digit(s[i]) != nil { i += 1 }
                 guard (i - start - 1) % 2 == 0, i - start > 1 else { throw .invalidEscape(position: position(start)) }
                 let v = String(decoding: s[start..<i], as: UTF8.self)
                 skipSpaces()
@@ -208,9 +200,9 @@ public struct DistinguishedName: Sendable, Hashable, CustomStringConvertible {
                     trailingUnescapedSpaces = 0
                     guard i + 1 < s.count else { throw .invalidEscape(position: position(i)) }
                     let n = s[i + 1]
-                    if Self.isHexDigit(n) {
-                        guard i + 2 < s.count, Self.isHexDigit(s[i + 2]) else { throw .invalidEscape(position: position(i)) }
-                        bytes.append(Self.hexValue(n) << 4 | Self.hexValue(s[i + 2]))
+                    if let high = Hex.digit(n) {
+                        guard i + 2 < s.count, let low = Hex.digit(s[i + 2]) else { throw .invalidEscape(position: position(i)) }
+                        bytes.append(high << 4 | low)
                         i += 3
                     } else if Self.escapable.contains(n) {
                         bytes.append(n)
