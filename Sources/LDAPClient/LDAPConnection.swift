@@ -90,7 +90,7 @@ public actor LDAPConnection {
             try set(LDAP_OPT_X_TLS_REQUIRE_CERT, "certificate check", &demand)
             var minimum: Int32 = cldap_tls_protocol_tls1_2()
             let key = TLSContextCache.Key(caFile: configuration.caFile, requireCertificate: demand, minimumVersion: minimum)
-            try TLSContextCache.shared.attach(to: ld, key: key) {
+            try TLSContextCache.shared.attach(to: ld, key: key, use: { try set(LDAP_OPT_X_TLS_CTX, "TLS context", $0) }) {
                 if let caFile = configuration.caFile {
                     try caFile.withCString { try set(LDAP_OPT_X_TLS_CACERTFILE, "CA file", $0) }
                 }

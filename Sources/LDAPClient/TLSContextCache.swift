@@ -31,22 +31,21 @@ final class TLSContextCache: @unchecked Sendable {
     /// How many contexts were built per CA file (tests: a second connection must not build one).
     private var builds: [String?: Int] = [:]
 
-    /// Gives `handle` the context for `key`, building it on this handle the first time.
+    /// Gives `handle` the context for `key` through `use` (which sets `LDAP_OPT_X_TLS_CTX` and
+    /// throws as any other option that cannot be set), or builds it on this handle the first time:
     /// `build` sets the handle's TLS options and `LDAP_OPT_X_TLS_NEWCTX`, throwing on failure.
     /// Held under the lock while building, so sixteen domains that start at once load the CA
     /// file once, not sixteen times.
-    func attach(to handle: OpaquePointer, key: Key, build: () throws -> Void) throws {
+    func attach(to handle: OpaquePointer, key: Key, use: (UnsafeMutableRawPointer) throws -> Void,
+                build: () throws -> Void) throws {
         lock.lock()
         defer { lock.unlock() }
-        if let context = contexts[key] {
-            if ldap_set_option(handle, LDAP_OPT_X_TLS_CTX, context) == LDAP_OPT_SUCCESS { return }
-            // could not take the shared context: fall back to one of the handle's own
-        }
+        if let context = contexts[key] { return try use(context) }
         try build()
         builds[key.caFile, default: 0] += 1
         var context: UnsafeMutableRawPointer?
         if ldap_get_option(handle, LDAP_OPT_X_TLS_CTX, &context) == LDAP_OPT_SUCCESS, let context {
-            contexts[key] = contexts[key] ?? context
+            contexts[key] = context
         }
     }
 
