@@ -146,7 +146,7 @@ enum LiveDC {
             _ = FileManager.default.createFile(atPath: f.path, contents: Data(ldif.utf8), attributes: [.posixPermissions: 0o600])
             args += ["-f", f.path]
         }
-        let r = try await Support.run("/usr/bin/" + tool, args, environment: ["LDAPTLS_CACERT": c.dir + "/tls/ca.pem", "LDAPTLS_REQCERT": "demand"])
+        let r = try await ChildProcess.run("/usr/bin/" + tool, args, environment: ["LDAPTLS_CACERT": c.dir + "/tls/ca.pem", "LDAPTLS_REQCERT": "demand"])
         guard r.status == 0 else { throw TestFailure("\(tool) exited \(r.status): \(r.stderr)") }
         return r.stdout
     }
@@ -247,11 +247,11 @@ extension TicketsSuites {
         }
         #expect(code == 0)
         let service = "ldap/\(f.config.fqdn)@\(f.config.realm)"
-        let r = try await Support.run("/usr/bin/kvno", ["-c", cache, service], environment: ["KRB5_CONFIG": f.config.krb5Config])
+        let r = try await ChildProcess.run("/usr/bin/kvno", ["-c", cache, service], environment: ["KRB5_CONFIG": f.config.krb5Config])
         #expect(r.status == 0, "kvno: \(r.stderr)")
         #expect(r.stdout.contains("\(service): kvno = "), "kvno printed: \(r.stdout)")
         // klist sees both: the partial TGT and the service ticket the DC gave for it.
-        let l = try await Support.run("/usr/bin/klist", ["-c", cache], environment: ["KRB5_CONFIG": f.config.krb5Config])
+        let l = try await ChildProcess.run("/usr/bin/klist", ["-c", cache], environment: ["KRB5_CONFIG": f.config.krb5Config])
         #expect(l.stdout.contains("krbtgt/\(f.config.realm)@\(f.config.realm)") && l.stdout.contains(service))
     }
 }

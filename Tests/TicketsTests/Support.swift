@@ -20,13 +20,6 @@ enum Support {
         return dir
     }
 
-    /// Runs `program` with `arguments` through the tests' one runner (TestSupport's
-    /// `ChildProcess`); `input` (e.g. a key, hex) goes through a pipe, never a file, and so do
-    /// stdout and stderr, collected whole while it runs, so no pipe can fill up.
-    static func run(_ program: String, _ arguments: [String], input: String? = nil, environment: [String: String] = [:]) async throws -> ProcessResult {
-        try await ChildProcess.run(program, arguments, environment: environment, stdin: input)
-    }
-
     /// The Python that has impacket: AADKERB_PYTHON, else `python3` on PATH.
     static var python: String {
         if let p = ProcessInfo.processInfo.environment["AADKERB_PYTHON"], !p.isEmpty { return p }
@@ -42,7 +35,8 @@ enum Support {
         let file = dir.appendingPathComponent("message.der")
         try Data(der).write(to: file)
         let hex = key.withUnsafeBytes { Hex.string($0) }
-        let r = try await run(python, pythonArguments + [oracle, mode, file.path], input: hex)
+        // the key (hex) goes through stdin, a pipe, never a file (TestSupport's ChildProcess)
+        let r = try await ChildProcess.run(python, pythonArguments + [oracle, mode, file.path], stdin: hex)
         if r.status == 3 {
             throw TestFailure("the impacket oracle cannot run: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)). "
                               + "Install impacket (pip install impacket) for the python3 on PATH, or set AADKERB_PYTHON.")
