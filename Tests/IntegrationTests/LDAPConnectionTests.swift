@@ -221,6 +221,27 @@ import Basics
         #expect(TLSContextCache.shared.buildCount(caFile: fabrikamCA) == 1)
     }
 
+    /// The host name check is the handle's own, not the shared context's: after a connection
+    /// built the context for the DC's CA, the same DC reached under a name its certificate does
+    /// not hold (its address as one 32-bit number, which the resolver takes and the certificate
+    /// check compares as a DNS name) is refused, on the shared context, and the right name still
+    /// connects.
+    @Test func aSharedTLSContextStillChecksEachConnectionsHostName() async throws {
+        let dc = try await Fixture.shared.dc("contoso")
+        let ca = try copyOfFile(dc.caFile)
+        defer { try? FileManager.default.removeItem(atPath: ca) }
+        _ = try await LDAPConnection.open(LDAPConfiguration(uri: dc.uri, caFile: ca))
+        let octets = dc.ip.split(separator: ".").compactMap { UInt32($0) }
+        try #require(octets.count == 4)
+        let number = octets.reduce(0) { $0 << 8 | $1 }
+        let error = await #expect(throws: LDAPError.self) {
+            _ = try await LDAPConnection.open(LDAPConfiguration(uri: "ldaps://\(number)", caFile: ca))
+        }
+        #expect(error?.kind == .tls, "\(String(describing: error))")
+        _ = try await LDAPConnection.open(LDAPConfiguration(uri: dc.uri, caFile: ca))
+        #expect(TLSContextCache.shared.buildCount(caFile: ca) == 1, "the refused connection must have used the shared context")
+    }
+
     private func copyOfFile(_ path: String) throws -> String {
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("aadkerb-ca-\(UUID().uuidString).pem").path
         try FileManager.default.copyItem(atPath: path, toPath: copy)
