@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "TicketsTests", dependencies: ["Tickets", "CKrb5", "Basics", "TestSupport", .product(name: "SwiftASN1", package: "swift-asn1")],
                     exclude: ["oracle"]),
         .testTarget(name: "WCFBinaryTests", dependencies: ["WCFBinary", "Basics", "TestSupport"]),
-        .testTarget(name: "AADKerbCLITests", dependencies: ["AADKerbCLI", "AADKerbCore", "Basics"]),
+        .testTarget(name: "AADKerbCLITests", dependencies: ["AADKerbCLI", "AADKerbCore", "Basics", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "EntraSyncTests", dependencies: ["EntraSync", "WCFBinary", "TenantAPI", "Basics"]),
         .testTarget(name: "TenantServerTests", dependencies: [
             "aadkerb-tenant-server", "OpenSSLSupport", "TenantAPI", "Basics", "TestSupport",

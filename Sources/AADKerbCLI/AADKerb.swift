@@ -21,23 +21,30 @@ public struct AADKerb: AsyncParsableCommand {
         // a Nagios plugin answers bad arguments with UNKNOWN (3) and a status line, not 64
         let nagios = zip(arguments, arguments.dropFirst()).contains { ["-o", "--output"].contains($0) && $1 == "nagios" }
             || arguments.contains("--output=nagios")
-        if let message = Suggestions.check(arguments) {
-            Terminal.writeErr(message)
-            if nagios { Terminal.writeOut("AADKERB UNKNOWN - \(message)"); Glibc.exit(3) }
-            Glibc.exit(ExitStatus.usage.rawValue)
-        }
-        if nagios {
-            do { _ = try Self.parseAsRoot(arguments) } catch where Self.exitCode(for: error) == .validationFailure {
+        // Parse first: "did you mean" is worked out only for arguments the parser refused, since
+        // it renders each command's help to learn its options (a fifth of a `get`'s own CPU time
+        // when it ran on every start; docs/performance.md).
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            if let message = Suggestions.check(arguments) {
+                Terminal.writeErr(message)
+                if nagios { Terminal.writeOut("AADKERB UNKNOWN - \(message)"); Glibc.exit(3) }
+                Glibc.exit(ExitStatus.usage.rawValue)
+            }
+            if nagios, Self.exitCode(for: error) == .validationFailure {
                 let message = Self.message(for: error)
                 Terminal.writeErr("aadkerb: error: \(message)")
                 Terminal.writeOut("AADKERB UNKNOWN - \(message)".replacingOccurrences(of: "\n", with: " "))
                 Glibc.exit(3)
-            } catch {}
+            }
+            exit(withError: error)
         }
         // What AsyncParsableCommand.main(_:) does, spelled out: from another module the call
         // resolves to ParsableCommand's synchronous main, which refuses an async root.
         do {
-            var command = try parseAsRoot(arguments)
+            var command = command
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -26,7 +26,7 @@ struct PolicyCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the allowed and the denied principals.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "List the allowed and the denied principals.")
         @OptionGroup var connection: DomainOptions
         @OptionGroup var output: OutputOptions
 
@@ -45,19 +45,20 @@ struct PolicyCommand: AsyncParsableCommand {
     }
 
     struct Allow: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add principals to msDS-RevealOnDemandGroup (or --remove them).")
+        static let configuration = CommandConfiguration(commandName: "allow", abstract: "Add principals to msDS-RevealOnDemandGroup (or --remove them).")
         @OptionGroup var edit: PolicyEdit
         func run() async throws { try await edit.run(.allowed, command: "policy allow") }
     }
 
     struct Deny: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add principals to msDS-NeverRevealGroup (or --remove them).")
+        static let configuration = CommandConfiguration(commandName: "deny", abstract: "Add principals to msDS-NeverRevealGroup (or --remove them).")
         @OptionGroup var edit: PolicyEdit
         func run() async throws { try await edit.run(.denied, command: "policy deny") }
     }
 
     struct Reset: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "reset",
             abstract: "Back to aadkerb set's policy: deny the privileged groups, allow Domain Users, remove every other entry.")
         @OptionGroup var connection: DomainOptions
         @OptionGroup var output: OutputOptions
@@ -81,6 +82,7 @@ struct PolicyCommand: AsyncParsableCommand {
 
     struct Explain: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "explain",
             abstract: "Say whether the cloud may issue tickets for a user, and which group decides it.",
             discussion: "Uses the user's tokenGroups: every group it belongs to, nested and primary included. Exit 0 allowed, 7 refused (denied or not allowed).")
         @OptionGroup var connection: DomainOptions

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Testing
 @testable import AADKerbCLI
@@ -72,6 +73,31 @@ import TenantAPI
         #expect(ExitStatus(LDAPError(code: .invalidCredentials, operation: "bind")) == .authenticationFailed)
         #expect(ExitStatus(StoreConflict("412")) == .tenantFailure)
         #expect(ExitStatus(CLIError.usage("x")) == .usage)
+    }
+}
+
+/// What every start pays for the command tree.
+@Suite struct CommandTreeTests {
+    /// ArgumentParser names a command without a commandName from `String(describing:)` of its type,
+    /// which demangles the type name through the runtime: a tenth of a one-domain get's
+    /// instructions, for every command in the tree on every start (docs/performance.md).
+    @Test func everyCommandNamesItself() {
+        var pending: [any ParsableCommand.Type] = [AADKerb.self]
+        var seen = 0
+        while let command = pending.popLast() {
+            seen += 1
+            #expect(command.configuration.commandName != nil, "\(command) has no commandName")
+            pending += command.configuration.subcommands
+        }
+        #expect(seen >= 15, "the tree was walked: \(seen) commands")
+    }
+
+    /// "Did you mean", now worked out only after the parser has refused the arguments (start()).
+    @Test func suggestionsStillNameTheClosestCommandAndOption() {
+        #expect(Suggestions.check(["gte"])?.contains("did you mean 'get'?") == true)
+        #expect(Suggestions.check(["get", "--domian", "x"])?.contains("did you mean '--domain'?") == true)
+        #expect(Suggestions.check(["policy", "shwo"])?.contains("did you mean 'show'?") == true)
+        #expect(Suggestions.check(["get", "--domain", "x"]) == nil)
     }
 }
 
