@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "LDAPClient", dependencies: ["CLDAP", "Basics", "EndpointProbe", .product(name: "Logging", package: "swift-log")]),
         // A second look at a server a connection just failed to: name resolution, TCP, StartTLS,
         // whether the port speaks TLS, and the certificate it shows (OpenSSL), to name the cause.
-        .target(name: "EndpointProbe", dependencies: ["COpenSSLTLS"]),
+        .target(name: "EndpointProbe", dependencies: ["COpenSSLTLS", .product(name: "SwiftASN1", package: "swift-asn1")]),
         // DNS SRV lookups through glibc's resolver: every resolv.conf nameserver or the one given
         // (IPv4 or IPv6), TCP when the UDP answer is truncated; answers read with ns_parserr.
         .target(name: "DNSClient", dependencies: ["CResolv", "EndpointProbe"]),
@@ -113,7 +113,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: [.product(name: "Subprocess", package: "swift-subprocess")],
                 path: "Tests/TestSupport"),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
-        .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient", "EndpointProbe"]),
+        .testTarget(name: "LDAPClientTests", dependencies: ["LDAPClient", "EndpointProbe", "TestSupport"]),
         .testTarget(name: "AADKerbCoreTests", dependencies: ["AADKerbCore", "TenantAPI", "LDAPClient", "Basics"]),
         .testTarget(name: "DRSClientTests", dependencies: ["DRSClient", "Basics", "TestSupport"]),
         .testTarget(name: "DNSClientTests", dependencies: ["DNSClient"]),

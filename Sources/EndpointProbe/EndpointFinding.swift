@@ -1,5 +1,6 @@
 import COpenSSLTLS
 import Glibc
+import SwiftASN1
 
 /// A host and port, printed as `host:port` (`[v6]:port`).
 public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
@@ -171,6 +172,12 @@ public struct PeerCertificate: Sendable, Equatable {
 
 /// A CA file checked before any connection: it must be a readable file holding at least one
 /// PEM certificate.
+///
+/// The check reads the PEM blocks (OpenSSL's `PEM_read`, as lenient as the TLS libraries about
+/// line lengths and text between blocks) and looks at each CERTIFICATE block's shape, a SEQUENCE
+/// of two SEQUENCEs and a BIT STRING, without decoding the certificate: GnuTLS does that when it
+/// loads the file, and decoding it here too (`PEM_read_X509`) was a tenth of a one-domain `get`'s
+/// instructions, most of it OpenSSL 3 setting up its key decoders (docs/performance.md).
 public enum CAFile {
     public enum Problem: Error, Sendable, Equatable, CustomStringConvertible {
         case unreadable(path: String, reason: String)
@@ -195,12 +202,26 @@ public enum CAFile {
         guard let file = fopen(path, "r") else { throw Problem.unreadable(path: path, reason: String(cString: strerror(errno))) }
         defer { fclose(file) }
         var count = 0
-        while let cert = PEM_read_X509(file, nil, nil, nil) {
-            X509_free(cert)
-            count += 1
+        while true {
+            var name: UnsafeMutablePointer<CChar>?
+            var header: UnsafeMutablePointer<CChar>?
+            var data: UnsafeMutablePointer<UInt8>?
+            var length = 0
+            // 0 at the end of the file, and for a block whose base64 does not decode
+            guard PEM_read(file, &name, &header, &data, &length) == 1 else { break }
+            defer { CRYPTO_free(name, nil, 0); CRYPTO_free(header, nil, 0); CRYPTO_free(data, nil, 0) }
+            guard let name, let data, ["CERTIFICATE", "X509 CERTIFICATE"].contains(String(cString: name)) else { continue }
+            if isCertificate(Array(UnsafeBufferPointer(start: data, count: length))) { count += 1 }
         }
         ERR_clear_error()
         guard count > 0 else { throw Problem.noCertificate(path: path) }
         return count
+    }
+
+    /// Certificate ::= SEQUENCE { tbsCertificate SEQUENCE, signatureAlgorithm SEQUENCE, signature BIT STRING }
+    /// (RFC 5280 4.1), read as BER so that an old CA's loose encoding is not refused here.
+    static func isCertificate(_ der: [UInt8]) -> Bool {
+        guard let node = try? BER.parse(der), node.identifier == .sequence, case let .constructed(children) = node.content else { return false }
+        return children.map(\.identifier) == [.sequence, .sequence, .bitString]
     }
 }
