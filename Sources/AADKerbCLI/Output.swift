@@ -98,7 +98,7 @@ func reportingErrors(_ options: OutputOptions, _ body: () async throws -> ExitSt
     let status: ExitStatus
     do {
         try Diagnostics.bootstrap(verbosity: options.verbose,
-                                  logFile: options.logFile ?? ProcessInfo.processInfo.environment["AADKERB_LOG_FILE"].flatMap { $0.isEmpty ? nil : $0 })
+                                  logFile: options.logFile ?? ProcessHardening.environment["AADKERB_LOG_FILE"].flatMap { $0.isEmpty ? nil : $0 })
         // argv carries no secret by design (passwords, secrets and tokens are files, stdin or env)
         Diagnostics.log.info("start", metadata: ["argv": "\(CommandLine.arguments.dropFirst().joined(separator: " "))",
                                                  "version": "\(AADKerb.version)"])

@@ -8,15 +8,18 @@ enum ProcessHardening {
     /// The variables that carry secrets: kept here, removed from the environment.
     static let secretVariables = ["AADKERB_DOMAIN_PASSWORD", "AADKERB_CLIENT_SECRET", "AADKERB_ACCESS_TOKEN"]
 
-    nonisolated(unsafe) private static var captured: [String: String] = [:]
+    /// The environment as read once at the start, secrets included (written by `apply` while the
+    /// process is single-threaded, only read after). Foundation builds a new dictionary from
+    /// environ on every `ProcessInfo.environment`; aadkerb never changes its environment but to
+    /// remove the secret variables, so one read serves the whole run.
+    nonisolated(unsafe) private static var snapshot: [String: String]?
 
     static func apply() {
         var none = rlimit(rlim_cur: 0, rlim_max: 0)
         _ = setrlimit(Int32(RLIMIT_CORE.rawValue), &none)
         _ = prctl(4 /* PR_SET_DUMPABLE */, 0, 0, 0, 0)
-        let environment = ProcessInfo.processInfo.environment
+        snapshot = ProcessInfo.processInfo.environment
         for name in secretVariables {
-            if let value = environment[name] { captured[name] = value }
             // /proc/<pid>/environ shows the original block, which unsetenv leaves as it was: zero
             // the value where it lies, then drop the variable
             if let pointer = getenv(name) { explicit_bzero(pointer, strlen(pointer)) }
@@ -33,6 +36,6 @@ enum ProcessHardening {
 
     /// The environment as aadkerb was started with it, secrets included.
     static var environment: [String: String] {
-        ProcessInfo.processInfo.environment.merging(captured) { _, secret in secret }
+        snapshot ?? ProcessInfo.processInfo.environment
     }
 }
