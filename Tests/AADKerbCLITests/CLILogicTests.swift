@@ -101,6 +101,47 @@ import TenantAPI
     }
 }
 
+/// Swift 6.3.1 at -O loses the elements of an async closure's or function's tuple result that are
+/// written before a `try await` inside do/catch when the catch writes them too (a task-group child,
+/// `Task {}`, a generic async result): they arrive as 0 or garbage. It printed multi-domain reports
+/// under other domains' names (docs/performance.md; swiftlang/swift#91911, reverted in #92155).
+/// The tests build debug, where it never shows, so the shape is kept out of the sources instead:
+/// await into a local, then build the tuple.
+@Suite struct CompilerFaultShapeTests {
+    /// `return (a, ... await ...)` or `{ (a, ... await ...) }` on one line.
+    static func hasShape(_ line: Substring) -> Bool {
+        line.contains("await") && line.contains(/(?:return|\{)\s*\([^,()]*(?:\([^()]*\)[^,()]*)*,.*\bawait\b/)
+    }
+
+    @Test func theCheckFindsTheShapeAndPassesTheWorkaround() {
+        #expect(Self.hasShape("do { return (index, .success(try await body(target))) } catch { return (index, .failure(error)) }"))
+        #expect(Self.hasShape("    do { return (i, try await work(i)) } catch { return (i, -1) }"))
+        #expect(Self.hasShape("group.addTask { (host, try await check(host)) }"))
+        #expect(Self.hasShape("return (dn(of: x), await read(x))"))
+        #expect(!Self.hasShape("let result = try await body(target); return (index, .success(result))"))
+        #expect(!Self.hasShape("return (try await first(), second)"))
+        #expect(!Self.hasShape("let shown = try decodeOutput(Output.self, try await aadkerb([\"a\", \"b\"]).stdout)"))
+    }
+
+    @Test func noSourceReturnsATupleWithAnAwaitAfterAnotherElement() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let sources = root.appendingPathComponent("Sources")
+        var files = 0
+        var found: [String] = []
+        let walker = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)
+        while let file = walker?.nextObject() as? URL {
+            guard file.pathExtension == "swift" else { continue }
+            files += 1
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where Self.hasShape(line) {
+                found.append("\(file.path.dropFirst(root.path.count + 1)):\(number + 1): \(line.trimmingCharacters(in: .whitespaces))")
+            }
+        }
+        #expect(files > 100, "the sources were read: \(files) files")
+        #expect(found.isEmpty, "await into a local first: \(found.joined(separator: "\n"))")
+    }
+}
+
 @Suite struct WordingTests {
     @Test func coreErrorsGetTheCommandToRunNext() {
         #expect(errorMessage(RotationError.cloudMissing(domain: "a.b")).hasSuffix("run aadkerb set --tenant ... first"))
