@@ -22,8 +22,8 @@ public struct AADKerb: AsyncParsableCommand {
         let nagios = zip(arguments, arguments.dropFirst()).contains { ["-o", "--output"].contains($0) && $1 == "nagios" }
             || arguments.contains("--output=nagios")
         // Parse first: "did you mean" is worked out only for arguments the parser refused, since
-        // it renders each command's help to learn its options (a fifth of a `get`'s own CPU time
-        // when it ran on every start; docs/performance.md).
+        // it renders each command's help to learn its options (16 M of a one-domain get's 96 M
+        // instructions when it ran on every start; docs/performance.md).
         let command: ParsableCommand
         do {
             command = try parseAsRoot(arguments)
