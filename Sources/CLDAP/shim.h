@@ -37,6 +37,14 @@ static inline int cldap_sasl_gssapi_bind_s(LDAP *ld) {
 // peer closed). The connect callback records the socket right after TCP connect, before TLS;
 // a watchdog may then shutdown() it, which ends the handshake at once. lc_del runs before
 // libldap closes the socket, so the watchdog never touches a closed (or reused) descriptor.
+//
+// The same callback clears the handle's network timeout, which has bounded the TCP connect by
+// then: with a network timeout set, libldap 2.5 (ldap_int_tls_start) makes the socket
+// non-blocking for the handshake but polls it only for asynchronous connects, so a synchronous
+// handshake calls gnutls_handshake in a loop of reads answered EAGAIN, a core busy for every
+// round trip it waits (one per handshake, the whole connect timeout on a silent server). Left
+// blocking, the handshake sleeps in read() and the watchdog still ends it. LDAPConnection sets
+// the timeout again once the connect returns.
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -52,8 +60,11 @@ typedef struct cldap_watch {
 
 static inline int cldap_watch_add(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
                                   struct ldap_conncb *ctx) {
-    (void)ld; (void)srv; (void)addr;
+    (void)srv; (void)addr;
     cldap_watch *w = (cldap_watch *)ctx->lc_arg;
+    // the handshake blocks (see above); -1 s is libldap's "no timeout" (NULL is refused in 2.5)
+    struct timeval none = { -1, 0 };
+    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &none);
     ber_socket_t fd = -1;
     ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd);
     pthread_mutex_lock(&w->lock);

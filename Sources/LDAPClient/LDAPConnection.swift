@@ -112,6 +112,10 @@ public actor LDAPConnection {
         let (rc, fired) = watch.guarding(deadline: deadline) {
             configuration.security == .startTLS ? ldap_start_tls_s(handle, nil, nil) : ldap_connect(handle)
         }
+        // the connect callback cleared the network timeout so that the handshake blocks instead
+        // of spinning (shim.h); any later connect on this handle is bounded again
+        var network = configuration.connectTimeout.timeval
+        _ = ldap_set_option(handle, LDAP_OPT_NETWORK_TIMEOUT, &network)
         let elapsed = ContinuousClock.now - started
         requestCount += 1
         guard rc != LDAP_SUCCESS else {

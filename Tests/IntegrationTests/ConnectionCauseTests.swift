@@ -120,6 +120,42 @@ import Testing
         #expect(result.elapsed.seconds < 20, "took \(result.elapsed)")
     }
 
+    /// While the TLS handshake waits for the server, aadkerb sleeps. With a network timeout set,
+    /// libldap 2.5 ran a synchronous handshake on a non-blocking socket without polling it: a core
+    /// busy for every round trip of every handshake, and for the whole --connect-timeout on a
+    /// server that accepts TCP and stays silent (shim.h). The CPU time is the kernel's count for
+    /// the process over 3 s of waiting: a loaded machine gives a spinning run less than the 3 s it
+    /// would take alone, but far more than the 0.5 s bound; a sleeping run takes hundredths.
+    @Test func aSilentLDAPSServerIsWaitedForAsleep() async throws {
+        let listener = try SilentListener()
+        defer { close(listener.fd) }
+        let child = try await spawn(Paths.aadkerb, ["get", "--domain", "contoso.corp.com", "--server", "ldaps://\(listener.host):\(listener.port)",
+                                                    "--connect-timeout", "8", "--user", "a", "--password-stdin"], stdin: "x\n")
+        var waited = 0
+        while listener.pendingConnections() == 0, waited < 100 {
+            try await Task.sleep(for: .milliseconds(100))
+            waited += 1
+        }
+        let before = Self.cpuSeconds(child.pid)
+        try await Task.sleep(for: .seconds(3))
+        let after = Self.cpuSeconds(child.pid)
+        let result = try await child.wait(deadline: .seconds(30))
+        #expect(listener.pendingConnections() > 0, "aadkerb never connected")
+        let spent = try #require(after, "the run ended before it could be looked at: \(result?.stderr ?? "")") - (before ?? 0)
+        #expect(spent < 0.5, "\(spent) s of CPU in 3 s of waiting for a TLS handshake")
+        #expect(result?.status == 15 && result?.stderr.contains("no TLS handshake within 8 s") == true, "\(result?.stderr ?? "killed")")
+    }
+
+    /// User + system CPU time of a running process (/proc/PID/stat, fields 14 and 15), or nil.
+    static func cpuSeconds(_ pid: pid_t) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")") else { return nil }
+        // after "pid (comm)": state is field 3, so utime and stime are the 12th and 13th from here
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     @Test func doctorsFixNamesTheCause() async throws {
         let dc = try await Fixture.shared.dc("contoso")
         let result = try await aadkerb(["doctor", "--domain", dc.domain, "--server", "ldap://\(dc.ip):636", "--ca-file", dc.caFile,
